@@ -1,0 +1,52 @@
+# hotpath — build, run and test. Every target installs what it needs into a virtual
+# environment of its own (one per interpreter), so a fresh machine needs only CPython,
+# a C compiler and access to PyPI.
+#
+#   make run        build, install and profile the bundled example
+#   make test       build, install and run the whole test suite (PYTHON=... to choose)
+#   make test-all   the suite on every CPython >= 3.11 found (pyenv and PATH)
+#   make asan       the suite under AddressSanitizer
+#   make bench      the overhead benchmarks against the peers
+
+PYTHON ?= python3
+PYVER  := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+VENV   ?= .venv-$(PYVER)
+VPY    := $(VENV)/bin/python
+PIP    := $(VPY) -m pip --disable-pip-version-check -q
+
+.PHONY: run test test-all asan bench install install-test clean
+
+$(VPY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -U pip setuptools wheel
+
+install: $(VPY)
+	$(PIP) install --force-reinstall --no-deps --no-build-isolation .
+	@$(VPY) -c 'import hotpath._core' || { echo "hotpath: the C core did not build"; exit 1; }
+
+install-test: $(VPY)
+	$(PIP) install -r requirements-dev.txt
+	$(MAKE) --no-print-directory install PYTHON=$(PYTHON)
+
+run: install
+	$(VENV)/bin/hotpath run examples/particles.py
+
+test: install-test
+	$(VPY) -m pytest -q tests
+
+test-all:
+	@./tools/each-python.sh $(MAKE) --no-print-directory test
+
+asan: install-test
+	rm -rf build
+	HOTPATH_ASAN=1 $(PIP) install --force-reinstall --no-deps --no-build-isolation .
+	ASAN_OPTIONS=detect_leaks=0 LD_PRELOAD=$$($(PYTHON) -c 'import subprocess; print(subprocess.check_output(["gcc", "-print-file-name=libasan.so"], text=True).strip())') \
+	  $(VPY) -m pytest -q -x tests
+	rm -rf build
+	$(MAKE) --no-print-directory install PYTHON=$(PYTHON)
+
+bench: install-test
+	$(VPY) benchmarks/run_all.py
+
+clean:
+	rm -rf build dist src/*.egg-info .venv-*

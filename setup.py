@@ -1,0 +1,33 @@
+"""Build the C core. Everything else is declared in pyproject.toml.
+
+Two extension modules, each from its own sources under src/hotpath/_core/:
+  hotpath._core    capture: clock, function profiler, tables (every *.c not named timing*)
+  hotpath._timing  the benchmark timing loop and calibration (timing*.c)
+Warnings are errors; only PyInit_* is exported (-fvisibility=hidden).
+"""
+import glob
+import os
+
+from setuptools import Extension, setup
+
+CORE = "src/hotpath/_core"
+extra_compile = ["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter",
+                 "-Wno-missing-field-initializers", "-Wno-cast-function-type",
+                 "-fvisibility=hidden"]
+extra_link = []
+if os.environ.get("HOTPATH_ASAN"):
+    extra_compile += ["-fsanitize=address", "-fno-omit-frame-pointer", "-O1", "-g"]
+    extra_link += ["-fsanitize=address"]
+
+core_sources = sorted(p for p in glob.glob(f"{CORE}/*.c")
+                      if not os.path.basename(p).startswith("timing"))
+timing_sources = sorted(glob.glob(f"{CORE}/timing*.c"))
+
+ext_modules = [Extension("hotpath._core", core_sources, depends=glob.glob(f"{CORE}/*.h"),
+                         extra_compile_args=extra_compile, extra_link_args=extra_link)]
+if timing_sources:
+    ext_modules.append(Extension("hotpath._timing", timing_sources,
+                                 depends=glob.glob(f"{CORE}/*.h"),
+                                 extra_compile_args=extra_compile, extra_link_args=extra_link))
+
+setup(ext_modules=ext_modules)

@@ -1,0 +1,34 @@
+"""hotpath: a performance toolkit for Python with a C core.
+
+Public API (imported lazily, so ``import hotpath`` stays cheap and the pure-Python parts
+work without the compiled core):
+
+* ``Profile`` — a drop-in for ``cProfile.Profile``
+* ``load(path)`` / ``save(profile, path)`` — read and write hotpath profile files
+* ``bench``, ``compare`` — benchmarks with honest statistics
+"""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "Profile": ("hotpath.profiler", "Profile"),
+    "load": ("hotpath.fileformat", "read"),
+    "save": ("hotpath.fileformat", "write"),
+    "FormatError": ("hotpath.fileformat", "FormatError"),
+    "bench": ("hotpath.bench", "bench"),
+    "compare": ("hotpath.bench", "compare"),
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str):
+    try:
+        module, attr = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'hotpath' has no attribute {name!r}") from None
+    import importlib
+    value = getattr(importlib.import_module(module), attr)
+    globals()[name] = value
+    return value

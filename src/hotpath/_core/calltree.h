@@ -1,0 +1,122 @@
+/* calltree.h — one thread's calling-context tree and its live stack.
+ *
+ * Every distinct stack path gets one node (calls, self ticks, total ticks). A node is
+ * found from (parent node, function id) through one open-addressing table per thread,
+ * after a one-entry cache on the parent (a loop calling the same callee hits the cache).
+ * The live stack is an array of frames pointing at nodes. Nothing here allocates on the
+ * per-event path except when an array doubles.
+ *
+ * Invariants: node 0 is the root (func HP_FUNC_ROOT); a node's parent index is smaller
+ * than its own; the tree never exceeds max_nodes: past that, new paths go to one
+ * "overflow" node under the root (func HP_FUNC_TRUNCATED) and `truncated` is set.
+ * Memory comes from malloc (the tool's own memory, invisible to Python's allocator hooks).
+ * Each hp_thread is touched only by its own thread while holding the GIL, and by
+ * enable/disable/snapshot, which also hold the GIL.
+ */
+#ifndef HP_CALLTREE_H
+#define HP_CALLTREE_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#define HP_FUNC_ROOT      UINT32_MAX
+#define HP_FUNC_TRUNCATED 0u   /* function id 0 is reserved for the overflow node */
+
+typedef struct {
+    int64_t self_ticks;
+    int64_t total_ticks;      /* includes recursive re-entries below this node */
+    uint64_t calls;
+    uint32_t func;
+    uint32_t parent;
+    uint32_t cache_func;      /* one-entry cache: last child looked up from here */
+    uint32_t cache_child;
+} hp_node;
+
+typedef struct {
+    uint32_t node;
+    int64_t t0;
+    int64_t child_ticks;      /* total ticks of calls made from this frame */
+} hp_frame;
+
+typedef struct hp_thread {
+    hp_node *nodes;
+    uint32_t n_nodes, cap_nodes, max_nodes;
+    uint32_t *slots;          /* child table: node indices, 0 = empty */
+    uint32_t slot_mask;       /* capacity - 1 (a power of two) */
+    uint32_t n_slots_used;
+    hp_frame *stack;
+    uint32_t depth, cap_stack;
+    uint32_t overflow_node;   /* 0 until first needed */
+    int truncated;
+    int failed;               /* out of memory: this thread stops recording */
+    unsigned long ident;      /* threading.get_ident() */
+    unsigned long native_id;
+    uint64_t session;         /* the profiler session that owns this state */
+    struct hp_thread *next;   /* the owning profiler's list */
+    void *name;               /* PyObject* (strong) or NULL; owned by the profiler */
+} hp_thread;
+
+/* Returns a new thread state, or NULL when out of memory. */
+hp_thread *hp_calltree_new(uint32_t max_nodes);
+void hp_calltree_free(hp_thread *t);
+
+/* Find or create the child of `parent` for `func`. Returns the node index; on
+ * out-of-memory sets t->failed and returns 0 (the root), which callers treat as "skip". */
+uint32_t hp_calltree_child(hp_thread *t, uint32_t parent, uint32_t func);
+/* Grow the stack to hold at least one more frame. 0 / -1 (t->failed set). */
+int hp_calltree_grow_stack(hp_thread *t);
+
+/* Enter `func` at time `now`. */
+static inline void hp_calltree_enter(hp_thread *t, uint32_t func, int64_t now)
+{
+    if (t->failed)
+        return;
+    uint32_t parent = t->depth ? t->stack[t->depth - 1].node : 0;
+    hp_node *p = &t->nodes[parent];
+    uint32_t node;
+    if (p->cache_func == func && p->cache_child)
+        node = p->cache_child;
+    else {
+        node = hp_calltree_child(t, parent, func);
+        if (node == 0)
+            return;
+        p = &t->nodes[parent];   /* nodes may have moved */
+        p->cache_func = func;
+        p->cache_child = node;
+    }
+    if (t->depth == t->cap_stack && hp_calltree_grow_stack(t) < 0)
+        return;
+    hp_frame *f = &t->stack[t->depth++];
+    f->node = node;
+    f->t0 = now;
+    f->child_ticks = 0;
+}
+
+/* Leave the innermost frame at time `now`. */
+static inline void hp_calltree_leave(hp_thread *t, int64_t now)
+{
+    if (t->depth == 0)
+        return;
+    hp_frame *f = &t->stack[--t->depth];
+    int64_t tt = now - f->t0;
+    hp_node *n = &t->nodes[f->node];
+    n->calls++;
+    n->self_ticks += tt - f->child_ticks;
+    /* Nested frames of the overflow node would count their time twice. */
+    if (!(f->node == t->overflow_node && t->depth &&
+          t->stack[t->depth - 1].node == f->node))
+        n->total_ticks += tt;
+    if (t->depth)
+        t->stack[t->depth - 1].child_ticks += tt;
+}
+
+/* Function id of the innermost frame, or HP_FUNC_ROOT when the stack is empty. */
+static inline uint32_t hp_calltree_top_func(const hp_thread *t)
+{
+    return t->depth ? t->nodes[t->stack[t->depth - 1].node].func : HP_FUNC_ROOT;
+}
+
+/* Close every open frame at `now` (profiling stops with calls still running). */
+void hp_calltree_flush(hp_thread *t, int64_t now);
+
+#endif /* HP_CALLTREE_H */

@@ -1,0 +1,115 @@
+/* funcprof.h — the function profiler: its state and the per-event entry points.
+ *
+ * An event source (source_legacy.c on 3.11, source_monitoring.c on 3.12+) turns the
+ * interpreter's events into four calls: hp_on_py_start / hp_on_py_return for Python
+ * frames, hp_on_c_call / hp_on_c_return for C functions. They find the thread's call
+ * tree through a thread-local pointer tagged with the session, the function's id through
+ * funcreg, and record integer ticks. They never raise: a failure sets `error`, recording
+ * stops, and the next cold call (disable, snapshot) reports it.
+ *
+ * All fields are protected by the GIL.
+ */
+#ifndef HP_FUNCPROF_H
+#define HP_FUNCPROF_H
+
+#include "compat.h"
+#include "calltree.h"
+#include "clock.h"
+#include "funcreg.h"
+
+typedef struct hp_profiler {
+    PyObject_HEAD
+    uint64_t session;        /* unique per profiler object in this process */
+    hp_funcreg reg;
+    hp_thread *threads;      /* every thread seen, in order of first event */
+    PyObject *timer;         /* custom timer (strong) or NULL for the tick clock */
+    double timeunit;         /* seconds per custom-timer unit, 0 = timer returns seconds */
+    uint32_t max_nodes;      /* per-thread call tree cap */
+    int builtins;            /* record C functions */
+    int enabled;             /* hooks installed */
+    int recording;           /* enabled and no error */
+    int error;               /* 0, or HP_ERR_*: why recording stopped */
+    int64_t enabled_at;      /* ticks at the last enable, for wall time */
+    int64_t enabled_ticks;   /* ticks spent enabled, summed over enable/disable pairs */
+} hp_profiler;
+
+enum { HP_ERR_NONE, HP_ERR_NOMEMORY, HP_ERR_INTERNAL };
+
+/* Thread-local: which call tree this OS thread records into, for which session. */
+typedef struct {
+    hp_thread *tree;
+    uint64_t session;
+} hp_tls_slot;
+extern _Thread_local hp_tls_slot hp_tls;
+
+/* Cold: the calling thread's first event under `p`. Returns NULL on failure (p->error
+ * set, exception cleared). */
+hp_thread *hp_funcprof_new_thread(hp_profiler *p);
+/* Cold: record a failure and stop recording; clears any exception. */
+void hp_funcprof_fail(hp_profiler *p, int err);
+/* Cold: give the calling thread's tree its threading name, if it has none yet. */
+void hp_funcprof_name_thread(hp_profiler *p);
+/* Ticks from the custom timer (cold-ish: a Python call). Never raises. */
+int64_t hp_funcprof_external_now(hp_profiler *p);
+
+static inline hp_thread *hp_current_thread(hp_profiler *p)
+{
+    if (hp_tls.session == p->session)
+        return hp_tls.tree;
+    return hp_funcprof_new_thread(p);
+}
+
+static inline int64_t hp_now(hp_profiler *p)
+{
+    return p->timer ? hp_funcprof_external_now(p) : hp_clock_now();
+}
+
+static inline void hp_enter(hp_profiler *p, hp_thread *t, uint32_t id)
+{
+    if (id == HP_NO_FUNC) {
+        hp_funcprof_fail(p, HP_ERR_NOMEMORY);
+        return;
+    }
+    hp_calltree_enter(t, id, hp_now(p));
+    if (t->failed)
+        hp_funcprof_fail(p, HP_ERR_NOMEMORY);
+}
+
+static inline void hp_on_py_start(hp_profiler *p, PyCodeObject *co)
+{
+    if (!p->recording)
+        return;
+    hp_thread *t = hp_current_thread(p);
+    if (t)
+        hp_enter(p, t, hp_funcreg_code(&p->reg, co));
+}
+
+static inline void hp_on_return(hp_profiler *p)
+{
+    if (!p->recording)
+        return;
+    int64_t now = hp_now(p);
+    hp_thread *t = hp_current_thread(p);
+    if (t)
+        hp_calltree_leave(t, now);
+}
+
+/* `cfunc` is the PyCFunction to label on first sight (borrowed). */
+static inline void hp_on_c_call(hp_profiler *p, PyMethodDef *ml, PyObject *cfunc)
+{
+    if (!p->recording)
+        return;
+    hp_thread *t = hp_current_thread(p);
+    if (!t)
+        return;
+    uint32_t id;
+    if (!hp_funcreg_cfunc_known(&p->reg, ml, &id))
+        id = hp_funcreg_cfunc_slow(&p->reg, ml, cfunc);
+    hp_enter(p, t, id);
+}
+
+/* The event sources, one per interpreter generation: 0 / -1 with an exception set. */
+int hp_source_start(hp_profiler *p);
+int hp_source_stop(hp_profiler *p);
+
+#endif /* HP_FUNCPROF_H */

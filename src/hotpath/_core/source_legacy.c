@@ -1,0 +1,115 @@
+/* source_legacy.c — events on CPython 3.11, through the C profile hook.
+ *
+ * PyEval_SetProfile's hook gets call/return for Python frames and c_call/c_return/
+ * c_exception for C functions; we install it on every existing thread state and, through
+ * threading.setprofile, on every thread started later (the first event in a new thread
+ * runs a bootstrap that swaps itself for the C hook, then forwards that event).
+ * The hook runs with tracing disabled by the interpreter, so nothing it calls re-enters.
+ */
+#include "funcprof.h"
+
+#if !HP_HAVE_MONITORING
+
+static int legacy_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
+{
+    hp_profiler *p = (hp_profiler *)obj;
+    switch (what) {
+    case PyTrace_CALL: {
+        PyCodeObject *co = PyFrame_GetCode(frame);
+        hp_on_py_start(p, co);
+        Py_DECREF(co);
+        break;
+    }
+    case PyTrace_RETURN:
+        hp_on_return(p);
+        break;
+    case PyTrace_C_CALL:
+        if (p->builtins && PyCFunction_Check(arg))
+            hp_on_c_call(p, ((PyCFunctionObject *)arg)->m_ml, arg);
+        break;
+    case PyTrace_C_RETURN:
+    case PyTrace_C_EXCEPTION:
+        if (p->builtins && PyCFunction_Check(arg))
+            hp_on_return(p);
+        break;
+    }
+    return 0;
+}
+
+/* threading's profile hook for new threads: (frame, event, arg) -> None. */
+static PyObject *thread_bootstrap(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    hp_profiler *p = (hp_profiler *)self;
+    if (!p->enabled || nargs != 3) {
+        PyEval_SetProfile(NULL, NULL);
+        Py_RETURN_NONE;
+    }
+    PyEval_SetProfile(legacy_hook, self);
+    static const char *names[] = {"call", "exception", "line", "return",
+                                  "c_call", "c_exception", "c_return"};
+    for (int what = 0; what < 7; what++) {
+        if (PyUnicode_Check(args[1]) && PyUnicode_CompareWithASCIIString(args[1], names[what]) == 0) {
+            legacy_hook(self, (PyFrameObject *)args[0], what, args[2]);
+            break;
+        }
+    }
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef bootstrap_def = {
+    "_hotpath_thread_bootstrap", (PyCFunction)(void (*)(void))thread_bootstrap, METH_FASTCALL,
+    "Installs hotpath's C profile hook in a new thread."
+};
+
+/* threading.setprofile(func); 0 / -1. */
+static int threading_setprofile(PyObject *func)
+{
+    PyObject *threading = PyImport_ImportModule("threading");
+    if (!threading)
+        return -1;
+    PyObject *r = PyObject_CallMethod(threading, "setprofile", "O", func);
+    Py_DECREF(threading);
+    Py_XDECREF(r);
+    return r ? 0 : -1;
+}
+
+int hp_source_start(hp_profiler *p)
+{
+    PyThreadState *me = PyThreadState_Get();
+    PyInterpreterState *interp = PyThreadState_GetInterpreter(me);
+    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts; ts = PyThreadState_Next(ts)) {
+        if (ts->c_profilefunc && !(ts->c_profilefunc == legacy_hook && ts->c_profileobj == (PyObject *)p)) {
+            PyErr_SetString(PyExc_RuntimeError,
+                "another profiler is active (sys.setprofile, cProfile or a profiling tool "
+                "holds the interpreter's profiler slot); stop it before enabling hotpath");
+            return -1;
+        }
+    }
+    PyObject *boot = PyCFunction_NewEx(&bootstrap_def, (PyObject *)p, NULL);
+    if (!boot)
+        return -1;
+    int rc = threading_setprofile(boot);
+    Py_DECREF(boot);
+    if (rc < 0)
+        return -1;
+    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts; ts = PyThreadState_Next(ts)) {
+        if (_PyEval_SetProfile(ts, legacy_hook, (PyObject *)p) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int hp_source_stop(hp_profiler *p)
+{
+    int rc = 0;
+    PyInterpreterState *interp = PyThreadState_GetInterpreter(PyThreadState_Get());
+    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts; ts = PyThreadState_Next(ts)) {
+        if (ts->c_profileobj == (PyObject *)p && _PyEval_SetProfile(ts, NULL, NULL) < 0)
+            rc = -1;
+    }
+    if (threading_setprofile(Py_None) < 0)
+        rc = -1;
+    return rc;
+}
+
+#endif /* !HP_HAVE_MONITORING */

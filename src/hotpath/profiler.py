@@ -1,0 +1,145 @@
+"""``hotpath.Profile``: a drop-in for ``cProfile.Profile`` on hotpath's C capture.
+
+Same constructor, methods and pstats output as cProfile; on top of that every thread is
+recorded (each with its own calling-context tree) and ``snapshot()`` returns the whole
+``hotpath.model.Profile`` for the exporters and the file format.
+"""
+from __future__ import annotations
+
+import marshal
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from hotpath import _core
+from hotpath.capture import profile_from_snapshot
+from hotpath.model import Profile as ProfileData
+
+__all__ = ["Profile", "ProfilerEntry", "ProfilerSubEntry"]
+
+
+@dataclass
+class ProfilerSubEntry:
+    """One caller→callee row of ``getstats()`` (``_lsprof.profiler_subentry``)."""
+    code: Any
+    callcount: int
+    reccallcount: int
+    totaltime: float
+    inlinetime: float
+
+
+@dataclass
+class ProfilerEntry:
+    """One function row of ``getstats()`` (``_lsprof.profiler_entry``)."""
+    code: Any
+    callcount: int
+    reccallcount: int
+    totaltime: float
+    inlinetime: float
+    calls: list[ProfilerSubEntry] | None = field(default=None)
+
+
+class Profile(_core.Profiler):
+    """Profile(timer=None, timeunit=0.0, subcalls=True, builtins=True)
+
+    Records calls, self time and cumulative time of Python and C functions, like
+    ``cProfile.Profile``. With a custom ``timer`` the statistics are cProfile's exactly;
+    by default ticks come from a calibrated CPU time-stamp counter.
+    """
+
+    def __init__(self, timer: Callable[[], float | int] | None = None, timeunit: float = 0.0,
+                 subcalls: bool = True, builtins: bool = True, *, max_nodes: int = 1 << 20):
+        super().__init__(timer, timeunit, builtins, max_nodes)
+        self._codes: list[Any] = []
+        self.subcalls = subcalls
+        self.stats: dict = {}
+
+    # -- recording ---------------------------------------------------------------------
+
+    def enable(self, subcalls: bool | None = None, builtins: bool | None = None) -> None:
+        """Start recording every thread. Raises RuntimeError if another profiler is active."""
+        if subcalls is not None:
+            self.subcalls = subcalls
+        if builtins is not None and not self.enabled:
+            self.builtins = builtins
+        super().enable()
+
+    # disable() and clear() are the C methods themselves, so that the only trace the
+    # profiler leaves in a profile is one C call, as cProfile's own disable().
+
+    def snapshot(self, meta: dict[str, Any] | None = None) -> ProfileData:
+        """Everything recorded so far as a ``hotpath.model.Profile``."""
+        snap = super().snapshot()
+        self._codes = [f[4] for f in snap["functions"]]
+        return profile_from_snapshot(snap, meta)
+
+    # -- cProfile's API ----------------------------------------------------------------
+
+    def create_stats(self) -> None:
+        self.disable()
+        self.snapshot_stats()
+
+    def snapshot_stats(self) -> None:
+        from hotpath.report.pstats import to_pstats_dict
+        stats = to_pstats_dict(self.snapshot())
+        if not self.subcalls:
+            stats = {k: (cc, nc, tt, ct, {}) for k, (cc, nc, tt, ct, _) in stats.items()}
+        self.stats = stats
+
+    def print_stats(self, sort: str | int | tuple = -1) -> None:
+        import pstats
+        if not isinstance(sort, tuple):
+            sort = (sort,)
+        pstats.Stats(self).strip_dirs().sort_stats(*sort).print_stats()
+
+    def dump_stats(self, file: str) -> None:
+        with open(file, "wb") as f:
+            self.create_stats()
+            marshal.dump(self.stats, f)
+
+    def getstats(self) -> list[ProfilerEntry]:
+        """Per-function entries with their callees, as ``_lsprof.Profiler.getstats()``."""
+        data = self.snapshot()
+        sec = data.tick_seconds
+        entries: dict[int, ProfilerEntry] = {}
+        for i, s in data.function_stats().items():
+            entries[i] = ProfilerEntry(self._codes[i], s.calls, s.calls - s.primitive_calls,
+                                       s.cum_ticks * sec, s.self_ticks * sec,
+                                       [] if self.subcalls else None)
+        if self.subcalls:
+            for (caller, callee), s in data.edge_stats().items():
+                entries[caller].calls.append(ProfilerSubEntry(  # type: ignore[union-attr]
+                    self._codes[callee], s.calls, s.calls - s.primitive_calls,
+                    s.cum_ticks * sec, s.self_ticks * sec))
+        return list(entries.values())
+
+    def run(self, cmd: str) -> "Profile":
+        import __main__
+        return self.runctx(cmd, __main__.__dict__, __main__.__dict__)
+
+    def runctx(self, cmd: str, globals: dict, locals: Any) -> "Profile":
+        self.enable()
+        try:
+            exec(cmd, globals, locals)
+        finally:
+            self.disable()
+        return self
+
+    def runcall(self, func: Callable, /, *args: Any, **kw: Any) -> Any:
+        self.enable()
+        try:
+            return func(*args, **kw)
+        finally:
+            self.disable()
+
+    def __enter__(self) -> "Profile":
+        self.enable()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.disable()
+
+
+def main() -> int:  # pragma: no cover - convenience alias
+    from hotpath.cli import main as cli_main
+    return cli_main(["run", *sys.argv[1:]])
