@@ -1,0 +1,248 @@
+"""The ``hotpath`` command (also ``python -m hotpath``).
+
+    hotpath run [options] script.py [args] | -m module [args] | -c code [args]
+    hotpath report FILE [--sort KEY] [--limit N] [--filter REGEX] [--thread NAME]
+    hotpath export FILE --format FORMAT -o OUT
+    hotpath bench ...                      (see hotpath bench --help)
+
+Every user error (a missing script, a bad option, an unreadable profile) is one line on
+stderr, ``hotpath: error: ...``, and exit status 2 — never a traceback from inside.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from typing import Sequence
+
+from hotpath import __version__
+
+EXIT_USAGE = 2
+
+
+class UserError(Exception):
+    """A problem with what the user asked for; printed as one line, exit status 2."""
+
+
+# -- hotpath run ---------------------------------------------------------------------
+
+_RUN_USAGE = ("hotpath run [-o PATH] [--sort KEY] [--limit N] [--no-builtins] [-q] "
+              "(script.py | -m module | -c code) [args ...]")
+
+
+def _run_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="hotpath run", usage=_RUN_USAGE,
+        description="Run a Python program under the function profiler, print its hottest "
+                    "functions to stderr and write a profile file. The program's own "
+                    "stdout, stderr and exit status are unchanged.")
+    p.add_argument("-o", "--output", metavar="PATH",
+                   help="profile file to write (default: <program>.hprof in the working directory)")
+    p.add_argument("--sort", default="tottime", choices=["tottime", "cumtime", "calls", "name"],
+                   help="column to sort the summary by (default: tottime)")
+    p.add_argument("--limit", type=int, default=20, metavar="N",
+                   help="rows in the summary (default: 20; 0 for all)")
+    p.add_argument("--no-builtins", action="store_true",
+                   help="do not record C functions (builtins, methods of C types)")
+    p.add_argument("--max-nodes", type=int, default=1 << 20, metavar="N",
+                   help="per-thread cap on distinct call paths (default: 1048576)")
+    p.add_argument("-q", "--quiet", action="store_true", help="write the profile, print no table")
+    p.add_argument("-m", dest="module", metavar="MODULE", help="run a module, as python -m")
+    p.add_argument("-c", dest="code", metavar="CODE", help="run code, as python -c")
+    p.add_argument("script", nargs="?", help="the script to run")
+    return p
+
+
+def _split_run_argv(argv: list[str]) -> tuple[list[str], list[str]]:
+    """Split ``hotpath run`` arguments into hotpath's own and the program's.
+
+    hotpath's options come first; the program starts at the first positional argument
+    (the script) or right after ``-m MODULE`` / ``-c CODE``. Everything after that belongs
+    to the program, even if it looks like a hotpath option.
+    """
+    takes_value = {"-o", "--output", "--sort", "--limit", "--max-nodes"}
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a == "--":
+            return argv[:i] + argv[i + 1:i + 2], argv[i + 2:]
+        if a in ("-m", "-c"):
+            return argv[:i + 2], argv[i + 2:]
+        if a.startswith(("-m", "-c")) and not a.startswith("--") and len(a) > 2:
+            return argv[:i] + [a[:2], a[2:]], argv[i + 1:]
+        if a in takes_value:
+            i += 2
+            continue
+        if a.startswith("-") and a != "-":
+            i += 1
+            continue
+        return argv[:i + 1], argv[i + 1:]
+    return argv, []
+
+
+def _cmd_run(argv: list[str]) -> int:
+    from hotpath.runner import Program, ProgramNotFound, run_program
+
+    own, program_args = _split_run_argv(argv)
+    parser = _run_parser()
+    opts = parser.parse_args(own)
+    chosen = [x for x in (opts.module, opts.code, opts.script) if x is not None]
+    if len(chosen) != 1:
+        parser.error("give exactly one of: a script, -m module, -c code")
+    if opts.limit < 0:
+        parser.error("--limit must be 0 or more")
+    if opts.module is not None:
+        program = Program("module", opts.module, program_args)
+    elif opts.code is not None:
+        program = Program("code", opts.code, program_args)
+    else:
+        program = Program("script", opts.script, program_args)
+    try:
+        program.check()
+    except ProgramNotFound as e:
+        raise UserError(str(e)) from None
+    out_path = opts.output or f"{program.stem}.hprof"
+    out_dir = os.path.dirname(os.path.abspath(out_path))
+    if not os.path.isdir(out_dir):
+        raise UserError(f"cannot write {out_path!r}: directory {out_dir!r} does not exist")
+
+    from hotpath.profiler import Profile
+    try:
+        prof = Profile(builtins=not opts.no_builtins, max_nodes=opts.max_nodes)
+    except ValueError as e:
+        raise UserError(str(e)) from None
+    cwd = os.getcwd()
+    started = {"wall": 0.0}
+
+    def start() -> None:
+        started["wall"] = time.time()
+        prof.enable()
+
+    def finish() -> None:
+        try:
+            prof.disable()
+        except Exception as e:     # a capture error: still write what was recorded
+            sys.stderr.write(f"hotpath: warning: {e}\n")
+        data = prof.snapshot(meta={
+            "command": program.display,
+            "argv": [program.target, *program.args],
+            "kind": program.kind,
+            "cwd": cwd,
+            "mode": "function",
+            "start_time": started["wall"],
+            "duration": time.time() - started["wall"] if started["wall"] else 0.0,
+            "hotpath_version": __version__,
+        })
+        from hotpath import fileformat
+        try:
+            fileformat.write(data, os.path.join(cwd, out_path))
+        except OSError as e:
+            sys.stderr.write(f"hotpath: error: cannot write {out_path!r}: {e.strerror or e}\n")
+            return
+        if not opts.quiet:
+            from hotpath.report.text import print_table
+            sys.stderr.write("\n")
+            print_table(data, sort=opts.sort, limit=opts.limit)
+            sys.stderr.write(f"hotpath: profile written to {out_path} "
+                             f"(hotpath report {out_path})\n")
+        sys.stderr.flush()
+
+    try:
+        return run_program(program, start, finish)
+    except RuntimeError as e:
+        if "another profiler is active" in str(e):
+            raise UserError(str(e)) from None
+        raise
+
+
+# -- hotpath report / export ---------------------------------------------------------
+
+def _load(path: str):
+    from hotpath import fileformat
+    if not os.path.exists(path):
+        raise UserError(f"{path}: no such file")
+    try:
+        return fileformat.read(path)
+    except fileformat.FormatError as e:
+        raise UserError(str(e)) from None
+    except OSError as e:
+        raise UserError(f"{path}: {e.strerror or e}") from None
+
+
+def _cmd_report(opts: argparse.Namespace) -> int:
+    from hotpath.report.text import print_table
+    data = _load(opts.file)
+    threads = None
+    if opts.thread:
+        threads = [t for t in data.threads if t.name == opts.thread or str(t.thread_id) == opts.thread]
+        if not threads:
+            names = ", ".join(t.name for t in data.threads) or "none"
+            raise UserError(f"no thread {opts.thread!r} in {opts.file} (threads: {names})")
+    print_table(data, stream=sys.stdout, sort=opts.sort, limit=opts.limit,
+                name_filter=opts.filter, threads=threads)
+    return 0
+
+
+def _cmd_export(opts: argparse.Namespace) -> int:
+    from hotpath import report
+    data = _load(opts.file)
+    if opts.format not in report.FORMATS:
+        raise UserError(f"unknown format {opts.format!r}; choose from {', '.join(sorted(report.FORMATS))}")
+    try:
+        report.export(data, opts.format, opts.output)
+    except OSError as e:
+        raise UserError(f"cannot write {opts.output!r}: {e.strerror or e}") from None
+    sys.stderr.write(f"hotpath: wrote {opts.output} ({opts.format})\n")
+    return 0
+
+
+def _main_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="hotpath", description="A performance toolkit for Python.")
+    p.add_argument("--version", action="version", version=f"hotpath {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("run", help="profile a program (hotpath run --help)", add_help=False)
+
+    rp = sub.add_parser("report", help="print the hot-function table of a profile file")
+    rp.add_argument("file")
+    rp.add_argument("--sort", default="tottime", choices=["tottime", "cumtime", "calls", "name"])
+    rp.add_argument("--limit", type=int, default=30, help="rows (0 for all)")
+    rp.add_argument("--filter", metavar="REGEX", help="only functions whose label matches")
+    rp.add_argument("--thread", metavar="NAME", help="only this thread (name or id)")
+    rp.set_defaults(func=_cmd_report)
+
+    from hotpath import report
+    ep = sub.add_parser("export", help="convert a profile file to another tool's format")
+    ep.add_argument("file")
+    ep.add_argument("--format", "-f", required=True, metavar="FORMAT",
+                    help=f"one of: {', '.join(sorted(report.FORMATS))}")
+    ep.add_argument("-o", "--output", required=True, metavar="OUT")
+    ep.set_defaults(func=_cmd_export)
+
+    try:
+        from hotpath.bench import cli as bench_cli
+    except ImportError:
+        bench_cli = None
+    if bench_cli is not None:
+        bench_cli.register(sub)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] == "run":
+            return _cmd_run(argv[1:])
+        parser = _main_parser()
+        opts = parser.parse_args(argv)
+        if not getattr(opts, "func", None):
+            parser.print_help(sys.stderr)
+            return EXIT_USAGE
+        return int(opts.func(opts) or 0)
+    except UserError as e:
+        sys.stderr.write(f"hotpath: error: {e}\n")
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())
