@@ -120,7 +120,7 @@ def _exec_program(program: Program, start: Callable[[], None]) -> None:
         sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
         with open(path, "rb") as f:
             source = f.read()
-        filename = path
+        filename = os.path.abspath(path)   # python makes __main__.__file__ absolute too
         code = compile(source, filename, "exec")
     main = types.ModuleType("__main__")
     main.__dict__.update({
@@ -177,7 +177,8 @@ def run_program(program: Program, start: Callable[[], None], on_finish: Callable
     except KeyboardInterrupt as e:
         # python prints the traceback, then ends itself with SIGINT (exit status 130).
         finish()
-        sys.excepthook(type(e), e, _strip_own_frames(e.__traceback__, __file__))
+        tb = _strip_own_frames(e.__traceback__, __file__)
+        sys.excepthook(type(e), e.with_traceback(tb), tb)
         sys.stdout.flush()
         sys.stderr.flush()
         signal.signal(signal.SIGINT, signal.SIG_DFL)
@@ -186,7 +187,7 @@ def run_program(program: Program, start: Callable[[], None], on_finish: Callable
     except BaseException as e:
         finish()
         tb = _strip_own_frames(e.__traceback__, __file__)
-        sys.excepthook(type(e), e, tb)
+        sys.excepthook(type(e), e.with_traceback(tb), tb)
         return 1
     finish()
     return 0

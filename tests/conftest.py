@@ -1,0 +1,54 @@
+"""Shared helpers: running the hotpath CLI and plain python as subprocesses."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+
+class Runner:
+    """Runs ``python`` and ``python -m hotpath`` on the same program in a tmp dir."""
+
+    def __init__(self, cwd: Path):
+        self.cwd = cwd
+
+    def write(self, name: str, source: str) -> Path:
+        path = self.cwd / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(source))
+        return path
+
+    def python(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, *args], cwd=self.cwd, capture_output=True,
+                              text=True, timeout=timeout, env=self.env())
+
+    def hotpath(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+        return self.python("-m", "hotpath", *args, timeout=timeout)
+
+    @staticmethod
+    def env() -> dict[str, str]:
+        env = dict(os.environ)
+        env.pop("PYTHONPATH", None)
+        env["NO_COLOR"] = "1"
+        return env
+
+
+@pytest.fixture
+def runner(tmp_path: Path) -> Runner:
+    return Runner(tmp_path)
+
+
+class FakeTimer:
+    """A deterministic timer: every call advances by one unit."""
+
+    def __init__(self, step: int | float = 1):
+        self.t = 0
+        self.step = step
+
+    def __call__(self):
+        self.t += self.step
+        return self.t
