@@ -11,7 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-_Thread_local hp_tls_slot hp_tls;
+_Thread_local hp_tls_slot hp_tls HP_TLS_MODEL;
 static uint64_t next_session = 1;      /* protected by the GIL */
 
 /* ---- cold paths called from the hot path --------------------------------------- */

@@ -32,7 +32,11 @@ static PyObject *mon_py_leave(PyObject *self, PyObject *const *args, Py_ssize_t 
  * function cProfile would record (the same test as _lsprof's get_cfunc_from_callable). */
 static inline PyMethodDef *c_method(PyObject *callable, PyObject *self_arg)
 {
-    if (PyCFunction_Check(callable))
+    /* Most calls are to Python functions: answer those without PyCFunction_Check's
+     * subtype walk. */
+    if (Py_IS_TYPE(callable, &PyFunction_Type) || Py_IS_TYPE(callable, &PyMethod_Type))
+        return NULL;
+    if (Py_IS_TYPE(callable, &PyCFunction_Type) || PyCFunction_Check(callable))
         return ((PyCFunctionObject *)callable)->m_ml;
     if (Py_IS_TYPE(callable, &PyMethodDescr_Type) && self_arg != missing &&
         PyObject_TypeCheck(self_arg, PyDescr_TYPE(callable)))
