@@ -14,7 +14,7 @@ VENV   ?= .venv-$(PYVER)
 VPY    := $(VENV)/bin/python
 PIP    := $(VPY) -m pip --disable-pip-version-check -q
 
-.PHONY: run test test-all asan bench install install-test clean
+.PHONY: run test test-all asan bench install install-test browser clean
 
 $(VPY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,9 +24,16 @@ install: $(VPY)
 	$(PIP) install --force-reinstall --no-deps --no-build-isolation .
 	@$(VPY) -c 'import hotpath._core' || { echo "hotpath: the C core did not build"; exit 1; }
 
-install-test: $(VPY)
+install-test: $(VPY) browser
 	$(PIP) install -r requirements-dev.txt
 	$(MAKE) --no-print-directory install PYTHON=$(PYTHON)
+
+# Headless Chromium for the HTML report's browser tests (Debian's package); the tests
+# skip, saying so, where it cannot be installed.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; } || \
+	  echo "make: chromium not available; browser tests will be skipped"
 
 run: install
 	$(VENV)/bin/hotpath run examples/particles.py

@@ -1,0 +1,253 @@
+"""Shared helpers for every reporter: labels, short paths, unit rounding, flame trees.
+
+Reporters read only the model (``hotpath.model``); what several of them need in the
+same way lives here:
+
+* ``PathShortener`` — ``/usr/lib/python3.11/json/decoder.py`` → ``json/decoder.py``,
+  ``…/site-packages/numpy/core/_methods.py`` → ``numpy/core/_methods.py``, files under
+  the project root → relative paths; everything else stays as it is.
+* ``Labeler`` — one display label per function (``name (file.py:12)``, or cProfile's
+  label for C functions), cached.
+* ``Rounder`` — turns a sequence of fractional amounts into integers whose running sum
+  stays exact, so integer-only formats (callgrind, collapsed stacks) add up to the total.
+* ``FlameNode`` / ``flame_tree`` — the calling-context trees of several threads merged
+  into one tree keyed by function, with consistent widths (a node is never narrower than
+  its children), which flame graphs draw directly.
+"""
+from __future__ import annotations
+
+import os
+import re
+import sysconfig
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from ..model import ROOT, Function, Profile, ThreadProfile
+
+__all__ = ["PathShortener", "Labeler", "Rounder", "FlameNode", "flame_tree",
+           "node_spans", "format_seconds", "exporter_name", "xml_escape", "thread_label"]
+
+# Another interpreter's standard library: …/lib/python3.11/…, C:\Python311\Lib\…
+_STDLIB_RE = re.compile(r"[/\\](?:lib[/\\](?:python|pypy)\d+(?:\.\d+)?t?"
+                        r"|python\d+[/\\]lib)[/\\]", re.I)
+_PKG_RE = re.compile(r"[/\\](?:site|dist)-packages[/\\]")
+# Characters XML 1.0 forbids (C0 controls but tab/LF/CR, lone surrogates, U+FFFE/F).
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_XML_ESC = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;",
+            ord("'"): "&#39;"}
+
+
+def xml_escape(text: str) -> str:
+    """Escape ``text`` for XML/HTML content *and* attribute values.
+
+    Characters XML cannot hold at all are replaced by U+FFFD, so any string a profile
+    may hold (names come from programs) yields a well-formed document.
+    """
+    return _XML_BAD.sub("\ufffd", text).translate(_XML_ESC)
+
+
+def exporter_name() -> str:
+    """``hotpath <version>``, for the creator fields of exported files."""
+    try:
+        from .. import __version__
+    except ImportError:  # pragma: no cover - partial installs
+        __version__ = "?"
+    return f"hotpath {__version__}"
+
+
+class PathShortener:
+    """Shorten source paths the way people read them; results are cached.
+
+    ``root`` is the project directory (normally the profiled program's working
+    directory, ``profile.meta["cwd"]``); files below it are shown relative to it.
+    """
+
+    def __init__(self, root: str | None = None) -> None:
+        self.root = os.path.normpath(root) if root else None
+        prefixes = set()
+        for key in ("purelib", "platlib", "stdlib", "platstdlib"):
+            p = sysconfig.get_paths().get(key)
+            if p:
+                prefixes.add(os.path.normpath(p))
+        # Longest first, so site-packages wins over the stdlib directory holding it.
+        self._prefixes = sorted(prefixes, key=len, reverse=True)
+        self._cache: dict[str, tuple[str, str]] = {}
+
+    def __call__(self, filename: str) -> str:
+        """The short form of ``filename``."""
+        return self._lookup(filename)[0]
+
+    def kind(self, filename: str) -> str:
+        """``"builtin"`` (C functions), ``"library"`` (standard library and installed
+        packages), ``"project"`` (below ``root``) or ``"other"``."""
+        return self._lookup(filename)[1]
+
+    def _lookup(self, filename: str) -> tuple[str, str]:
+        hit = self._cache.get(filename)
+        if hit is None:
+            hit = self._cache[filename] = self._shorten(filename)
+        return hit
+
+    def _shorten(self, filename: str) -> tuple[str, str]:
+        if filename == "~":
+            return filename, "builtin"
+        if not filename or filename.startswith("<"):
+            return filename, "other"
+        m = None
+        for m in _PKG_RE.finditer(filename):
+            pass
+        if m is not None:                       # the last site-packages wins (venvs)
+            return filename[m.end():], "library"
+        norm = os.path.normpath(filename)
+        for prefix in self._prefixes:
+            if norm.startswith(prefix + os.sep):
+                return norm[len(prefix) + 1:], "library"
+        if self.root and norm.startswith(self.root + os.sep):
+            return norm[len(self.root) + 1:], "project"
+        m = _STDLIB_RE.search(filename)
+        if m is not None:
+            return filename[m.end():], "library"
+        if not os.path.isabs(filename):         # relative to the program's directory
+            return filename, "project"
+        return filename, "other"
+
+
+class Labeler:
+    """Display labels for functions: ``qualname (short/path.py:12)``.
+
+    C functions keep cProfile's label (``<built-in method builtins.len>``). Characters in
+    ``forbid`` (``;`` for collapsed stacks) become ``,`` and line breaks and tabs become
+    spaces, so a label is always one line.
+    """
+
+    def __init__(self, profile: Profile, shorten: PathShortener | None = None,
+                 with_location: bool = True, forbid: str = "") -> None:
+        self.functions = profile.functions
+        self.shorten = shorten or PathShortener(profile.meta.get("cwd"))
+        self.with_location = with_location
+        self._table = str.maketrans({c: " " for c in "\r\n\t"} |
+                                    {c: "," for c in forbid})
+        self._cache: dict[int, str] = {}
+
+    def __call__(self, func: int) -> str:
+        label = self._cache.get(func)
+        if label is None:
+            label = self._cache[func] = self.label(self.functions[func])
+        return label
+
+    def label(self, f: Function) -> str:
+        if f.is_builtin or not self.with_location:
+            text = f.display_name
+        else:
+            text = f"{f.display_name} ({self.shorten(f.filename)}:{f.lineno})"
+        return text.translate(self._table)
+
+
+class Rounder:
+    """Convert scaled amounts to integers so that the running sum is rounded only once.
+
+    ``take(x)`` returns ``round((seen + x) * scale) - round(seen * scale)``: every value
+    is within one unit of ``x * scale`` and all values add up to
+    ``round(sum(x) * scale)`` (exactly, when the amounts are integer ticks).
+    """
+
+    def __init__(self, scale: float = 1.0) -> None:
+        self.scale = scale
+        self._acc = 0            # in the caller's units: exact when they are integers
+        self._emitted = 0
+
+    def take(self, amount: float) -> int:
+        self._acc += amount
+        value = round(self._acc * self.scale) - self._emitted
+        self._emitted += value
+        return value
+
+
+def format_seconds(seconds: float) -> str:
+    """A short human-readable duration: ``1.23 s``, ``45.6 ms``, ``789 µs``, ``12 ns``."""
+    a = abs(seconds)
+    if a >= 100:
+        return f"{seconds:.0f} s"
+    if a >= 1:
+        return f"{seconds:.3g} s"
+    if a >= 1e-3:
+        return f"{seconds * 1e3:.3g} ms"
+    if a >= 1e-6:
+        return f"{seconds * 1e6:.3g} µs"
+    return f"{seconds * 1e9:.3g} ns"
+
+
+def node_spans(t: ThreadProfile) -> list[int]:
+    """For every node of ``t``: its width in ticks, ``max(total, self + Σ children)``.
+
+    A consistent tree has ``total == self + Σ children``; taking the maximum keeps
+    layouts sound when it does not (e.g. after the tree's size cap merged paths).
+    """
+    nodes = t.nodes
+    spans = [max(n.total_ticks, n.self_ticks) for n in nodes]
+    child_sum = [0] * len(nodes)
+    # Parents precede children (model invariant), so a reverse scan is bottom-up.
+    for i in range(len(nodes) - 1, 0, -1):
+        n = nodes[i]
+        span = max(spans[i], n.self_ticks + child_sum[i])
+        spans[i] = span
+        child_sum[n.parent] += span
+    spans[0] = child_sum[0]
+    return spans
+
+
+@dataclass(eq=False)
+class FlameNode:
+    """One frame of a merged flame tree (all children share one parent path)."""
+    func: int                           #: function index, ROOT, or THREAD
+    name: str                           #: display label
+    calls: int = 0
+    self_ticks: int = 0
+    total_ticks: int = 0                #: width: never less than self + Σ children
+    children: dict = field(default_factory=dict)   #: key → FlameNode, in first-seen order
+
+
+THREAD = -2   #: ``FlameNode.func`` of a per-thread frame
+
+
+def flame_tree(profile: Profile, threads: Iterable[ThreadProfile] | None = None,
+               label: Labeler | None = None, split_threads: bool | None = None,
+               root_name: str = "all") -> FlameNode:
+    """Merge the threads' calling-context trees into one ``FlameNode`` tree.
+
+    With ``split_threads`` (default: when there is more than one thread) every thread
+    gets a frame of its own under the root; otherwise identical paths of different
+    threads merge. Works iteratively, so arbitrarily deep trees are fine.
+    """
+    threads = list(profile.threads if threads is None else threads)
+    label = label or Labeler(profile)
+    if split_threads is None:
+        split_threads = len(threads) > 1
+    root = FlameNode(ROOT, root_name)
+    for t in threads:
+        base = root
+        spans = node_spans(t)
+        if split_threads:
+            base = FlameNode(THREAD, thread_label(t))
+            root.children[("thread", t.thread_id, id(t))] = base
+            base.total_ticks = spans[0]
+        root.total_ticks += spans[0]
+        mapped: list[FlameNode | None] = [None] * len(t.nodes)
+        mapped[0] = base
+        for i in range(1, len(t.nodes)):
+            n = t.nodes[i]
+            parent = mapped[n.parent]
+            fn = parent.children.get(n.func)
+            if fn is None:
+                fn = parent.children[n.func] = FlameNode(n.func, label(n.func))
+            fn.calls += n.calls
+            fn.self_ticks += n.self_ticks
+            fn.total_ticks += spans[i]
+            mapped[i] = fn
+    return root
+
+
+def thread_label(t: ThreadProfile) -> str:
+    """``MainThread`` or ``worker-1 (tid 140213)``: the name, and the id when useful."""
+    name = (t.name or "thread").translate(str.maketrans("\r\n;", "  ,"))
+    return name if name == "MainThread" or not t.thread_id else f"{name} (tid {t.thread_id})"
