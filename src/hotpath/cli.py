@@ -28,6 +28,7 @@ class UserError(Exception):
 # -- hotpath run ---------------------------------------------------------------------
 
 _RUN_USAGE = ("hotpath run [-o PATH] [--sort KEY] [--limit N] [--no-builtins] [-q] "
+              "[--lines[=auto]] [-f pkg.mod:func | -f file.py:Class.method ...] "
               "(script.py | -m module | -c code) [args ...]")
 
 
@@ -48,6 +49,15 @@ def _run_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-nodes", type=int, default=1 << 20, metavar="N",
                    help="per-thread cap on distinct call paths (default: 1048576)")
     p.add_argument("-q", "--quiet", action="store_true", help="write the profile, print no table")
+    p.add_argument("--lines", action="store_const", const="explicit",
+                   help="line-profile functions decorated with @profile (a builtin, as with "
+                        "kernprof) or named with -f; --lines=auto chooses the hot ones itself; "
+                        "prints kernprof's table")
+    p.add_argument("--_lines-auto", dest="lines", action="store_const", const="auto",
+                   help=argparse.SUPPRESS)
+    p.add_argument("-f", "--function", action="append", default=[], metavar="SPEC",
+                   help="line-profile this function: pkg.mod:func or path/file.py:Class.method "
+                        "(repeatable; implies --lines)")
     p.add_argument("-m", dest="module", metavar="MODULE", help="run a module, as python -m")
     p.add_argument("-c", dest="code", metavar="CODE", help="run code, as python -c")
     p.add_argument("script", nargs="?", help="the script to run")
@@ -61,7 +71,7 @@ def _split_run_argv(argv: list[str]) -> tuple[list[str], list[str]]:
     (the script) or right after ``-m MODULE`` / ``-c CODE``. Everything after that belongs
     to the program, even if it looks like a hotpath option.
     """
-    takes_value = {"-o", "--output", "--sort", "--limit", "--max-nodes"}
+    takes_value = {"-o", "--output", "--sort", "--limit", "--max-nodes", "-f", "--function"}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -85,6 +95,7 @@ def _cmd_run(argv: list[str]) -> int:
     from hotpath.runner import Program, ProgramNotFound, run_program
 
     own, program_args = _split_run_argv(argv)
+    own = ["--_lines-auto" if a == "--lines=auto" else a for a in own]
     parser = _run_parser()
     opts = parser.parse_args(own)
     chosen = [x for x in (opts.module, opts.code, opts.script) if x is not None]
@@ -114,12 +125,23 @@ def _cmd_run(argv: list[str]) -> int:
         raise UserError(str(e)) from None
     cwd = os.getcwd()
     started = {"wall": 0.0}
+    lines = None
+    if opts.lines or opts.function:
+        from hotpath.lineprof import RunLines
+        try:
+            lines = RunLines(opts.lines or "explicit", opts.function)
+            lines.install()
+        except ValueError as e:
+            raise UserError(str(e)) from None
 
     def start() -> None:
         started["wall"] = time.time()
         prof.enable()
+        if lines is not None:
+            lines.start()
 
     def finish() -> None:
+        line_data = lines.finish() if lines is not None else None
         try:
             prof.disable()
         except Exception as e:     # a capture error: still write what was recorded
@@ -134,13 +156,22 @@ def _cmd_run(argv: list[str]) -> int:
             "duration": time.time() - started["wall"] if started["wall"] else 0.0,
             "hotpath_version": __version__,
         })
+        if line_data is not None:
+            data.extra["lines"] = line_data
         from hotpath import fileformat
         try:
             fileformat.write(data, os.path.join(cwd, out_path))
         except OSError as e:
             sys.stderr.write(f"hotpath: error: cannot write {out_path!r}: {e.strerror or e}\n")
             return
-        if not opts.quiet:
+        except (ValueError, TypeError) as e:   # metadata the format cannot hold: a bug
+            sys.stderr.write(f"hotpath: internal error: profile not written: {e}\n")
+            return
+        if not opts.quiet and line_data is not None:
+            from hotpath.report.lines import print_lines
+            sys.stderr.write("\n")
+            print_lines(data, stream=sys.stderr)
+        elif not opts.quiet:
             from hotpath.report.text import print_table
             sys.stderr.write("\n")
             print_table(data, sort=opts.sort, limit=opts.limit)
@@ -181,6 +212,10 @@ def _cmd_report(opts: argparse.Namespace) -> int:
             raise UserError(f"no thread {opts.thread!r} in {opts.file} (threads: {names})")
     print_table(data, stream=sys.stdout, sort=opts.sort, limit=opts.limit,
                 name_filter=opts.filter, threads=threads)
+    from hotpath.report.lines import has_lines, print_lines
+    if has_lines(data):
+        sys.stdout.write("\n")
+        print_lines(data, stream=sys.stdout)
     return 0
 
 

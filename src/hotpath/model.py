@@ -52,7 +52,7 @@ class Function:
         return self.qualname or self.name
 
 
-@dataclass
+@dataclass(slots=True)
 class Node:
     """One calling-context tree node: one distinct stack path."""
     func: int                #: index into Profile.functions, or ROOT
