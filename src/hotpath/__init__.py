@@ -4,6 +4,7 @@ Public API (imported lazily, so ``import hotpath`` stays cheap and the pure-Pyth
 work without the compiled core):
 
 * ``Profile`` — a drop-in for ``cProfile.Profile``
+* ``LineProfiler``, ``profile`` — line timings with line_profiler's API and kernprof's table
 * ``load(path)`` / ``save(profile, path)`` — read and write hotpath profile files
 * ``bench``, ``compare`` — benchmarks with honest statistics
 """
@@ -13,6 +14,8 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "Profile": ("hotpath.profiler", "Profile"),
+    "LineProfiler": ("hotpath.lineprof", "LineProfiler"),
+    "profile": ("hotpath.lineprof", "profile"),
     "load": ("hotpath.fileformat", "read"),
     "save": ("hotpath.fileformat", "write"),
     "FormatError": ("hotpath.fileformat", "FormatError"),

@@ -3,6 +3,8 @@
     hotpath run [options] script.py [args] | -m module [args] | -c code [args]
     hotpath report FILE [--sort KEY] [--limit N] [--filter REGEX] [--thread NAME]
     hotpath export FILE --format FORMAT -o OUT
+    hotpath view FILE [-o OUT.html] [--no-browser]
+    hotpath diff A B [--sort KEY] [--metric self|total] [--limit N] [-o OUT.html]
     hotpath bench ...                      (see hotpath bench --help)
 
 Every user error (a missing script, a bad option, an unreadable profile) is one line on
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 from typing import Sequence
@@ -232,6 +235,64 @@ def _cmd_export(opts: argparse.Namespace) -> int:
     return 0
 
 
+def _browser_available() -> bool:
+    """Whether ``webbrowser`` can show a page to a person here: a browser the user chose
+    ($BROWSER), or a desktop session (not a console browser on a bare terminal)."""
+    if os.environ.get("BROWSER"):
+        return True
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _cmd_view(opts: argparse.Namespace) -> int:
+    from hotpath import report
+    data = _load(opts.file)
+    out = opts.output or os.path.splitext(opts.file)[0] + ".html"
+    if os.path.abspath(out) == os.path.abspath(opts.file):
+        raise UserError(f"refusing to overwrite the profile {opts.file!r}; choose -o OUT.html")
+    try:
+        report.export(data, "html", out)
+    except OSError as e:
+        raise UserError(f"cannot write {out!r}: {e.strerror or e}") from None
+    path = os.path.abspath(out)
+    if not opts.no_browser and _browser_available():
+        import pathlib
+        import webbrowser
+        try:
+            opened = webbrowser.open(pathlib.Path(path).as_uri(), new=2)
+        except Exception:          # webbrowser.Error, or a browser that failed to start
+            opened = False
+        if opened:
+            sys.stderr.write(f"hotpath: opened {path} in a browser\n")
+            return 0
+    sys.stdout.write(f"hotpath: report written to {path}\n")
+    return 0
+
+
+def _cmd_diff(opts: argparse.Namespace) -> int:
+    from hotpath.report import diff
+    a, b = _load(opts.a), _load(opts.b)
+    if opts.limit < 0:
+        raise UserError("--limit must be 0 or more")
+    if opts.filter:
+        try:
+            re.compile(opts.filter)
+        except re.error as e:
+            raise UserError(f"bad --filter {opts.filter!r}: {e}") from None
+    if opts.output:                # first, so that a bad path fails before any output
+        try:
+            diff.write_diff_html(a, b, opts.output, names=(opts.a, opts.b))
+        except OSError as e:
+            raise UserError(f"cannot write {opts.output!r}: {e.strerror or e}") from None
+    diff.print_diff(a, b, stream=sys.stdout, sort=opts.sort, metric=opts.metric,
+                    limit=opts.limit, name_filter=opts.filter, names=(opts.a, opts.b))
+    if opts.output:
+        sys.stdout.flush()
+        sys.stderr.write(f"hotpath: wrote {opts.output} (differential flame graph)\n")
+    return 0
+
+
 def _main_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hotpath", description="A performance toolkit for Python.")
     p.add_argument("--version", action="version", version=f"hotpath {__version__}")
@@ -253,6 +314,28 @@ def _main_parser() -> argparse.ArgumentParser:
                     help=f"one of: {', '.join(sorted(report.FORMATS))}")
     ep.add_argument("-o", "--output", required=True, metavar="OUT")
     ep.set_defaults(func=_cmd_export)
+
+    vp = sub.add_parser("view", help="write the HTML report of a profile and open it in a browser")
+    vp.add_argument("file")
+    vp.add_argument("-o", "--output", metavar="OUT.html",
+                    help="where to write the report (default: FILE with .html)")
+    vp.add_argument("--no-browser", action="store_true",
+                    help="only write the report and print its path")
+    vp.set_defaults(func=_cmd_view)
+
+    from hotpath.report.diff import METRICS, SORT_KEYS
+    dp = sub.add_parser("diff", help="what got slower or faster between two profiles")
+    dp.add_argument("a", metavar="A", help="the profile before (baseline)")
+    dp.add_argument("b", metavar="B", help="the profile after")
+    dp.add_argument("--sort", default="delta", choices=list(SORT_KEYS),
+                    help="row order (default: delta, the largest change either way)")
+    dp.add_argument("--metric", default="self", choices=list(METRICS),
+                    help="time to compare: self (tottime) or total (cumtime); default self")
+    dp.add_argument("--limit", type=int, default=30, metavar="N", help="rows (default 30; 0 for all)")
+    dp.add_argument("--filter", metavar="REGEX", help="only functions whose label matches")
+    dp.add_argument("-o", "--output", metavar="OUT.html",
+                    help="also write a differential flame graph (HTML) here")
+    dp.set_defaults(func=_cmd_diff)
 
     try:
         from hotpath.bench import cli as bench_cli

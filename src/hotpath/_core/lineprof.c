@@ -42,6 +42,7 @@ typedef struct {
     int auto_chosen;         /* chosen by the automatic mode */
     double chosen_at;        /* seconds after enable() when chosen (auto) */
     uint64_t chosen_samples; /* own-time samples when chosen (auto) */
+    double chosen_seconds;   /* sampled own time when chosen (auto) */
 } hp_linecode;
 
 typedef struct {
@@ -64,12 +65,15 @@ typedef struct {
     int started;             /* thread running (GIL) */
     int stop;                /* protected by mu */
     double interval;         /* seconds between samples */
-    uint64_t min_samples;    /* a function needs this many own-time samples ... */
-    double fraction;         /* ... and this share of all samples so far */
+    uint64_t min_samples;    /* a function needs this many own-time samples, */
+    double min_seconds;      /* this much sampled own time, */
+    double fraction;         /* and this share of all sampled time so far */
     uint32_t max_chosen;
     PyObject *exclude;       /* tuple of filename prefixes never chosen (strong) */
-    PyObject *counts;        /* dict code -> int samples (strong, touched under the GIL) */
-    uint64_t total;          /* samples taken */
+    PyObject *counts;        /* dict code -> (samples, seconds) (strong; GIL) */
+    uint64_t total;          /* thread samples taken */
+    double total_seconds;    /* wall time they stand for, summed over threads */
+    int64_t last;            /* tick of the previous sample */
     uint32_t chosen;
 } hp_sampler;
 
@@ -79,8 +83,10 @@ typedef struct {
     hp_linecode **codes;
     uint32_t n_codes, cap_codes;
     hp_linethread *threads;
-    int enabled;
-    int recording;           /* enabled and no error */
+    int enabled;             /* armed: the event source is installed */
+    int recording;           /* armed, and timing (not paused, no error) */
+    int explicit;            /* enable() was called (until disable()) */
+    uint32_t by_count;       /* decorated calls running (enable_by_count) */
     int error;
     int tool_id;             /* 3.12+: the sys.monitoring tool id held while enabled */
     int64_t enabled_at;
@@ -490,10 +496,48 @@ static int source_activate(hp_linetracer *tr, hp_linecode *lc)
 
 static PyObject *str_f_trace_lines = NULL;    /* interned "f_trace_lines"; GIL */
 
-/* Stop line events for a frame we do not time. */
-static void mute_frame(PyFrameObject *frame)
+/* 3.11's struct _frame up to f_trace_lines (Include/internal/pycore_frame.h). Muting a
+ * frame is the one thing done for every call of code we do not time, so it writes the
+ * field directly once a runtime check at enable() has confirmed the layout; otherwise
+ * it goes through the f_trace_lines attribute. */
+typedef struct {
+    PyObject_HEAD
+    PyFrameObject *f_back;
+    void *f_frame;
+    PyObject *f_trace;
+    int f_lineno;
+    char f_trace_lines;
+} hp_frame311;
+static int direct_mute = -1;                   /* -1 unknown, 0 no, 1 yes; GIL */
+
+static void check_layout(void)
 {
-    if (PyObject_SetAttr((PyObject *)frame, str_f_trace_lines, Py_False) < 0)
+    PyFrameObject *f = PyEval_GetFrame();      /* borrowed */
+    direct_mute = 0;
+    if (!f)
+        return;
+    PyObject *old = PyObject_GetAttr((PyObject *)f, str_f_trace_lines);
+    if (!old) {
+        PyErr_Clear();
+        return;
+    }
+    int ok = PyObject_SetAttr((PyObject *)f, str_f_trace_lines, Py_False) == 0 &&
+             ((hp_frame311 *)f)->f_trace_lines == 0 &&
+             PyObject_SetAttr((PyObject *)f, str_f_trace_lines, Py_True) == 0 &&
+             ((hp_frame311 *)f)->f_trace_lines == 1;
+    PyErr_Clear();
+    if (PyObject_SetAttr((PyObject *)f, str_f_trace_lines, old) < 0)
+        PyErr_Clear();
+    Py_DECREF(old);
+    direct_mute = ok;
+}
+
+/* Stop line events for a frame we do not time. */
+static inline void mute_frame(PyFrameObject *frame)
+{
+    if (direct_mute == 1)
+        ((hp_frame311 *)frame)->f_trace_lines = 0;
+    else if (PyObject_SetAttr((PyObject *)frame, str_f_trace_lines, Py_False) < 0)
         PyErr_Clear();
 }
 
@@ -561,6 +605,8 @@ static int source_start(hp_linetracer *tr)
 {
     if (!str_f_trace_lines && !(str_f_trace_lines = PyUnicode_InternFromString("f_trace_lines")))
         return -1;
+    if (direct_mute < 0)
+        check_layout();
     PyInterpreterState *interp = PyThreadState_GetInterpreter(PyThreadState_Get());
     for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts; ts = PyThreadState_Next(ts)) {
         if (ts->c_tracefunc && !(ts->c_tracefunc == trace_hook && ts->c_traceobj == (PyObject *)tr)) {
@@ -598,9 +644,25 @@ static int source_stop(hp_linetracer *tr)
     return rc;
 }
 
+/* Frames started from now on see the code on their call event; frames of it already
+ * running were muted on their first event, so unmute them (every thread). 0 / -1. */
 static int source_activate(hp_linetracer *tr, hp_linecode *lc)
 {
-    return 0;   /* frames started from now on see it on their call event */
+    PyInterpreterState *interp = PyThreadState_GetInterpreter(PyThreadState_Get());
+    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts; ts = PyThreadState_Next(ts)) {
+        PyFrameObject *f = PyThreadState_GetFrame(ts);
+        while (f) {
+            PyCodeObject *co = PyFrame_GetCode(f);
+            if ((PyObject *)co == lc->code &&
+                PyObject_SetAttr((PyObject *)f, str_f_trace_lines, Py_True) < 0)
+                PyErr_Clear();
+            Py_DECREF(co);
+            PyFrameObject *back = PyFrame_GetBack(f);
+            Py_DECREF(f);
+            f = back;
+        }
+    }
+    return 0;
 }
 
 #endif /* HP_HAVE_MONITORING */
@@ -764,6 +826,11 @@ static void take_sample(hp_linetracer *tr, PyThreadState *me)
     hp_sampler *s = &tr->sampler;
     if (!tr->recording)
         return;
+    /* each sample stands for the wall time since the previous one: taking the GIL can
+     * wait a switch interval (5 ms), so the rate is not the requested one */
+    int64_t now = hp_clock_now();
+    double dt = (double)(now - (s->last ? s->last : tr->enabled_at)) * hp_clock_tick_seconds();
+    s->last = now;
     hp_saved_exc saved;
     hp_exc_save(&saved);
     PyInterpreterState *interp = PyThreadState_GetInterpreter(me);
@@ -776,11 +843,15 @@ static void take_sample(hp_linetracer *tr, PyThreadState *me)
         PyCodeObject *co = PyFrame_GetCode(f);
         Py_DECREF(f);
         s->total++;
-        uint64_t n = 1;
+        s->total_seconds += dt;
+        unsigned long long n = 1;
+        double secs = dt;
         PyObject *old = PyDict_GetItemWithError(s->counts, (PyObject *)co);
-        if (old)
-            n = PyLong_AsUnsignedLongLong(old) + 1;
-        PyObject *v = PyLong_FromUnsignedLongLong(n);
+        if (old && PyTuple_Check(old) && PyTuple_GET_SIZE(old) == 2) {
+            n += PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(old, 0));
+            secs += PyFloat_AsDouble(PyTuple_GET_ITEM(old, 1));
+        }
+        PyObject *v = Py_BuildValue("(Kd)", n, secs);
         if (!v || PyDict_SetItem(s->counts, (PyObject *)co, v) < 0) {
             Py_XDECREF(v);
             Py_DECREF(co);
@@ -788,8 +859,8 @@ static void take_sample(hp_linetracer *tr, PyThreadState *me)
             continue;
         }
         Py_DECREF(v);
-        if (s->chosen < s->max_chosen && n >= s->min_samples &&
-            (double)n >= s->fraction * (double)s->total && eligible(s, co)) {
+        if (s->chosen < s->max_chosen && n >= s->min_samples && secs >= s->min_seconds &&
+            secs >= s->fraction * s->total_seconds && eligible(s, co)) {
             void *extra = NULL;
             if (hp_code_get_extra((PyObject *)co, extra_index, &extra) < 0)
                 PyErr_Clear();
@@ -801,6 +872,7 @@ static void take_sample(hp_linetracer *tr, PyThreadState *me)
                     lc->auto_chosen = 1;
                     lc->chosen_at = now_seconds(tr);
                     lc->chosen_samples = n;
+                    lc->chosen_seconds = secs;
                     if (activate(tr, lc) == 0)
                         s->chosen++;
                 }
@@ -848,6 +920,7 @@ static int sampler_start(hp_linetracer *tr)
     if (!s->counts && !(s->counts = PyDict_New()))
         return -1;
     s->stop = 0;
+    s->last = 0;
     if (pthread_create(&s->thread, NULL, sampler_main, tr) != 0) {
         PyErr_SetString(PyExc_RuntimeError, "hotpath: cannot start the sampler thread");
         return -1;
@@ -895,23 +968,15 @@ static int LineTracer_init(hp_linetracer *tr, PyObject *args, PyObject *kwds)
         pthread_mutex_init(&tr->sampler.mu, NULL);
         pthread_cond_init(&tr->sampler.cv, NULL);
         tr->sampler.interval = 0.001;
-        tr->sampler.min_samples = 20;
-        tr->sampler.fraction = 0.02;
+        tr->sampler.min_samples = 2;
+        tr->sampler.min_seconds = 0.01;
+        tr->sampler.fraction = 0.05;
         tr->sampler.max_chosen = 10;
     }
     return 0;
 }
 
-static void stop_now(hp_linetracer *tr)
-{
-    sampler_stop(tr);
-    tr->recording = 0;
-    if (source_stop(tr) < 0)
-        PyErr_WriteUnraisable((PyObject *)tr);
-    tr->enabled = 0;
-    if (active_tracer == tr)
-        active_tracer = NULL;
-}
+static int disarm(hp_linetracer *tr);
 
 static void LineTracer_dealloc(hp_linetracer *tr)
 {
@@ -920,7 +985,8 @@ static void LineTracer_dealloc(hp_linetracer *tr)
     if (tr->enabled) {
         hp_saved_exc saved;
         hp_exc_save(&saved);
-        stop_now(tr);
+        if (disarm(tr) < 0)
+            PyErr_WriteUnraisable((PyObject *)tr);
         hp_exc_restore(&saved);
     }
     free_threads(tr);
@@ -971,54 +1037,108 @@ static PyObject *LineTracer_add_code(hp_linetracer *tr, PyObject *code)
     return PyBool_FromLong(created || !was_active);
 }
 
-static PyObject *LineTracer_enable(hp_linetracer *tr, PyObject *Py_UNUSED(ignored))
+/* The exception in flight as one object (new reference), cleared. */
+static PyObject *take_exception(void)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    return PyErr_GetRaisedException();
+#else
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    Py_XDECREF(type);
+    Py_XDECREF(tb);
+    return value;
+#endif
+}
+
+/* Recording on / off; the time recorded adds up in enabled_ticks. */
+static void rec_on(hp_linetracer *tr)
+{
+    if (!tr->recording && !tr->error) {
+        tr->recording = 1;
+        tr->enabled_at = hp_clock_now();
+    }
+}
+
+static void rec_off(hp_linetracer *tr)
+{
+    if (tr->recording) {
+        tr->recording = 0;
+        tr->enabled_ticks += hp_clock_now() - tr->enabled_at;
+    }
+}
+
+/* Remove the event source (and the sampler); frames still running lose their open
+ * line, as with line_profiler's disable(). 0 / -1 with an exception set. */
+static int disarm(hp_linetracer *tr)
+{
+    if (!tr->enabled)
+        return 0;
+    sampler_stop(tr);
+    rec_off(tr);
+    int rc = source_stop(tr);
+    tr->enabled = 0;
+    if (active_tracer == tr)
+        active_tracer = NULL;
+    free_threads(tr);
+    return rc;
+}
+
+/* Install the event source. A tracer that is only paused (armed by a decorator whose
+ * calls have all returned) gives way; one that records does not. 0 / -1. */
+static int arm(hp_linetracer *tr)
 {
     if (tr->enabled)
-        Py_RETURN_NONE;
-    if (active_tracer) {
-        PyErr_SetString(PyExc_RuntimeError,
-            "another hotpath line profiler is enabled; disable it first");
-        return NULL;
+        return 0;
+    if (active_tracer && active_tracer != tr) {
+        hp_linetracer *other = active_tracer;
+        if (other->explicit || other->by_count) {
+            PyErr_SetString(PyExc_RuntimeError,
+                "another hotpath line profiler is enabled; disable it first");
+            return -1;
+        }
+        if (disarm(other) < 0)
+            return -1;
     }
     /* reclaim the co_extra slots another tracer may have taken meanwhile */
     for (uint32_t i = 0; i < tr->n_codes; i++) {
         if (hp_code_set_extra(tr->codes[i]->code, extra_index, tr->codes[i]) < 0)
-            return NULL;
+            return -1;
     }
     hp_clock_init();
     tr->enabled = 1;   /* before the source starts: new threads check it */
     if (source_start(tr) < 0) {
         tr->enabled = 0;
-        return NULL;
+        return -1;
     }
-    tr->recording = !tr->error;
-    tr->enabled_at = hp_clock_now();
     active_tracer = tr;
     if (tr->auto_mode && sampler_start(tr) < 0) {
         hp_saved_exc saved;
         hp_exc_save(&saved);
-        stop_now(tr);
+        disarm(tr);
+        PyErr_Clear();
         hp_exc_restore(&saved);
-        return NULL;
+        return -1;
     }
+    return 0;
+}
+
+static PyObject *LineTracer_enable(hp_linetracer *tr, PyObject *Py_UNUSED(ignored))
+{
+    if (arm(tr) < 0)
+        return NULL;
+    tr->explicit = 1;
+    rec_on(tr);
     Py_RETURN_NONE;
 }
 
 static PyObject *LineTracer_disable(hp_linetracer *tr, PyObject *Py_UNUSED(ignored))
 {
-    if (tr->enabled) {
-        sampler_stop(tr);
-        tr->recording = 0;
-        int rc = source_stop(tr);
-        tr->enabled = 0;
-        tr->enabled_ticks += hp_clock_now() - tr->enabled_at;
-        if (active_tracer == tr)
-            active_tracer = NULL;
-        /* frames still running lose their open line, as line_profiler's disable() */
-        free_threads(tr);
-        if (rc < 0)
-            return NULL;
-    }
+    tr->explicit = 0;
+    tr->by_count = 0;
+    if (disarm(tr) < 0)
+        return NULL;
     if (tr->error) {
         tr->error = 0;
         return PyErr_NoMemory();
@@ -1026,18 +1146,56 @@ static PyObject *LineTracer_disable(hp_linetracer *tr, PyObject *Py_UNUSED(ignor
     Py_RETURN_NONE;
 }
 
-/* auto(interval=0.001, min_samples=20, fraction=0.02, max_functions=10, exclude=()) */
+/* The decorator's entry: record while at least one decorated call runs. Never raises
+ * for a conflict with another recording tracer (the call then runs unrecorded, with a
+ * warning), so decorating cannot break the program. */
+static PyObject *LineTracer_enable_by_count(hp_linetracer *tr, PyObject *Py_UNUSED(ignored))
+{
+    if (tr->by_count++ == 0 && !tr->explicit) {
+        if (arm(tr) < 0) {
+            if (!PyErr_ExceptionMatches(PyExc_RuntimeError))
+                return NULL;
+            PyObject *exc = take_exception();
+            int rc = PyErr_WarnFormat(PyExc_RuntimeWarning, 1,
+                                      "hotpath: line profiling skipped: %S", exc);
+            Py_XDECREF(exc);
+            if (rc < 0)
+                return NULL;
+            Py_RETURN_NONE;
+        }
+        rec_on(tr);
+    }
+    Py_RETURN_NONE;
+}
+
+/* The decorator's exit. On 3.12+ the tool stays installed, paused (events reach only the
+ * chosen code objects, which run through the decorator anyway); on 3.11 the trace hook,
+ * which slows every line of the program, comes off. */
+static PyObject *LineTracer_disable_by_count(hp_linetracer *tr, PyObject *Py_UNUSED(ignored))
+{
+    if (tr->by_count == 0 || --tr->by_count > 0 || tr->explicit)
+        Py_RETURN_NONE;
+    rec_off(tr);
+#if !HP_HAVE_MONITORING
+    if (disarm(tr) < 0)
+        return NULL;
+#endif
+    Py_RETURN_NONE;
+}
+
+/* auto(interval=0.001, min_seconds=0.01, min_samples=2, fraction=0.05, max_functions=10,
+ *      exclude=()) */
 static PyObject *LineTracer_auto(hp_linetracer *tr, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"interval", "min_samples", "fraction", "max_functions",
-                             "exclude", NULL};
+    static char *kwlist[] = {"interval", "min_seconds", "min_samples", "fraction",
+                             "max_functions", "exclude", NULL};
     hp_sampler *s = &tr->sampler;
-    double interval = s->interval, fraction = s->fraction;
+    double interval = s->interval, fraction = s->fraction, min_seconds = s->min_seconds;
     unsigned long long min_samples = s->min_samples;
     unsigned int max_chosen = s->max_chosen;
     PyObject *exclude = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|dKdIO!:auto", kwlist, &interval,
-                                     &min_samples, &fraction, &max_chosen,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|ddKdIO!:auto", kwlist, &interval,
+                                     &min_seconds, &min_samples, &fraction, &max_chosen,
                                      &PyTuple_Type, &exclude))
         return NULL;
     if (tr->enabled) {
@@ -1060,6 +1218,7 @@ static PyObject *LineTracer_auto(hp_linetracer *tr, PyObject *args, PyObject *kw
     s->interval = interval;
     s->min_samples = min_samples ? min_samples : 1;
     s->fraction = fraction;
+    s->min_seconds = min_seconds;
     s->max_chosen = max_chosen;
     tr->auto_mode = 1;
     Py_RETURN_NONE;
@@ -1079,7 +1238,7 @@ static PyObject *LineTracer_clear_data(hp_linetracer *tr, PyObject *Py_UNUSED(ig
 
 /* snapshot() -> dict: tick_seconds, clock, enabled_seconds, samples, and codes: a list
  * of (code, [(lineno, hits, ticks), ...] for lines hit, auto) where auto is None or
- * (chosen_at_seconds, samples_when_chosen). */
+ * (chosen_at_seconds, samples_when_chosen, sampled_own_seconds_when_chosen). */
 static PyObject *LineTracer_snapshot(hp_linetracer *tr, PyObject *Py_UNUSED(ignored))
 {
     PyObject *codes = PyList_New(0);
@@ -1104,7 +1263,8 @@ static PyObject *LineTracer_snapshot(hp_linetracer *tr, PyObject *Py_UNUSED(igno
             Py_DECREF(row);
         }
         PyObject *autoinfo = lc->auto_chosen ?
-            Py_BuildValue("(dK)", lc->chosen_at, (unsigned long long)lc->chosen_samples) :
+            Py_BuildValue("(dKd)", lc->chosen_at, (unsigned long long)lc->chosen_samples,
+                          lc->chosen_seconds) :
             Py_NewRef(Py_None);
         PyObject *item = autoinfo ? Py_BuildValue("(ONN)", lc->code, lines, autoinfo) : NULL;
         if (!autoinfo)
@@ -1135,7 +1295,7 @@ fail:
 
 static PyObject *LineTracer_get_enabled(hp_linetracer *tr, void *closure)
 {
-    return PyBool_FromLong(tr->enabled);
+    return PyBool_FromLong(tr->recording);
 }
 
 static PyObject *LineTracer_get_codes(hp_linetracer *tr, void *closure)
@@ -1153,8 +1313,13 @@ static PyMethodDef LineTracer_methods[] = {
      "add_code(code) -> bool: time the lines of this code object (True when new)."},
     {"enable", (PyCFunction)LineTracer_enable, METH_NOARGS, "Start timing lines."},
     {"disable", (PyCFunction)LineTracer_disable, METH_NOARGS, "Stop timing lines."},
+    {"enable_by_count", (PyCFunction)LineTracer_enable_by_count, METH_NOARGS,
+     "Record while at least one decorated call runs (nests)."},
+    {"disable_by_count", (PyCFunction)LineTracer_disable_by_count, METH_NOARGS,
+     "Undo one enable_by_count()."},
     {"auto", (PyCFunction)(void (*)(void))LineTracer_auto, METH_VARARGS | METH_KEYWORDS,
-     "auto(interval=0.001, min_samples=20, fraction=0.02, max_functions=10, exclude=()):\n"
+     "auto(interval=0.001, min_seconds=0.01, min_samples=2, fraction=0.05, max_functions=10,\n"
+     "     exclude=()):\n"
      "choose functions automatically while enabled, by sampling their own time."},
     {"clear", (PyCFunction)LineTracer_clear_data, METH_NOARGS, "Zero every line's counters."},
     {"snapshot", (PyCFunction)LineTracer_snapshot, METH_NOARGS,
@@ -1163,7 +1328,7 @@ static PyMethodDef LineTracer_methods[] = {
 };
 
 static PyGetSetDef LineTracer_getset[] = {
-    {"enabled", (getter)LineTracer_get_enabled, NULL, "whether line events are on", NULL},
+    {"enabled", (getter)LineTracer_get_enabled, NULL, "whether lines are being timed", NULL},
     {"codes", (getter)LineTracer_get_codes, NULL, "the code objects being timed", NULL},
     {NULL}
 };
