@@ -1,0 +1,89 @@
+"""Regression gates: ``median:5%``, ``mean:0.001``, as pytest-benchmark's
+``--benchmark-compare-fail`` spells them, plus a significance test.
+
+A gate ``STAT:THRESHOLD`` fails a benchmark when, compared with the same benchmark in
+an earlier run, ``STAT`` got worse by more than ``THRESHOLD`` — a percentage of the
+earlier value (``5%``) or an absolute time in seconds (``0.001``, or with a unit:
+``10us``) — **and**, when both runs kept their raw samples, the two-sided Mann–Whitney
+U test says the difference is real (p < alpha). A noisy run that happens to land 6%
+slower without being distinguishable from the earlier one does not fail the build.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from .result import BenchResult
+from .stats import ALPHA, format_p, format_time, mann_whitney_u
+
+__all__ = ["Gate", "GateOutcome"]
+
+_STATS = ("min", "max", "mean", "median", "stddev", "iqr")
+_LOCATION = ("min", "max", "mean", "median")
+_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0}
+
+
+@dataclass(frozen=True)
+class GateOutcome:
+    failed: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class Gate:
+    stat: str
+    threshold: float          # a fraction (0.05) when percent, else seconds
+    percent: bool
+
+    @classmethod
+    def parse(cls, expr: str) -> "Gate":
+        """``"median:5%"``, ``"mean:0.001"``, ``"min:20us"``; raises ValueError."""
+        m = re.fullmatch(r"\s*(\w+)\s*:\s*([0-9.eE+-]+)\s*(%|ns|us|µs|ms|s)?\s*", expr)
+        if not m or m.group(1) not in _STATS:
+            raise ValueError(f"invalid gate {expr!r}: expected STAT:N% or STAT:SECONDS with "
+                             f"STAT one of {', '.join(_STATS)} (e.g. median:5%)")
+        try:
+            value = float(m.group(2))
+        except ValueError:
+            raise ValueError(f"invalid gate {expr!r}: {m.group(2)!r} is not a number") from None
+        if value < 0 or not math.isfinite(value):
+            raise ValueError(f"invalid gate {expr!r}: the threshold must be >= 0")
+        unit = m.group(3)
+        if unit == "%":
+            return cls(m.group(1), value / 100, True)
+        return cls(m.group(1), value * _UNITS.get(unit or "s", 1.0), False)
+
+    def __str__(self) -> str:
+        t = f"{self.threshold * 100:g}%" if self.percent else format_time(self.threshold)
+        return f"{self.stat}:{t}"
+
+    def check(self, current: BenchResult, earlier: BenchResult,
+              alpha: float = ALPHA) -> GateOutcome:
+        old = getattr(earlier.stats, self.stat)
+        new = getattr(current.stats, self.stat)
+        delta = new - old
+        if self.percent:
+            change = delta / old if old > 0 else (math.inf if delta > 0 else 0.0)
+            over = change > self.threshold
+            what = f"{self.stat} {change:+.1%} (limit +{self.threshold:.1%})"
+        else:
+            over = delta > self.threshold
+            what = (f"{self.stat} {'+' if delta >= 0 else '-'}{format_time(abs(delta))} "
+                    f"(limit +{format_time(self.threshold)})")
+        if self.stat in _LOCATION and current.samples and earlier.samples:
+            p = mann_whitney_u(current.samples, earlier.samples).p_value
+            significant = p < alpha
+            what += f", {format_p(p)}"
+        else:
+            significant = True
+            if self.stat in _LOCATION:
+                what += ", no raw samples to test significance"
+        failed = over and significant
+        if failed:
+            verdict = "FAIL"
+        elif over:
+            verdict = f"ok (over the limit but not significant at alpha={alpha:g})"
+        else:
+            verdict = "ok"
+        return GateOutcome(failed, f"{current.name}: {what}: {verdict}")

@@ -1,0 +1,318 @@
+"""pytest plugin: the ``hotpath_benchmark`` fixture (and ``benchmark`` when it is free).
+
+Registered through the ``pytest11`` entry point ``hotpath``, so installing hotpath
+enables it (``-p hotpath`` loads it explicitly, ``-p no:hotpath`` disables it).
+
+Fixtures:
+
+* ``hotpath_benchmark`` — always.
+* ``benchmark`` — the same object, but only when pytest-benchmark is not active: when
+  it is installed it owns ``benchmark`` (its hooks reject any other object under that
+  name), and hotpath never shadows it. To use hotpath's ``benchmark`` with
+  pytest-benchmark installed, disable that plugin: ``-p no:benchmark``. The ini option
+  ``hotpath_benchmark_fixture`` says ``auto`` (default, as above), ``never`` (only
+  ``hotpath_benchmark``) or ``always`` (error out when pytest-benchmark is active).
+
+Markers: ``@pytest.mark.hotpath_benchmark(group=..., baseline=True, min_time=...,
+max_time=..., min_rounds=..., warmup=..., timer=..., gc=..., subtract=..., memory=...)``;
+pytest-benchmark's ``@pytest.mark.benchmark(group=..., min_rounds=..., max_time=...,
+min_time=..., timer=..., disable_gc=..., warmup=...)`` is read too.
+
+Options: ``--hotpath-save=FILE`` (JSON, a superset of pytest-benchmark's),
+``--hotpath-compare=FILE`` (a file from ``--hotpath-save``, ``hotpath bench --save`` or
+pytest-benchmark), ``--hotpath-compare-fail=median:5%`` (fail the session when a
+benchmark got worse by more than that *and* significantly), ``--hotpath-disable``,
+``--hotpath-skip``, ``--hotpath-only`` and the timing options below.
+"""
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import pytest
+
+from .compare import render_table
+from .fixture import BenchmarkFixture
+from .gate import Gate
+from .jsonio import document, load_results
+from .result import BenchResult
+from .runner import CLOCKS, Options
+from .stats import ALPHA, MIN_EFFECT, choose_unit, format_time
+
+_SESSION_KEY = pytest.StashKey["_BenchSession"]()
+_PYTEST_BENCHMARK = "benchmark"        # pytest-benchmark's plugin (entry point) name
+_ALIAS_PLUGIN = "hotpath-benchmark-alias"
+_FIXTURE_MODES = ("auto", "always", "never")
+
+# Defaults as pytest-benchmark's where they mean the same (min_rounds, max_time).
+_DEFAULTS = Options(min_time=Options.min_time, max_time=1.0, min_rounds=5)
+
+_MARKER_KW = {"group", "baseline", "min_time", "max_time", "min_rounds", "warmup", "timer",
+              "gc", "subtract", "memory"}
+# pytest-benchmark's marker keywords; those without meaning here are accepted and ignored.
+_PB_MARKER_KW = {"group", "min_rounds", "max_time", "min_time", "timer", "disable_gc",
+                 "warmup", "warmup_iterations", "calibration_precision", "cprofile",
+                 "precision", "confidence"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    g = parser.getgroup("hotpath", "hotpath benchmarks")
+    g.addoption("--hotpath-save", metavar="FILE",
+                help="write every benchmark to FILE as JSON (pytest-benchmark's layout, "
+                     "with raw samples)")
+    g.addoption("--hotpath-compare", metavar="FILE",
+                help="compare every benchmark with the same one in FILE (written by "
+                     "--hotpath-save, hotpath bench --save, or pytest-benchmark)")
+    g.addoption("--hotpath-compare-fail", metavar="EXPR", action="append", default=[],
+                help="with --hotpath-compare: fail when STAT got worse by more than the "
+                     "limit and the Mann-Whitney U test says it is real, e.g. median:5%%, "
+                     "mean:0.001 (seconds). May repeat.")
+    g.addoption("--hotpath-alpha", type=float, default=ALPHA, metavar="P",
+                help="significance level for comparisons and gates (default: %(default)s)")
+    g.addoption("--hotpath-min-time", type=float, default=_DEFAULTS.min_time, metavar="SECONDS",
+                help="shortest round; sets the loop count (default: %(default)s)")
+    g.addoption("--hotpath-max-time", type=float, default=_DEFAULTS.max_time, metavar="SECONDS",
+                help="time budget for the rounds of each benchmark (default: %(default)s)")
+    g.addoption("--hotpath-min-rounds", type=int, default=_DEFAULTS.min_rounds, metavar="N",
+                help="fewest rounds (default: %(default)s)")
+    g.addoption("--hotpath-warmup", type=int, default=_DEFAULTS.warmup, metavar="N",
+                help="rounds thrown away first (default: %(default)s)")
+    g.addoption("--hotpath-timer", choices=["auto", *sorted(CLOCKS)], default="auto",
+                help="clock: auto (CPU time when the code runs on the test's thread only, "
+                     "else wall), perf (wall), process or thread CPU time (default: auto)")
+    g.addoption("--hotpath-gc", action="store_true",
+                help="keep the garbage collector on while timing")
+    g.addoption("--hotpath-gross", action="store_true",
+                help="do not subtract the loop's own cost")
+    g.addoption("--hotpath-memory", action="store_true",
+                help="also record the peak memory of one call of each benchmark")
+    g.addoption("--hotpath-disable", action="store_true",
+                help="run benchmarked functions once, without timing (a quick correctness run)")
+    g.addoption("--hotpath-skip", action="store_true", help="skip tests that benchmark")
+    g.addoption("--hotpath-only", action="store_true", help="skip tests that do not benchmark")
+    parser.addini("hotpath_benchmark_fixture",
+                  "which plugin provides the `benchmark` fixture: auto (hotpath unless "
+                  "pytest-benchmark is active), always (hotpath; error if pytest-benchmark "
+                  "is active) or never (only `hotpath_benchmark`)", default="auto")
+
+
+class _BenchSession:
+    def __init__(self, config: pytest.Config):
+        self.config = config
+        self.results: list[BenchResult] = []
+        self.alpha = config.getoption("hotpath_alpha")
+        self.gates = [Gate.parse(e) for e in config.getoption("hotpath_compare_fail")]
+        self.compare_path = config.getoption("hotpath_compare")
+        self.save_path = config.getoption("hotpath_save")
+        self.gate_lines: list[str] = []
+        self.compare_rows: list[list[str]] = []
+        self.failed = False
+        self.error: str | None = None
+
+    def options(self, overrides: dict) -> Options:
+        c = self.config
+        o = dict(min_time=c.getoption("hotpath_min_time"), max_time=c.getoption("hotpath_max_time"),
+                 min_rounds=c.getoption("hotpath_min_rounds"), warmup=c.getoption("hotpath_warmup"),
+                 timer=c.getoption("hotpath_timer"), gc=c.getoption("hotpath_gc"),
+                 subtract=not c.getoption("hotpath_gross"), memory=c.getoption("hotpath_memory"))
+        o.update(overrides)
+        return Options(**o)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "hotpath_benchmark(group=None, baseline=False, **options): settings for "
+        "the hotpath benchmark fixture of this test")
+    mode = (config.getini("hotpath_benchmark_fixture") or "auto").strip().lower()
+    if mode not in _FIXTURE_MODES:
+        raise pytest.UsageError(f"hotpath_benchmark_fixture must be one of {_FIXTURE_MODES}, "
+                                f"not {mode!r}")
+    try:
+        config.stash[_SESSION_KEY] = _BenchSession(config)
+    except ValueError as exc:
+        raise pytest.UsageError(f"--hotpath-compare-fail: {exc}") from None
+    if config.getoption("hotpath_compare_fail") and not config.getoption("hotpath_compare"):
+        raise pytest.UsageError("--hotpath-compare-fail needs --hotpath-compare=FILE")
+    pb_active = config.pluginmanager.has_plugin(_PYTEST_BENCHMARK)
+    if mode == "always" and pb_active:
+        raise pytest.UsageError(
+            "hotpath_benchmark_fixture = always, but pytest-benchmark is active and owns the "
+            "`benchmark` fixture; disable it with `-p no:benchmark`, or use `hotpath_benchmark`")
+    if mode != "never" and not pb_active:
+        from . import _benchmark_alias
+        if not config.pluginmanager.is_registered(_benchmark_alias):
+            config.pluginmanager.register(_benchmark_alias, _ALIAS_PLUGIN)
+        config.addinivalue_line(
+            "markers", "benchmark(**options): pytest-benchmark style settings, read by "
+            "hotpath's benchmark fixture")
+
+
+def _uses_fixture(item: pytest.Item, config: pytest.Config) -> bool:
+    names = getattr(item, "fixturenames", ())
+    if "hotpath_benchmark" in names:
+        return True
+    return "benchmark" in names and config.pluginmanager.has_plugin(_ALIAS_PLUGIN)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    skip, only = config.getoption("hotpath_skip"), config.getoption("hotpath_only")
+    if skip and only:
+        raise pytest.UsageError("--hotpath-skip and --hotpath-only cannot be combined")
+    if not (skip or only):
+        return
+    for item in items:
+        uses = _uses_fixture(item, config)
+        if skip and uses:
+            item.add_marker(pytest.mark.skip(reason="benchmark skipped (--hotpath-skip)"))
+        elif only and not uses:
+            item.add_marker(pytest.mark.skip(reason="not a benchmark (--hotpath-only)"))
+
+
+def _marker_settings(node: pytest.Item) -> tuple[dict, str | None, bool]:
+    """Options, group and baseline from the test's markers (hotpath's wins)."""
+    overrides: dict[str, Any] = {}
+    group, baseline = None, False
+    pb = node.get_closest_marker("benchmark")
+    if pb is not None:
+        unknown = set(pb.kwargs) - _PB_MARKER_KW
+        if unknown or pb.args:
+            raise ValueError(f"benchmark marker: unsupported arguments {sorted(unknown) or pb.args}")
+        kw = pb.kwargs
+        group = kw.get("group")
+        for k in ("min_rounds", "max_time", "min_time", "timer"):
+            if k in kw:
+                overrides[k] = kw[k]
+        if "disable_gc" in kw:
+            overrides["gc"] = not kw["disable_gc"]
+        if "warmup" in kw and not kw["warmup"]:
+            overrides["warmup"] = 0
+    hp = node.get_closest_marker("hotpath_benchmark")
+    if hp is not None:
+        unknown = set(hp.kwargs) - _MARKER_KW
+        if unknown or hp.args:
+            raise ValueError(f"hotpath_benchmark marker: unsupported arguments "
+                             f"{sorted(unknown) or hp.args}; known: {sorted(_MARKER_KW)}")
+        kw = dict(hp.kwargs)
+        group = kw.pop("group", group)
+        baseline = bool(kw.pop("baseline", False))
+        overrides.update(kw)
+    return overrides, group, baseline
+
+
+@pytest.fixture
+def hotpath_benchmark(request: pytest.FixtureRequest):
+    """Benchmark fixture: ``hotpath_benchmark(fn, *args, **kwargs)`` times ``fn`` with
+    calibrated loops (loop cost subtracted, gc off) and returns its result; see
+    :class:`hotpath.bench.fixture.BenchmarkFixture` for ``pedantic``, ``case``,
+    ``extra_info``, ``group`` and ``baseline``."""
+    session: _BenchSession = request.config.stash[_SESSION_KEY]
+    node = request.node
+    overrides, group, baseline = _marker_settings(node)
+    callspec = getattr(node, "callspec", None)
+    fixture = BenchmarkFixture(
+        node.name, node.nodeid, session.options(overrides), group=group, baseline=baseline,
+        params=_jsonable(dict(callspec.params)) if callspec else None,
+        param=callspec.id if callspec else None,
+        disabled=request.config.getoption("hotpath_disable"))
+    yield fixture
+    session.results.extend(fixture.finalize())
+
+
+def _jsonable(params: dict) -> dict:
+    out = {}
+    for k, v in params.items():
+        try:
+            json.dumps(v)
+            out[k] = v
+        except (TypeError, ValueError):
+            out[k] = repr(v)
+    return out
+
+
+# --------------------------------------------------------------- end of session
+
+
+def _key(r: BenchResult) -> str:
+    return r.fullname or r.name
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    bs: _BenchSession | None = session.config.stash.get(_SESSION_KEY, None)
+    if bs is None or not bs.results:
+        return
+    if bs.save_path:
+        doc = document([r.to_dict() for r in bs.results], kind="pytest")
+        with open(bs.save_path, "w", encoding="utf-8") as fh:
+            json.dump(doc, fh, indent=2)
+            fh.write("\n")
+    if bs.compare_path:
+        try:
+            earlier = {_key(r): r for r in load_results(bs.compare_path)}
+        except (OSError, ValueError) as exc:
+            bs.error = f"cannot read {bs.compare_path}: {exc}"
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
+            return
+        for r in bs.results:
+            old = earlier.get(_key(r)) or earlier.get(r.name)
+            if old is None:
+                bs.compare_rows.append([r.name, "(not in the earlier run)"])
+                continue
+            bs.compare_rows.append([r.name, r.compare(old, bs.alpha, MIN_EFFECT).describe()])
+            for gate in bs.gates:
+                outcome = gate.check(r, old, bs.alpha)
+                bs.gate_lines.append(("FAILED " if outcome.failed else "") + outcome.message)
+                bs.failed |= outcome.failed
+        if bs.failed and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _group_table(results: list[BenchResult], alpha: float) -> str:
+    base = next((r for r in results if r.baseline), None)
+    unit = choose_unit([r.stats.median for r in results if r.stats.median > 0])
+    f = lambda x: format_time(x, unit)  # noqa: E731
+    fastest = min(results, key=lambda r: r.stats.median)
+    rows = []
+    for r in sorted(results, key=lambda r: r.stats.median):
+        s = r.stats
+        if base is not None:
+            vs = "baseline" if r is base else r.compare(base, alpha, MIN_EFFECT).describe()
+        else:
+            ratio = s.median / fastest.stats.median if fastest.stats.median > 0 else math.nan
+            vs = f"{ratio:.2f}x"
+        rows.append([r.name, f(s.min), f(s.median), f"{f(s.mean)} ± {f(s.stddev)}", f(s.iqr),
+                     f"{s.low_outliers};{s.high_outliers}", str(s.rounds), f"{r.loops:,}", vs])
+    head = ["Name", "Min", "Median", "Mean ± sd", "IQR", "Outliers", "Rounds", "Iterations",
+            "vs baseline" if base is not None else "vs fastest"]
+    return render_table(head, rows)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    bs: _BenchSession | None = terminalreporter.config.stash.get(_SESSION_KEY, None)
+    if bs is None or not bs.results:
+        return
+    tr = terminalreporter
+    groups: dict[str | None, list[BenchResult]] = {}
+    for r in bs.results:
+        groups.setdefault(r.group, []).append(r)
+    for group, results in groups.items():
+        title = "hotpath benchmarks" + (f": group {group!r}" if group else "")
+        tr.write_sep("-", title)
+        tr.write_line(_group_table(results, bs.alpha))
+    tr.write_line("Times per call, loop's own cost subtracted unless --hotpath-gross; "
+                  "outliers low;high beyond 1.5 IQR.")
+    warned = [(r, w) for r in bs.results for w in r.warnings()]
+    for r, w in warned:
+        tr.write_line(f"WARNING: {r.name}: {w}", yellow=True)
+    if bs.save_path:
+        tr.write_line(f"hotpath: saved {len(bs.results)} benchmarks to {bs.save_path}")
+    if bs.error:
+        tr.write_line(f"hotpath: {bs.error}", red=True)
+    if bs.compare_rows:
+        tr.write_sep("-", f"hotpath: compared with {bs.compare_path}")
+        tr.write_line(render_table(["Name", "now / then (medians)"], bs.compare_rows))
+        for line in bs.gate_lines:
+            tr.write_line(line, red=line.startswith("FAILED"))
+        if bs.failed:
+            tr.write_line("hotpath: performance regression (--hotpath-compare-fail)", red=True,
+                          bold=True)

@@ -1,0 +1,617 @@
+"""Running benchmarks: what is timed, how often, and what is subtracted.
+
+One benchmark is a :class:`Timed` target — a callable with its arguments, or a
+statement compiled the way :mod:`timeit` compiles it — measured in *rounds*:
+
+1. **Calibration** (in C, ``hotpath._timing.calibrate``): the loop count grows until one
+   round lasts at least ``min_time``; that loop count is kept for every round.
+2. **Warm-up**: ``warmup`` rounds that are thrown away (specialising interpreters need
+   a few calls before they settle).
+3. **Rounds**: each round calls the target ``loops`` times between two clock reads (in
+   C, ``hotpath._timing.run``), with the garbage collector off unless ``gc=True``. Right
+   after it, a *reference round* times a do-nothing callable of the same kind with the
+   same arguments and the same loop count: a generated empty Python function of the
+   same shape for Python functions and statements, the C ``noop`` builtin otherwise.
+4. **Subtraction**: the loop's own cost — the median per-call time of the reference
+   rounds, i.e. the loop plus the call of an empty function — is subtracted from every
+   round. ``lambda: None`` therefore measures ~0, and a statement measures the cost of
+   the statement alone. ``subtract=False`` keeps gross times (what timeit prints).
+
+Samples are seconds per call, one per round. Several targets can be measured with
+their rounds interleaved (:func:`measure_interleaved`), so that drift of the machine
+hits all of them alike — :func:`hotpath.bench.compare` is built on it.
+"""
+from __future__ import annotations
+
+import asyncio
+import functools
+import gc as _gc
+import inspect
+import keyword
+import math
+import symtable
+import sys
+import textwrap
+import time
+import tracemalloc
+import types
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+from hotpath import _timing
+
+from .result import BenchResult
+
+__all__ = ["Timed", "Options", "bench", "measure", "measure_interleaved", "CLOCKS"]
+
+#: Clock names accepted as ``timer=`` and their number in ``hotpath._timing``.
+CLOCKS = {"perf": _timing.CLOCK_PERF, "process": _timing.CLOCK_PROCESS,
+          "thread": _timing.CLOCK_THREAD}
+_CLOCK_FUNCS = {time.perf_counter: "perf", time.perf_counter_ns: "perf",
+                time.monotonic: "perf", time.process_time: "process",
+                time.process_time_ns: "process", time.thread_time: "thread",
+                time.thread_time_ns: "thread"}
+_PY_CLOCKS = {"perf": time.perf_counter_ns, "process": time.process_time_ns,
+              "thread": time.thread_time_ns}
+
+MAX_ROUNDS = 100_000
+
+
+@dataclass
+class Options:
+    """How to measure. Times are in seconds.
+
+    ``min_time``: a round lasts at least this long (sets the loop count), unless
+    ``number`` fixes the loop count. ``max_time``: the time budget for the rounds of
+    one benchmark, which sets the number of rounds unless ``repeat`` fixes it; never
+    fewer than ``min_rounds``. ``timer``: ``"perf"`` (wall clock, default),
+    ``"process"`` / ``"thread"`` (CPU time), or a zero-argument callable returning
+    seconds; ``"auto"`` (default) times every round on both the wall clock and the
+    thread's CPU clock and keeps CPU time when the code runs on this thread only (see
+    :func:`_choose_clock`). ``gc``: keep the garbage collector on while timing. ``subtract``: subtract
+    the loop's own cost. ``processes``: run the rounds in that many fresh worker
+    processes, one after another. ``memory``: also record the peak memory one call
+    allocates (tracemalloc).
+    """
+
+    min_time: float = 0.002
+    max_time: float = 1.0
+    min_rounds: int = 10
+    number: int | None = None
+    repeat: int | None = None
+    warmup: int = 1
+    timer: Any = "auto"
+    gc: bool = False
+    subtract: bool = True
+    processes: int = 0
+    memory: bool = False
+
+    def clock_name(self) -> str | None:
+        """The C clock to use, or None for a Python callable timer."""
+        t = self.timer
+        if isinstance(t, str):
+            if t == "auto":
+                return t
+            if t not in CLOCKS:
+                raise ValueError(f"timer must be 'auto', one of {sorted(CLOCKS)} or a callable, "
+                                 f"not {t!r}")
+            return t
+        if callable(t):
+            return _CLOCK_FUNCS.get(t)
+        raise TypeError(f"timer must be a clock name or a callable, not {t!r}")
+
+    def as_dict(self) -> dict:
+        t = self.timer
+        timer = t if isinstance(t, str) else getattr(t, "__qualname__", repr(t))
+        return {"min_time": self.min_time, "max_time": self.max_time,
+                "min_rounds": self.min_rounds, "number": self.number,
+                "repeat": self.repeat, "warmup": self.warmup, "timer": timer,
+                "disable_gc": not self.gc, "subtract": self.subtract,
+                "processes": self.processes, "memory": self.memory}
+
+
+# ------------------------------------------------------------- compiled statements
+
+_TEMPLATE = """\
+def __hotpath_make():
+{setup}
+    def __hotpath_inner():
+{decl}{stmt}
+    return __hotpath_inner
+"""
+
+
+def _assigned_in(func_table: symtable.SymbolTable) -> set[str]:
+    return {s.get_name() for s in func_table.get_symbols() if s.is_assigned()}
+
+
+def compile_statement(stmt: str, setup: str = "pass",
+                      globals: dict | None = None) -> Callable[[], Any]:
+    """Compile ``stmt`` into a zero-argument function, with ``setup`` run once first.
+
+    As in :mod:`timeit`, setup and statement share one scope: names the setup binds are
+    visible to the statement, and the statement may rebind them (they are declared
+    ``nonlocal``), so state carries from one call to the next just as it does from one
+    iteration of timeit's loop to the next. ``globals`` is the namespace for everything
+    else (a fresh one by default).
+    """
+    for src, what in ((stmt, "statement"), (setup, "setup")):
+        if not isinstance(src, str):
+            raise TypeError(f"{what} must be a string here, not {type(src).__name__}")
+        compile(src, f"<hotpath {what}>", "exec")          # a clear SyntaxError first
+    stmt = textwrap.dedent(stmt).strip("\n") or "pass"
+    setup = textwrap.dedent(setup).strip("\n") or "pass"
+    body = {"setup": textwrap.indent(setup, " " * 4), "stmt": textwrap.indent(stmt, " " * 8)}
+    probe = _TEMPLATE.format(decl="", **body)
+    table = symtable.symtable(probe, "<hotpath>", "exec")
+    make = table.lookup("__hotpath_make").get_namespace()
+    inner = make.lookup("__hotpath_inner").get_namespace()
+    shared = sorted(_assigned_in(inner) & (_assigned_in(make) - {"__hotpath_inner"}))
+    decl = " " * 8 + "nonlocal " + ", ".join(shared) + "\n" if shared else ""
+    source = _TEMPLATE.format(decl=decl, **body)
+    ns = globals if globals is not None else {"__name__": "__hotpath_bench__"}
+    exec(compile(source, "<hotpath bench>", "exec"), ns)
+    fn = ns.pop("__hotpath_make")()
+    fn.__hotpath_source__ = stmt
+    return fn
+
+
+def _empty_statement() -> Callable[[], None]:
+    """The reference for compiled statements: the same template around ``pass``."""
+    return compile_statement("pass")
+
+
+# ----------------------------------------------------------------- reference calls
+
+
+def _python_noop(nargs: int, kwnames: Sequence[str]) -> Callable[..., None]:
+    """An empty Python function taking ``nargs`` positional and the given keyword
+    arguments, so calling it costs what calling the target costs, minus its body."""
+    names = [f"a{i}" for i in range(nargs)]
+    if all(k.isidentifier() and not keyword.iskeyword(k) for k in kwnames):
+        params = names + (["*"] + [f"{k}=None" for k in kwnames] if kwnames else [])
+    else:
+        params = names + ["**kw"]
+    ns: dict = {}
+    exec(f"def noop({', '.join(params)}):\n    pass\n", ns)
+    return ns["noop"]
+
+
+def reference_for(func: Callable, args: tuple, kwargs: dict) -> Callable:
+    """A do-nothing callable whose call costs what calling ``func`` costs without its
+    body: same kind (Python function, bound method, or anything else → C ``noop``)."""
+    if isinstance(func, types.FunctionType):
+        if getattr(func, "__hotpath_source__", None) is not None:
+            return _empty_statement()
+        return _python_noop(len(args), list(kwargs))
+    if isinstance(func, types.MethodType) and isinstance(func.__func__, types.FunctionType):
+        return types.MethodType(_python_noop(len(args) + 1, list(kwargs)), func.__self__)
+    return _timing.noop
+
+
+async def _anoop(*args, **kwargs):
+    pass
+
+
+# ------------------------------------------------------------------ a timed target
+
+
+class Timed:
+    """One target and how to run a round of it and of its reference.
+
+    ``target`` is a callable (sync or ``async def``), or a statement string compiled
+    with ``setup`` (a string) in ``globals``.
+    """
+
+    def __init__(self, target: Callable | str, args: tuple = (), kwargs: dict | None = None,
+                 *, setup: str = "pass", globals: dict | None = None,
+                 options: Options | None = None, name: str | None = None):
+        self.options = options or Options()
+        self.source: str | None = None
+        self.setup = setup
+        if isinstance(target, str):
+            if args or kwargs:
+                raise TypeError("a statement takes no arguments; bind names in setup")
+            self.source = target
+            target = compile_statement(target, setup, globals)
+        elif not callable(target):
+            raise TypeError(f"target must be callable or a statement string, not {type(target).__name__}")
+        self.func = target
+        self.args = tuple(args)
+        self.kwargs = dict(kwargs or {})
+        self.name = name or self.source or _callable_name(target)
+        self.is_async = inspect.iscoroutinefunction(target) or inspect.iscoroutinefunction(
+            getattr(target, "__call__", None))
+        self.reference = _anoop if self.is_async else reference_for(target, self.args, self.kwargs)
+        clock = self.options.clock_name()
+        #: auto: every round is timed on the wall clock and on the thread's CPU clock.
+        self.auto = clock == "auto" and not self.is_async
+        if clock == "auto":
+            clock = "perf"
+        self.clock_label = clock or "custom"
+        self.clock = CLOCKS[clock] if clock is not None else None
+        self._py_timer = None if clock is not None else self.options.timer
+        self.last_cpu: float | None = None   # auto: CPU seconds per call of the last round
+        self.loops = 0
+        self._runner: asyncio.Runner | None = None
+
+    # -- one round: seconds per call ---------------------------------------------
+
+    def _round_of(self, func: Callable, loops: int) -> float:
+        opts = self.options
+        if self.is_async:
+            return self._async_round(func, loops) / loops
+        if self.auto:
+            wall, cpu = _timing.run_both(func, loops, self.args, self.kwargs, opts.gc)
+            self.last_cpu = cpu * 1e-9 / loops
+            return wall * 1e-9 / loops
+        if self.clock is not None:
+            ns = _timing.run(func, loops, self.args, self.kwargs, self.clock, opts.gc)
+            return ns * 1e-9 / loops
+        return self._py_round(func, loops) / loops
+
+    def round(self) -> float:
+        """Time one round of the target; seconds per call (gross)."""
+        return self._round_of(self.func, self.loops)
+
+    def reference_round(self) -> float:
+        """Time one round of the reference; seconds per call."""
+        return self._round_of(self.reference, self.loops)
+
+    def _py_round(self, func: Callable, loops: int) -> float:
+        timer, args, kwargs = self._py_timer, self.args, self.kwargs
+        gc_was = _gc.isenabled()
+        if not self.options.gc:
+            _gc.disable()
+        try:
+            t0 = timer()
+            for _ in range(loops):
+                func(*args, **kwargs)
+            return timer() - t0
+        finally:
+            if gc_was:
+                _gc.enable()
+
+    def _async_round(self, func: Callable, loops: int) -> float:
+        if self._runner is None:
+            self._runner = asyncio.Runner()
+        timer = self._py_timer or _PY_CLOCKS[self.clock_label]
+        scale = 1.0 if self._py_timer else 1e-9
+        args, kwargs = self.args, self.kwargs
+
+        async def round_():
+            t0 = timer()
+            for _ in range(loops):
+                await func(*args, **kwargs)
+            return timer() - t0
+
+        gc_was = _gc.isenabled()
+        if not self.options.gc:
+            _gc.disable()
+        try:
+            return self._runner.run(round_()) * scale
+        finally:
+            if gc_was:
+                _gc.enable()
+
+    def close(self) -> None:
+        if self._runner is not None:
+            self._runner.close()
+            self._runner = None
+
+    # -- calibration -------------------------------------------------------------
+
+    def calibrate(self) -> float:
+        """Set ``self.loops``; return the seconds per call seen while calibrating."""
+        opts = self.options
+        if opts.number is not None:
+            if opts.number < 1:
+                raise ValueError("number must be >= 1")
+            self.loops = opts.number
+            return self.round()
+        target_ns = max(1, int(opts.min_time * 1e9))
+        if self.clock is not None and not self.is_async:
+            loops, ns = _timing.calibrate(self.func, target_ns, self.args, self.kwargs,
+                                          self.clock, opts.gc)
+            self.loops = loops
+            per_call = ns * 1e-9 / loops
+            if self.auto:
+                per_call = self._calibrate_cpu(target_ns, per_call)
+            return per_call
+
+        loops = 1
+        while True:             # the same rule as the C calibration, for Python timers
+            per_call = self._round_of(self.func, loops)
+            elapsed = per_call * loops * 1e9
+            if elapsed >= target_ns:
+                self.loops = loops
+                return per_call
+            if elapsed * 10 < target_ns:
+                loops *= 10
+            else:
+                loops = max(loops + 1, int(loops * 1.05 * target_ns / elapsed))
+
+    def _calibrate_cpu(self, target_ns: int, per_call: float) -> float:
+        """timer="auto": calibration ran on the wall clock, and on a busy machine part
+        of that was time spent descheduled, which leaves rounds short in CPU time. Probe
+        three rounds on both clocks; unless the code mostly waits (CPU under a quarter
+        of wall time: sleeping, I/O), grow the loop count (at most 20x) until a round
+        holds ``min_time`` of CPU time."""
+        probes = [_timing.run_both(self.func, self.loops, self.args, self.kwargs,
+                                   self.options.gc) for _ in range(3)]
+        per_call = min(w for w, _ in probes) * 1e-9 / self.loops
+        ratio = max((c / w for w, c in probes if w > 0), default=0.0)
+        cpu_ns = min(c for _, c in probes)
+        if ratio >= 0.25 and 0 < cpu_ns < target_ns:
+            grow = min(20.0, target_ns * 1.05 / cpu_ns)
+            self.loops = max(self.loops, math.ceil(self.loops * grow))
+        return per_call
+
+    def call_once(self) -> Any:
+        """Call the target once, untimed, and return its result."""
+        if self.is_async:
+            if self._runner is None:
+                self._runner = asyncio.Runner()
+            return self._runner.run(self.func(*self.args, **self.kwargs))
+        return self.func(*self.args, **self.kwargs)
+
+    def peak_memory(self) -> int:
+        """Peak bytes allocated during one call, above what was live before it."""
+        was_tracing = tracemalloc.is_tracing()
+        if not was_tracing:
+            tracemalloc.start()
+        try:
+            tracemalloc.reset_peak()
+            before, _ = tracemalloc.get_traced_memory()
+            self.call_once()
+            _, peak = tracemalloc.get_traced_memory()
+            return max(0, peak - before)
+        finally:
+            if not was_tracing:
+                tracemalloc.stop()
+
+
+def _callable_name(fn: Callable) -> str:
+    if isinstance(fn, functools.partial):
+        return f"partial({_callable_name(fn.func)})"
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None)
+    return name or type(fn).__qualname__
+
+
+# ------------------------------------------------------------------ measuring
+
+
+@dataclass
+class _Raw:
+    gross: list[float] = field(default_factory=list)
+    reference: list[float] = field(default_factory=list)
+    gross_cpu: list[float] = field(default_factory=list)      # timer="auto" only
+    reference_cpu: list[float] = field(default_factory=list)
+    loops: int = 0
+    calibration: float = math.nan
+    memory: int | None = None
+
+
+def _rounds_for(opts: Options, round_seconds: float) -> int:
+    if opts.repeat is not None:
+        if opts.repeat < 1:
+            raise ValueError("repeat must be >= 1")
+        return opts.repeat
+    if round_seconds <= 0:
+        return max(opts.min_rounds, 1)
+    n = int(opts.max_time / round_seconds)
+    return max(opts.min_rounds, min(n, MAX_ROUNDS), 1)
+
+
+def measure_interleaved(targets: Sequence[Timed], rounds: int | None = None) -> list[_Raw]:
+    """Calibrate every target, then run their rounds interleaved — round r of every
+    target before round r + 1 of any, with the order rotated each round so no target
+    always goes first. The shared round count comes from the summed round times."""
+    raws = [_Raw() for _ in targets]
+    for t, raw in zip(targets, raws):
+        raw.calibration = t.calibrate()
+        raw.loops = t.loops
+    ref_cost: list[float | None] = [None] * len(targets)
+    for _ in range(max(t.options.warmup for t in targets)):
+        for j, t in enumerate(targets):
+            t.round()
+            if t.options.subtract:
+                ref_cost[j] = t.reference_round()
+    if rounds is None:
+        # The round count comes from what a round of every target, plus its reference
+        # round, costs; the reference is timed once here if warm-up did not.
+        total = 0.0
+        for j, (t, raw) in enumerate(zip(targets, raws)):
+            if t.options.subtract and ref_cost[j] is None:
+                ref_cost[j] = t.reference_round()
+            total += (raw.calibration + (ref_cost[j] or 0.0)) * raw.loops
+        rounds = _rounds_for(targets[0].options, total)
+    k = len(targets)
+    for r in range(rounds):
+        for i in range(k):
+            j = (i + r) % k
+            t, raw = targets[j], raws[j]
+            raw.gross.append(t.round())
+            if t.auto:
+                raw.gross_cpu.append(t.last_cpu)
+            if t.options.subtract:
+                raw.reference.append(t.reference_round())
+                if t.auto:
+                    raw.reference_cpu.append(t.last_cpu)
+    for t, raw in zip(targets, raws):
+        if t.options.memory:
+            raw.memory = t.peak_memory()
+        t.close()
+    return raws
+
+
+def _median(values: Sequence[float]) -> float:
+    v = sorted(values)
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+
+#: timer="auto" keeps CPU time when, in the least disturbed round, the thread was on
+#: the CPU for at least this fraction of the wall-clock time.
+AUTO_CPU_RATIO = 0.9
+
+
+def _choose_clock(raw: _Raw) -> tuple[str, list[float], list[float], float]:
+    """For timer="auto": which clock's rounds to keep.
+
+    Wall-clock time includes the time the thread was not running — other programs
+    holding the CPU, but also sleeping, waiting for I/O or for other threads. CPU time
+    leaves all of that out. If in some round the thread ran for >= 90% of the wall
+    time, the code runs on this thread (it does not sleep, wait or hand work to
+    threads), so the gap in the other rounds is the machine being busy, and CPU time
+    is the honest measure of the code. Otherwise wall-clock time is the only honest
+    measure. Returns (clock, gross, reference, median CPU/wall ratio).
+    """
+    ratios = [c / w for c, w in zip(raw.gross_cpu, raw.gross) if w > 0]
+    if ratios and max(ratios) >= AUTO_CPU_RATIO:
+        return "thread", raw.gross_cpu, raw.reference_cpu, _median(ratios)
+    return "perf", raw.gross, raw.reference, _median(ratios) if ratios else 1.0
+
+
+def _finish(t: Timed, raw: _Raw, *, group: str | None = None,
+            params: dict | None = None) -> BenchResult:
+    options = t.options.as_dict()
+    gross, reference = raw.gross, raw.reference
+    wall = None
+    if raw.gross_cpu and len(raw.gross_cpu) == len(raw.gross):
+        clock, gross, reference, ratio = _choose_clock(raw)
+        options["clock"] = clock
+        options["cpu_wall_ratio"] = ratio
+        wall = list(raw.gross)
+    else:
+        options["clock"] = t.clock_label
+    overhead = _median(reference) if reference else 0.0
+    result = BenchResult(
+        name=t.name, samples=[g - overhead for g in gross], gross=list(gross),
+        overhead=overhead, loops=raw.loops, options=options,
+        memory_peak=raw.memory, source=t.source, group=group, params=params,
+        is_async=t.is_async)
+    result.wall = wall
+    return result
+
+
+def measure(t: Timed, *, group: str | None = None, params: dict | None = None) -> BenchResult:
+    """Measure one target (in worker processes when ``options.processes`` > 0)."""
+    if t.options.processes:
+        raw = _measure_in_workers(t)
+    else:
+        raw = measure_interleaved([t])[0]
+    return _finish(t, raw, group=group, params=params)
+
+
+# ------------------------------------------------------------- worker processes
+
+
+def _worker_main(spec: dict) -> dict:
+    """Run in a fresh worker process: measure and send back the raw rounds."""
+    opts = Options(**spec["options"])
+    if spec["stmt"] is not None:
+        t = Timed(spec["stmt"], setup=spec["setup"], options=opts)
+    else:
+        t = Timed(spec["func"], spec["args"], spec["kwargs"], options=opts)
+    raw = measure_interleaved([t], rounds=spec["rounds"])[0]
+    return {"gross": raw.gross, "reference": raw.reference, "gross_cpu": raw.gross_cpu,
+            "reference_cpu": raw.reference_cpu, "memory": raw.memory}
+
+
+def _measure_in_workers(t: Timed) -> _Raw:
+    import multiprocessing
+    import pickle
+    from concurrent.futures import ProcessPoolExecutor
+
+    opts = t.options
+    n = opts.processes
+    # Calibrate here so every worker runs the same loop count; the rounds are split.
+    t.calibrate()
+    per_call = t.round()
+    t.close()
+    if opts.repeat is not None:
+        total_rounds = opts.repeat
+    else:
+        total_rounds = _rounds_for(opts, per_call * t.loops * (2 if opts.subtract else 1))
+    total_rounds = max(total_rounds, n)
+    worker_opts = dict(vars(opts), processes=0, number=t.loops, repeat=None)
+    if not isinstance(worker_opts["timer"], str):
+        worker_opts["timer"] = opts.clock_name() or worker_opts["timer"]
+    spec: dict = {"options": worker_opts, "stmt": t.source, "setup": None,
+                  "func": None, "args": t.args, "kwargs": t.kwargs}
+    if t.source is not None:
+        spec["setup"] = t.setup
+    else:
+        spec["func"] = t.func
+    try:
+        pickle.dumps(spec)
+    except Exception as exc:
+        raise ValueError("processes=N needs a target a worker process can import: a "
+                         "module-level function with picklable arguments, or a "
+                         f"statement string ({exc})") from None
+    raw = _Raw(loops=t.loops, calibration=per_call)
+    ctx = multiprocessing.get_context("spawn")
+    for i in range(n):
+        spec["rounds"] = total_rounds // n + (1 if i < total_rounds % n else 0)
+        with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+            out = pool.submit(_worker_main, spec).result()
+        raw.gross.extend(out["gross"])
+        raw.reference.extend(out["reference"])
+        raw.gross_cpu.extend(out["gross_cpu"])
+        raw.reference_cpu.extend(out["reference_cpu"])
+        if out["memory"] is not None:
+            raw.memory = max(raw.memory or 0, out["memory"])
+    return raw
+
+
+# ------------------------------------------------------------------- public API
+
+
+def bench(target: Callable | str, *args: Any, kwargs: dict | None = None,
+          setup: str | Callable[[], Any] | None = None, globals: dict | None = None,
+          name: str | None = None, number: int | None = None, repeat: int | None = None,
+          min_time: float = Options.min_time, max_time: float = Options.max_time,
+          min_rounds: int = Options.min_rounds, warmup: int = Options.warmup,
+          timer: Any = "auto", gc: bool = False, subtract: bool = True,
+          processes: int = 0, memory: bool = False) -> BenchResult:
+    """Benchmark a callable or a statement and return a :class:`BenchResult`.
+
+    ``hotpath.bench(fn, *args, kwargs={...})`` times ``fn(*args, **kwargs)``;
+    ``hotpath.bench("sorted(x)", setup="x = list(range(1000))")`` times a statement as
+    ``python -m timeit`` does. A callable ``setup`` is called once (untimed) and what it
+    returns becomes the arguments (a tuple is spread, anything else is one argument).
+
+    ``number`` / ``repeat`` fix the loops per round / the rounds (timeit's ``-n`` /
+    ``-r``); otherwise a round lasts at least ``min_time`` seconds and rounds continue
+    for about ``max_time`` seconds (at least ``min_rounds``). See :class:`Options` for
+    ``timer``, ``gc``, ``subtract``, ``processes`` and ``memory``.
+
+    Nothing is printed: ``print(result)`` shows the timeit-style summary.
+    """
+    opts = Options(min_time=min_time, max_time=max_time, min_rounds=min_rounds,
+                   number=number, repeat=repeat, warmup=warmup, timer=timer, gc=gc,
+                   subtract=subtract, processes=processes, memory=memory)
+    if isinstance(target, str):
+        if args or kwargs:
+            raise TypeError("a statement takes no arguments; bind names in setup")
+        if setup is not None and not isinstance(setup, str):
+            raise TypeError("with a statement, setup must be a string")
+        if globals is not None and processes:
+            raise ValueError("globals= cannot be sent to worker processes; bind names in setup")
+        t = Timed(target, setup=setup or "pass", globals=globals, options=opts, name=name)
+    else:
+        if setup is not None:
+            if not callable(setup):
+                raise TypeError("with a callable target, setup must be callable")
+            if args:
+                raise TypeError("pass either arguments or a setup that returns them")
+            args = _as_args(setup())
+        t = Timed(target, args, kwargs, options=opts, name=name)
+    return measure(t)
+
+
+def _as_args(value: Any) -> tuple:
+    if value is None:
+        return ()
+    return value if isinstance(value, tuple) else (value,)
