@@ -19,6 +19,7 @@
 #include "lineprof.h"
 #include "clock.h"
 #include "module.h"
+#include "newthreads.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -590,17 +591,6 @@ static PyMethodDef bootstrap_def = {
     "Installs hotpath's C line-trace hook in a new thread."
 };
 
-static int threading_settrace(PyObject *func)
-{
-    PyObject *threading = PyImport_ImportModule("threading");
-    if (!threading)
-        return -1;
-    PyObject *r = PyObject_CallMethod(threading, "settrace", "O", func);
-    Py_DECREF(threading);
-    Py_XDECREF(r);
-    return r ? 0 : -1;
-}
-
 static int source_start(hp_linetracer *tr)
 {
     if (!str_f_trace_lines && !(str_f_trace_lines = PyUnicode_InternFromString("f_trace_lines")))
@@ -620,7 +610,7 @@ static int source_start(hp_linetracer *tr)
     PyObject *boot = PyCFunction_NewEx(&bootstrap_def, (PyObject *)tr, NULL);
     if (!boot)
         return -1;
-    int rc = threading_settrace(boot);
+    int rc = hp_newthreads_set("settrace", boot);
     Py_DECREF(boot);
     if (rc < 0)
         return -1;
@@ -639,7 +629,7 @@ static int source_stop(hp_linetracer *tr)
         if (ts->c_traceobj == (PyObject *)tr && _PyEval_SetTrace(ts, NULL, NULL) < 0)
             rc = -1;
     }
-    if (threading_settrace(Py_None) < 0)
+    if (hp_newthreads_set("settrace", Py_None) < 0)
         rc = -1;
     return rc;
 }

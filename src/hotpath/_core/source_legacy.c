@@ -7,6 +7,7 @@
  * The hook runs with tracing disabled by the interpreter, so nothing it calls re-enters.
  */
 #include "funcprof.h"
+#include "newthreads.h"
 
 #if !HP_HAVE_MONITORING
 
@@ -61,18 +62,6 @@ static PyMethodDef bootstrap_def = {
     "Installs hotpath's C profile hook in a new thread."
 };
 
-/* threading.setprofile(func); 0 / -1. */
-static int threading_setprofile(PyObject *func)
-{
-    PyObject *threading = PyImport_ImportModule("threading");
-    if (!threading)
-        return -1;
-    PyObject *r = PyObject_CallMethod(threading, "setprofile", "O", func);
-    Py_DECREF(threading);
-    Py_XDECREF(r);
-    return r ? 0 : -1;
-}
-
 int hp_source_start(hp_profiler *p)
 {
     PyThreadState *me = PyThreadState_Get();
@@ -88,7 +77,7 @@ int hp_source_start(hp_profiler *p)
     PyObject *boot = PyCFunction_NewEx(&bootstrap_def, (PyObject *)p, NULL);
     if (!boot)
         return -1;
-    int rc = threading_setprofile(boot);
+    int rc = hp_newthreads_set("setprofile", boot);
     Py_DECREF(boot);
     if (rc < 0)
         return -1;
@@ -107,7 +96,7 @@ int hp_source_stop(hp_profiler *p)
         if (ts->c_profileobj == (PyObject *)p && _PyEval_SetProfile(ts, NULL, NULL) < 0)
             rc = -1;
     }
-    if (threading_setprofile(Py_None) < 0)
+    if (hp_newthreads_set("setprofile", Py_None) < 0)
         rc = -1;
     return rc;
 }

@@ -9,6 +9,7 @@
  * call Python code next time.
  */
 #include "funcprof.h"
+#include "newthreads.h"
 
 #if HP_HAVE_MONITORING
 
@@ -89,18 +90,6 @@ static PyObject *thread_namer(PyObject *self, PyObject *const *args, Py_ssize_t 
         hp_funcprof_name_thread(p);
     PyEval_SetProfile(NULL, NULL);
     Py_RETURN_NONE;
-}
-
-/* threading.setprofile(func); 0 / -1. */
-static int threading_setprofile(PyObject *func)
-{
-    PyObject *threading = PyImport_ImportModule("threading");
-    if (!threading)
-        return -1;
-    PyObject *r = PyObject_CallMethod(threading, "setprofile", "O", func);
-    Py_DECREF(threading);
-    Py_XDECREF(r);
-    return r ? 0 : -1;
 }
 
 #define CB(name, fn) {name, (PyCFunction)(void (*)(void))fn, METH_FASTCALL, NULL}
@@ -191,7 +180,7 @@ int hp_source_start(hp_profiler *p)
     Py_DECREF(r);
     Py_DECREF(mon);
     PyObject *namer = PyCFunction_NewEx(&cb_namer, (PyObject *)p, NULL);
-    int rc = namer ? threading_setprofile(namer) : -1;
+    int rc = namer ? hp_newthreads_set("setprofile", namer) : -1;
     Py_XDECREF(namer);
     if (rc < 0) {
         hp_saved_exc saved;
@@ -220,7 +209,7 @@ int hp_source_stop(hp_profiler *p)
         Py_XDECREF(r);
     }
     Py_DECREF(mon);
-    if (threading_setprofile(Py_None) < 0)
+    if (hp_newthreads_set("setprofile", Py_None) < 0)
         rc = -1;
     return rc;
 }
