@@ -1,19 +1,13 @@
-/* calltree.c — node storage and the (parent, function) → child table.
+/* calltree.c — node storage and the (parent, key) → child table.
  *
- * The child table is open addressing with linear probing over node indices; the key
- * lives in the node itself (parent, func), so a slot is 4 bytes. It is kept at most half
- * full and doubles (rehashing every node) when it would pass that.
+ * The child table is open addressing with linear probing; a slot holds the key, the
+ * parent and the child (16 bytes), so a probe needs no load from the node array. It is
+ * kept at most half full and doubles (reinserting every slot) when it would pass that.
  */
 #include "calltree.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-static inline uint32_t slot_hash(uint32_t parent, uint32_t func)
-{
-    uint64_t h = ((uint64_t)parent << 32 | func) * 0x9E3779B97F4A7C15ull;
-    return (uint32_t)(h >> 32);
-}
 
 hp_thread *hp_calltree_new(uint32_t max_nodes)
 {
@@ -24,7 +18,7 @@ hp_thread *hp_calltree_new(uint32_t max_nodes)
     t->cap_nodes = 256;
     t->nodes = malloc(t->cap_nodes * sizeof *t->nodes);
     t->slot_mask = 511;
-    t->slots = calloc(t->slot_mask + 1, sizeof *t->slots);
+    t->slots = calloc((size_t)t->slot_mask + 1, sizeof *t->slots);
     t->cap_stack = 128;
     t->stack = malloc(t->cap_stack * sizeof *t->stack);
     if (!t->nodes || !t->slots || !t->stack) {
@@ -51,16 +45,18 @@ void hp_calltree_free(hp_thread *t)
 /* Double the child table. 0 / -1. */
 static int grow_slots(hp_thread *t)
 {
-    uint32_t cap = (t->slot_mask + 1) * 2;
-    uint32_t *slots = calloc(cap, sizeof *slots);
+    uint32_t old_cap = t->slot_mask + 1, cap = old_cap * 2, mask = cap - 1;
+    hp_slot *slots = calloc(cap, sizeof *slots);
     if (!slots)
         return -1;
-    uint32_t mask = cap - 1;
-    for (uint32_t i = 1; i < t->n_nodes; i++) {
-        uint32_t h = slot_hash(t->nodes[i].parent, t->nodes[i].func) & mask;
-        while (slots[h])
+    for (uint32_t i = 0; i < old_cap; i++) {
+        const hp_slot *s = &t->slots[i];
+        if (!s->key)
+            continue;
+        uint32_t h = hp_calltree_slot_hash(s->parent, s->key) & mask;
+        while (slots[h].key)
             h = (h + 1) & mask;
-        slots[h] = i;
+        slots[h] = *s;
     }
     free(t->slots);
     t->slots = slots;
@@ -87,20 +83,9 @@ static uint32_t append_node(hp_thread *t, uint32_t parent, uint32_t func)
     return i;
 }
 
-uint32_t hp_calltree_child(hp_thread *t, uint32_t parent, uint32_t func)
+uint32_t hp_calltree_add(hp_thread *t, const void *key, uint32_t func)
 {
-    /* Inside the overflow node everything stays in the overflow node. */
-    if (parent != 0 && parent == t->overflow_node)
-        return parent;
-    uint32_t h = slot_hash(parent, func) & t->slot_mask;
-    for (;;) {
-        uint32_t i = t->slots[h];
-        if (i == 0)
-            break;
-        if (t->nodes[i].func == func && t->nodes[i].parent == parent)
-            return i;
-        h = (h + 1) & t->slot_mask;
-    }
+    uint32_t parent = hp_calltree_parent(t);
     if (t->n_nodes >= t->max_nodes) {
         t->truncated = 1;
         if (!t->overflow_node) {
@@ -108,20 +93,23 @@ uint32_t hp_calltree_child(hp_thread *t, uint32_t parent, uint32_t func)
             if (!t->overflow_node)
                 goto nomem;
         }
+        t->nodes[parent].cache_key = key;
+        t->nodes[parent].cache_child = t->overflow_node;
         return t->overflow_node;
     }
-    if ((t->n_slots_used + 1) * 2 > t->slot_mask + 1) {
-        if (grow_slots(t) < 0)
-            goto nomem;
-        h = slot_hash(parent, func) & t->slot_mask;
-        while (t->slots[h])
-            h = (h + 1) & t->slot_mask;
-    }
+    if ((t->n_slots_used + 1) * 2 > t->slot_mask + 1 && grow_slots(t) < 0)
+        goto nomem;
     uint32_t i = append_node(t, parent, func);
     if (!i)
         goto nomem;
-    t->slots[h] = i;
+    uint32_t h = hp_calltree_slot_hash(parent, key) & t->slot_mask;
+    while (t->slots[h].key)
+        h = (h + 1) & t->slot_mask;
+    t->slots[h] = (hp_slot){key, parent, i};
     t->n_slots_used++;
+    hp_node *p = &t->nodes[parent];
+    p->cache_key = key;
+    p->cache_child = i;
     return i;
 nomem:
     t->failed = 1;

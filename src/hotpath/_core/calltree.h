@@ -1,10 +1,14 @@
 /* calltree.h — one thread's calling-context tree and its live stack.
  *
- * Every distinct stack path gets one node (calls, self ticks, total ticks). A node is
- * found from (parent node, function id) through one open-addressing table per thread,
- * after a one-entry cache on the parent (a loop calling the same callee hits the cache).
- * The live stack is an array of frames pointing at nodes. Nothing here allocates on the
- * per-event path except when an array doubles.
+ * Every distinct stack path gets one node (calls, self ticks, total ticks). A child is
+ * found from (parent node, key) where the key is the pointer the event already carries
+ * — the PyCodeObject* of a Python function, the PyMethodDef* of a C function — so the
+ * per-event path never consults the function table: funcreg runs only when a node is
+ * created. Keys stay unique because funcreg holds every keyed code object strongly.
+ * Lookup: a one-entry cache on the parent (a loop calling the same callee hits it),
+ * else one open-addressing table per thread whose 16-byte slots hold the key inline, so
+ * a probe touches one cache line. The live stack is an array of frames pointing at
+ * nodes. Nothing here allocates on the per-event path except when an array doubles.
  *
  * Invariants: node 0 is the root (func HP_FUNC_ROOT); a node's parent index is smaller
  * than its own; the tree never exceeds max_nodes: past that, new paths go to one
@@ -26,11 +30,17 @@ typedef struct {
     int64_t self_ticks;
     int64_t total_ticks;      /* includes recursive re-entries below this node */
     uint64_t calls;
-    uint32_t func;
+    uint32_t func;            /* function id (funcreg) */
     uint32_t parent;
-    uint32_t cache_func;      /* one-entry cache: last child looked up from here */
+    const void *cache_key;    /* one-entry cache: last child looked up from here */
     uint32_t cache_child;
 } hp_node;
+
+typedef struct {
+    const void *key;          /* NULL = empty */
+    uint32_t parent;
+    uint32_t node;
+} hp_slot;
 
 typedef struct {
     uint32_t node;
@@ -41,7 +51,7 @@ typedef struct {
 typedef struct hp_thread {
     hp_node *nodes;
     uint32_t n_nodes, cap_nodes, max_nodes;
-    uint32_t *slots;          /* child table: node indices, 0 = empty */
+    hp_slot *slots;           /* child table */
     uint32_t slot_mask;       /* capacity - 1 (a power of two) */
     uint32_t n_slots_used;
     hp_frame *stack;
@@ -60,30 +70,50 @@ typedef struct hp_thread {
 hp_thread *hp_calltree_new(uint32_t max_nodes);
 void hp_calltree_free(hp_thread *t);
 
-/* Find or create the child of `parent` for `func`. Returns the node index; on
- * out-of-memory sets t->failed and returns 0 (the root), which callers treat as "skip". */
-uint32_t hp_calltree_child(hp_thread *t, uint32_t parent, uint32_t func);
+/* Cold: create the child of the innermost frame's node for `key`, with function id
+ * `func`. Returns the node index (the overflow node past the cap); 0 on out-of-memory,
+ * with t->failed set. */
+uint32_t hp_calltree_add(hp_thread *t, const void *key, uint32_t func);
 /* Grow the stack to hold at least one more frame. 0 / -1 (t->failed set). */
 int hp_calltree_grow_stack(hp_thread *t);
 
-/* Enter `func` at time `now`. */
-static inline void hp_calltree_enter(hp_thread *t, uint32_t func, int64_t now)
+static inline uint32_t hp_calltree_parent(const hp_thread *t)
 {
-    if (t->failed)
-        return;
-    uint32_t parent = t->depth ? t->stack[t->depth - 1].node : 0;
+    return t->depth ? t->stack[t->depth - 1].node : 0;
+}
+
+static inline uint32_t hp_calltree_slot_hash(uint32_t parent, const void *key)
+{
+    uint64_t h = ((uint64_t)(uintptr_t)key ^ ((uint64_t)parent << 40)) * 0x9E3779B97F4A7C15ull;
+    return (uint32_t)(h >> 32);
+}
+
+/* The child of the innermost frame's node for `key`, or 0 when the path is new. */
+static inline uint32_t hp_calltree_find(hp_thread *t, const void *key)
+{
+    uint32_t parent = hp_calltree_parent(t);
     hp_node *p = &t->nodes[parent];
-    uint32_t node;
-    if (p->cache_func == func && p->cache_child)
-        node = p->cache_child;
-    else {
-        node = hp_calltree_child(t, parent, func);
-        if (node == 0)
-            return;
-        p = &t->nodes[parent];   /* nodes may have moved */
-        p->cache_func = func;
-        p->cache_child = node;
+    if (p->cache_key == key)
+        return p->cache_child;
+    if (parent && parent == t->overflow_node)
+        return parent;        /* inside the overflow node everything stays there */
+    uint32_t h = hp_calltree_slot_hash(parent, key) & t->slot_mask;
+    for (;;) {
+        const hp_slot *s = &t->slots[h];
+        if (s->key == key && s->parent == parent) {
+            p->cache_key = key;
+            p->cache_child = s->node;
+            return s->node;
+        }
+        if (!s->key)
+            return 0;
+        h = (h + 1) & t->slot_mask;
     }
+}
+
+/* Push a frame for `node` at time `now`. */
+static inline void hp_calltree_push(hp_thread *t, uint32_t node, int64_t now)
+{
     if (t->depth == t->cap_stack && hp_calltree_grow_stack(t) < 0)
         return;
     hp_frame *f = &t->stack[t->depth++];

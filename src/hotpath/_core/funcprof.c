@@ -83,6 +83,34 @@ void hp_funcprof_name_thread(hp_profiler *p)
     }
 }
 
+/* Both node makers are out of line and marked cold, so the per-event callers keep a
+ * short prologue. */
+__attribute__((cold, noinline))
+uint32_t hp_funcprof_new_code_node(hp_profiler *p, hp_thread *t, PyCodeObject *co)
+{
+    uint32_t id = hp_funcreg_code(&p->reg, co);
+    uint32_t node = id == HP_NO_FUNC ? 0 : hp_calltree_add(t, co, id);
+    if (!node)
+        hp_funcprof_fail(p, HP_ERR_NOMEMORY);
+    return node;
+}
+
+__attribute__((cold, noinline))
+uint32_t hp_funcprof_new_cfunc_node(hp_profiler *p, hp_thread *t, PyMethodDef *ml,
+                                    PyObject *cfunc)
+{
+    hp_saved_exc saved;
+    hp_exc_save(&saved);
+    uint32_t id;
+    if (!hp_funcreg_cfunc_known(&p->reg, ml, &id))
+        id = hp_funcreg_cfunc_slow(&p->reg, ml, cfunc);
+    uint32_t node = id == HP_NO_FUNC ? 0 : hp_calltree_add(t, ml, id);
+    if (!node)
+        hp_funcprof_fail(p, HP_ERR_NOMEMORY);
+    hp_exc_restore(&saved);
+    return node;
+}
+
 /* cProfile's conversion of a custom timer's result (CallExternalTimer). */
 int64_t hp_funcprof_external_now(hp_profiler *p)
 {

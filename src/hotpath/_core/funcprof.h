@@ -1,10 +1,11 @@
 /* funcprof.h — the function profiler: its state and the per-event entry points.
  *
  * An event source (source_legacy.c on 3.11, source_monitoring.c on 3.12+) turns the
- * interpreter's events into four calls: hp_on_py_start / hp_on_py_return for Python
- * frames, hp_on_c_call / hp_on_c_return for C functions. They find the thread's call
- * tree through a thread-local pointer tagged with the session, the function's id through
- * funcreg, and record integer ticks. They never raise: a failure sets `error`, recording
+ * interpreter's events into three calls: hp_on_py_start and hp_on_c_call enter a Python
+ * or C function, hp_on_return leaves the innermost one. They find the thread's call tree
+ * through a thread-local pointer tagged with the session and the child node by the
+ * event's own pointer (funcreg only runs when a node is created), and record integer
+ * ticks. They never raise: a failure sets `error`, recording
  * stops, and the next cold call (disable, snapshot) reports it.
  *
  * All fields are protected by the GIL.
@@ -71,24 +72,22 @@ static inline int64_t hp_now(hp_profiler *p)
     return p->timer ? hp_funcprof_external_now(p) : hp_clock_now();
 }
 
-static inline void hp_enter(hp_profiler *p, hp_thread *t, uint32_t id)
-{
-    if (id == HP_NO_FUNC) {
-        hp_funcprof_fail(p, HP_ERR_NOMEMORY);
-        return;
-    }
-    hp_calltree_enter(t, id, hp_now(p));
-    if (t->failed)
-        hp_funcprof_fail(p, HP_ERR_NOMEMORY);
-}
+/* Cold: create the node for a first-seen path; 0 when recording had to stop. */
+uint32_t hp_funcprof_new_code_node(hp_profiler *p, hp_thread *t, PyCodeObject *co);
+uint32_t hp_funcprof_new_cfunc_node(hp_profiler *p, hp_thread *t, PyMethodDef *ml,
+                                    PyObject *cfunc);
 
 static inline void hp_on_py_start(hp_profiler *p, PyCodeObject *co)
 {
     if (!p->recording)
         return;
     hp_thread *t = hp_current_thread(p);
-    if (t)
-        hp_enter(p, t, hp_funcreg_code(&p->reg, co));
+    if (!t)
+        return;
+    uint32_t node = hp_calltree_find(t, co);
+    if (!node && !(node = hp_funcprof_new_code_node(p, t, co)))
+        return;
+    hp_calltree_push(t, node, hp_now(p));
 }
 
 static inline void hp_on_return(hp_profiler *p)
@@ -101,18 +100,25 @@ static inline void hp_on_return(hp_profiler *p)
         hp_calltree_leave(t, now);
 }
 
-/* `cfunc` is the PyCFunction to label on first sight (borrowed). */
-static inline void hp_on_c_call(hp_profiler *p, PyMethodDef *ml, PyObject *cfunc)
+/* A C function identified by its PyMethodDef. `cfunc` is a PyCFunction to label it by on
+ * first sight (borrowed), or NULL when the caller has none at hand (a method descriptor):
+ * then this returns 0 without recording and the caller labels the function itself. */
+static inline int hp_on_c_call(hp_profiler *p, PyMethodDef *ml, PyObject *cfunc)
 {
     if (!p->recording)
-        return;
+        return 1;
     hp_thread *t = hp_current_thread(p);
     if (!t)
-        return;
-    uint32_t id;
-    if (!hp_funcreg_cfunc_known(&p->reg, ml, &id))
-        id = hp_funcreg_cfunc_slow(&p->reg, ml, cfunc);
-    hp_enter(p, t, id);
+        return 1;
+    uint32_t node = hp_calltree_find(t, ml);
+    if (!node) {
+        if (!cfunc)
+            return 0;
+        if (!(node = hp_funcprof_new_cfunc_node(p, t, ml, cfunc)))
+            return 1;
+    }
+    hp_calltree_push(t, node, hp_now(p));
+    return 1;
 }
 
 /* The event sources, one per interpreter generation: 0 / -1 with an exception set. */

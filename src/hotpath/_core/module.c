@@ -9,11 +9,13 @@
 #include "funcreg.h"
 #include "module.h"
 #include "lineprof.h"
+#include "memtrack.h"
 
 typedef struct {
     PyObject *profiler_type;
     PyObject *floor_type;
     PyObject *linetracer_type;   /* lineprof.c */
+    PyObject *memtracker_type;   /* memtrack.c */
 } hp_module_state;
 
 static inline hp_module_state *get_state(PyObject *m)
@@ -48,7 +50,8 @@ static int hp_exec(PyObject *m)
     hp_module_state *st = get_state(m);
     if (add_type(m, &hp_profiler_spec, &st->profiler_type) < 0 ||
         add_type(m, &hp_floor_spec, &st->floor_type) < 0 ||
-        add_type(m, &hp_linetracer_spec, &st->linetracer_type) < 0)
+        add_type(m, &hp_linetracer_spec, &st->linetracer_type) < 0 ||
+        add_type(m, &hp_memtracker_spec, &st->memtracker_type) < 0)
         return -1;
     return PyModule_AddIntConstant(m, "HAVE_MONITORING", HP_HAVE_MONITORING);
 }
@@ -58,6 +61,7 @@ static int hp_traverse(PyObject *m, visitproc visit, void *arg)
     Py_VISIT(get_state(m)->profiler_type);
     Py_VISIT(get_state(m)->floor_type);
     Py_VISIT(get_state(m)->linetracer_type);
+    Py_VISIT(get_state(m)->memtracker_type);
     return 0;
 }
 
@@ -66,6 +70,7 @@ static int hp_clear(PyObject *m)
     Py_CLEAR(get_state(m)->profiler_type);
     Py_CLEAR(get_state(m)->floor_type);
     Py_CLEAR(get_state(m)->linetracer_type);
+    Py_CLEAR(get_state(m)->memtracker_type);
     return 0;
 }
 

@@ -33,9 +33,10 @@ static PyObject *mon_py_leave(PyObject *self, PyObject *const *args, Py_ssize_t 
  * function cProfile would record (the same test as _lsprof's get_cfunc_from_callable). */
 static inline PyMethodDef *c_method(PyObject *callable, PyObject *self_arg)
 {
-    /* Most calls are to Python functions: answer those without PyCFunction_Check's
-     * subtype walk. */
-    if (Py_IS_TYPE(callable, &PyFunction_Type) || Py_IS_TYPE(callable, &PyMethod_Type))
+    /* Most calls are to Python functions and classes: answer those without
+     * PyCFunction_Check's subtype walk. */
+    if (Py_IS_TYPE(callable, &PyFunction_Type) || Py_IS_TYPE(callable, &PyMethod_Type) ||
+        PyType_Check(callable))
         return NULL;
     if (Py_IS_TYPE(callable, &PyCFunction_Type) || PyCFunction_Check(callable))
         return ((PyCFunctionObject *)callable)->m_ml;
@@ -45,6 +46,22 @@ static inline PyMethodDef *c_method(PyObject *callable, PyObject *self_arg)
     return NULL;
 }
 
+/* First sight of a method descriptor: label it as the bound method cProfile sees. */
+__attribute__((cold, noinline))
+static void descriptor_first_call(hp_profiler *p, PyMethodDef *ml, PyObject *descr,
+                                  PyObject *self_arg)
+{
+    hp_saved_exc saved;
+    hp_exc_save(&saved);
+    PyObject *bound = Py_TYPE(descr)->tp_descr_get(descr, self_arg, (PyObject *)Py_TYPE(self_arg));
+    if (bound && PyCFunction_Check(bound))
+        hp_on_c_call(p, ml, bound);
+    else
+        hp_funcprof_fail(p, HP_ERR_INTERNAL);
+    Py_XDECREF(bound);
+    hp_exc_restore(&saved);
+}
+
 static PyObject *mon_call(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     hp_profiler *p = (hp_profiler *)self;
@@ -52,24 +69,8 @@ static PyObject *mon_call(PyObject *self, PyObject *const *args, Py_ssize_t narg
         Py_RETURN_NONE;
     PyObject *callable = args[2];
     PyMethodDef *ml = c_method(callable, args[3]);
-    if (!ml)
-        Py_RETURN_NONE;
-    uint32_t id;
-    if (PyCFunction_Check(callable) || hp_funcreg_cfunc_known(&p->reg, ml, &id)) {
-        hp_on_c_call(p, ml, callable);
-        Py_RETURN_NONE;
-    }
-    /* First sight of a method descriptor: label it as the bound method cProfile sees. */
-    hp_saved_exc saved;
-    hp_exc_save(&saved);
-    PyObject *bound = Py_TYPE(callable)->tp_descr_get(callable, args[3],
-                                                      (PyObject *)Py_TYPE(args[3]));
-    if (bound && PyCFunction_Check(bound))
-        hp_on_c_call(p, ml, bound);
-    else
-        hp_funcprof_fail(p, HP_ERR_INTERNAL);
-    Py_XDECREF(bound);
-    hp_exc_restore(&saved);
+    if (ml && !hp_on_c_call(p, ml, PyCFunction_Check(callable) ? callable : NULL))
+        descriptor_first_call(p, ml, callable, args[3]);
     Py_RETURN_NONE;
 }
 

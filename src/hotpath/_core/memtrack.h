@@ -1,0 +1,47 @@
+/* memtrack.h — the memory tracker's capture: hotpath._core.MemTracker.
+ *
+ * What it sees: every allocation through Python's three allocator domains (RAW, MEM,
+ * OBJ; hooked with PyMem_SetAllocator, wrapping whatever was installed), and — when the
+ * preload shim (preload.h) is loaded — malloc, calloc, realloc, free, the aligned
+ * allocators and anonymous mmap/munmap made by anything else in the process (C
+ * extensions, NumPy). A block is counted once: while a hook forwards to the allocator
+ * under it, the thread's `busy` flag hides the allocations that allocator makes itself
+ * (pymalloc's arenas, PyMem_RawMalloc's malloc).
+ *
+ * What it records, per allocation: the Python stack that was running (innermost first,
+ * up to max_frames frames, each the code object and instruction offset; line numbers are
+ * computed when a snapshot is taken), interned into a table of stacks. Per stack:
+ * allocations and frees (count, bytes), and its live bytes at the peak. Per live block:
+ * address → (bytes, count, stack) in an open-addressing table.
+ *
+ * Modes:
+ *   exact    every block is recorded; tracker memory ∝ live blocks (≈ 24 B / 0.6 each)
+ *            + distinct stacks.
+ *   sampled  a per-thread countdown of bytes, redrawn from an exponential distribution
+ *            of mean sample_bytes after each sample, picks the blocks to record; a block
+ *            of n bytes is picked with probability q = 1 − exp(−n / sample_bytes) and
+ *            stands for n / q bytes and 1 / q blocks (unbiased). Unpicked blocks cost a
+ *            subtraction; their frees a probe of a 64 Ki-slot counting filter. Tracker
+ *            memory ∝ distinct stacks + live bytes / sample_bytes.
+ *
+ * The peak: the largest total of live bytes, and each stack's live bytes at that moment,
+ * kept in O(1) per event by epochs (see account_*).
+ *
+ * Memory over time: a background pthread samples RSS (/proc/self/statm) and the tracked
+ * live total every `interval` seconds into a bounded buffer (halved, and the interval
+ * doubled, when full).
+ *
+ * Concurrency: the tables are protected by one spinlock (RAW-domain and native hooks run
+ * without the GIL); the hooks never take the GIL, never create Python objects, never
+ * raise. A failure to grow a table sets `error`, stops recording, and is raised by the
+ * next stop(). Fork: the child stops recording (pthread_atfork); the parent's data is
+ * untouched. Only one MemTracker records at a time (the hooks are process-wide).
+ */
+#ifndef HP_MEMTRACK_H
+#define HP_MEMTRACK_H
+
+#include "compat.h"
+
+extern PyType_Spec hp_memtracker_spec;
+
+#endif /* HP_MEMTRACK_H */
