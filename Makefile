@@ -31,8 +31,8 @@ install-test: $(VPY) browser
 # Headless Chromium for the HTML report's browser tests (Debian's package); the tests
 # skip, saying so, where it cannot be installed.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; } || \
+	@{ command -v chromium && command -v chromedriver || [ -x /usr/lib/chromium/chromedriver ]; } >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) ; } || \
 	  echo "make: chromium not available; browser tests will be skipped"
 
 run: install

@@ -92,8 +92,11 @@ tbody tr.sel{background:#dbe8ff}
 #hp-detail h3{font-size:13px;margin:12px 0 2px}
 #hp-detail .loc{color:#666;font-size:12px;word-break:break-all}
 #hp-detail a{color:#1a5fb4;cursor:pointer}
-#hp-detail table{font-size:12px}
-#hp-detail td.l{max-width:170px}
+#hp-detail table{font-size:12px;table-layout:fixed}
+#hp-detail td{overflow:hidden;text-overflow:ellipsis}
+#hp-detail th:nth-child(2){width:68px}
+#hp-detail th:nth-child(3),#hp-detail th:nth-child(4){width:62px}
+#hp-detail th:nth-child(5){width:60px}
 #hp-detail th,#hp-detail td{padding:2px 4px}
 .muted{color:#888}
 #hp-tip{position:fixed;pointer-events:none;background:rgba(30,30,30,.94);color:#fff;padding:6px 8px;border-radius:4px;font-size:12px;max-width:520px;z-index:5;word-break:break-all}
@@ -114,15 +117,16 @@ const $ = (id) => document.getElementById(id);
 const ROWH = 18, MAXROWS = 1500, ANCESTORS = 40, FONT = "12px system-ui,-apple-system,sans-serif";
 
 // ---- formatting --------------------------------------------------------------------
-function fmtTime(ticks) {
-  const s = ticks * TS, a = Math.abs(s);
+// Three significant digits in the largest unit that keeps them below 1000: 999.96 µs
+// is "1.00 ms", not "1.00e+3 µs".
+function fmtSec(s) {
+  const a = Math.abs(s);
   if (s === 0) return "0";
-  if (a >= 100) return s.toFixed(0) + " s";
-  if (a >= 1) return s.toPrecision(3) + " s";
-  if (a >= 1e-3) return (s * 1e3).toPrecision(3) + " ms";
-  if (a >= 1e-6) return (s * 1e6).toPrecision(3) + " \u00b5s";
-  return (s * 1e9).toPrecision(3) + " ns";
+  for (const [k, u] of [[1, " s"], [1e-3, " ms"], [1e-6, " \u00b5s"], [1e-9, " ns"]]) {
+    if (a >= k * 0.9995 || k === 1e-9) { const v = s / k; return (Math.abs(v) >= 999.5 ? v.toFixed(0) : v.toPrecision(3)) + u; }
+  }
 }
+function fmtTime(ticks) { return fmtSec(ticks * TS); }
 function fmtPct(x) { return (100 * x).toFixed(x >= 0.1 ? 1 : 2) + "%"; }
 function fmtInt(n) { return n.toLocaleString("en-US"); }
 function el(tag, text, cls) {
@@ -375,6 +379,7 @@ $("hp-reset").addEventListener("click", () => zoomTo(0));
 function setSearch(text) {
   S.focusFunc = -1;
   text = text.trim();
+  document.body.dataset.search = text;      // what the graph and table now show
   if (!text) { S.match = null; updateMatch(); return; }
   let re;
   try { re = new RegExp(text, "i"); } catch (e) { re = new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "i"); }

@@ -164,17 +164,13 @@ class Rounder:
 
 
 def format_seconds(seconds: float) -> str:
-    """A short human-readable duration: ``1.23 s``, ``45.6 ms``, ``789 µs``, ``12 ns``."""
+    """``1.23 s``, ``45.6 ms``, ``789 µs``, ``12 ns``; 999.96 µs is ``1 ms`` (3 digits)."""
     a = abs(seconds)
-    if a >= 100:
-        return f"{seconds:.0f} s"
-    if a >= 1:
-        return f"{seconds:.3g} s"
-    if a >= 1e-3:
-        return f"{seconds * 1e3:.3g} ms"
-    if a >= 1e-6:
-        return f"{seconds * 1e6:.3g} µs"
-    return f"{seconds * 1e9:.3g} ns"
+    for scale, unit in ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns")):
+        if a >= scale * 0.9995 or unit == "ns":
+            v = seconds / scale
+            return f"{v:.0f} {unit}" if abs(v) >= 999.5 else f"{v:.3g} {unit}"
+    raise AssertionError("unreachable")
 
 
 def node_spans(t: ThreadProfile) -> list[int]:

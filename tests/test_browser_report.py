@@ -1,0 +1,421 @@
+"""The HTML reports in a real browser, used the way a person uses them.
+
+Selenium (from PyPI) drives Debian's ``chromium`` through ``chromium-driver``: the mouse
+really moves over the flame graph and clicks frames, keys are typed into the search box,
+table headers are clicked. One browser session serves the whole file (about 10 s).
+Everything skips, saying why, when selenium, Chromium or chromedriver is missing.
+
+``HOTPATH_UPDATE_SCREENSHOTS=1`` also rewrites ``docs/report-screenshot.png`` (the
+bundled example, ``examples/particles.py``) and ``docs/diff-screenshot.png``.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from export_profiles import build, sample_profile, SAMPLE_FUNCS
+from hotpath.model import Function
+from hotpath.report import diff as report_diff
+from hotpath.report.html import to_html
+
+ROOT = Path(__file__).resolve().parent.parent
+
+try:
+    from selenium import webdriver
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.actions.action_builder import ActionBuilder
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+except ImportError:                                   # pragma: no cover - depends on the box
+    webdriver = None
+
+
+def _first(*names: str) -> str | None:
+    for n in names:
+        path = shutil.which(n) or (n if os.path.isabs(n) and os.access(n, os.X_OK) else None)
+        if path:
+            return path
+    return None
+
+
+CHROMIUM = _first("chromium", "chromium-browser", "google-chrome")
+CHROMEDRIVER = _first("chromedriver", "/usr/lib/chromium/chromedriver")
+_MISSING = ("selenium is not installed (pip install selenium)" if webdriver is None else
+            "no Chromium here (apt-get install chromium)" if CHROMIUM is None else
+            "no chromedriver here (apt-get install chromium-driver)" if CHROMEDRIVER is None
+            else None)
+pytestmark = pytest.mark.skipif(_MISSING is not None, reason=_MISSING or "")
+
+W, H = 1400, 1000
+
+
+@pytest.fixture(scope="module")
+def browser():
+    opts = Options()
+    opts.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                f"--window-size={W},{H}", "--hide-scrollbars", "--force-device-scale-factor=1",
+                "--lang=en-US"):
+        opts.add_argument(arg)
+    # Not inherited from `make asan`: the sanitizer preload breaks Chromium.
+    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "ASAN_OPTIONS")}
+    try:
+        driver = webdriver.Chrome(options=opts, service=Service(CHROMEDRIVER, env=env))
+    except WebDriverException as e:                    # pragma: no cover - depends on the box
+        pytest.skip(f"Chromium would not start under chromedriver: {e.msg}")
+    driver.set_page_load_timeout(60)
+    driver.set_script_timeout(30)
+    yield driver
+    driver.quit()
+
+
+def _open(driver, page: str, tmp_path: Path, name: str = "report.html") -> None:
+    path = tmp_path / name
+    path.write_text(page, encoding="utf-8")
+    driver.get(path.as_uri())
+    WebDriverWait(driver, 20).until(
+        lambda d: d.execute_script("return document.body.dataset.ready || document.body.dataset.error"))
+    err = driver.execute_script("return document.body.dataset.error || null")
+    assert err is None, err
+    logs = [e for e in _console(driver) if e["level"] == "SEVERE"]
+    assert not logs, logs
+
+
+def _console(driver) -> list[dict]:
+    try:
+        return driver.get_log("browser")
+    except Exception:                                  # not every driver keeps the log
+        return []
+
+
+def _mouse(driver, x: float, y: float, click: bool = False) -> None:
+    """Move the real mouse to viewport coordinates (x, y), and click there."""
+    ab = ActionBuilder(driver)
+    ab.pointer_action.move_to_location(int(x), int(y))
+    if click:
+        ab.pointer_action.click()
+    ab.perform()
+
+
+_SPOT = """
+// Viewport coordinates of the first visible frame of function `name`
+const [api, name] = arguments, S = api.state, T = S.tree, L = S.layout, D = api.data;
+const r = document.getElementById("hp-flame").getBoundingClientRect();
+for (let i = 1; i < T.size; i++) {
+  if (T.f[i] >= 0 && D.funcs.name[T.f[i]] === name && T.t[i] * L.scale >= 4) {
+    const row = L.baseRow + T.d[i] - T.d[S.zoom];
+    if (row < L.baseRow) continue;
+    const x = (T.x[i] - L.x0) * L.scale;
+    if (x < 0 || x >= L.W) continue;
+    return [i, r.left + x + Math.min(T.t[i] * L.scale / 2, 40), r.top + row * 18 + 9];
+  }
+}
+return null;
+"""
+
+
+def _spot(driver, name: str, api: str = "hotpath"):
+    return driver.execute_script(f"return (function () {{ {_SPOT} }})(window.{api}, arguments[0])",
+                                 name)
+
+
+def _painted(driver) -> int:
+    """How many canvas pixels are not (near) white."""
+    return driver.execute_script("""
+      const c = document.getElementById("hp-flame"), px = c.getContext("2d")
+          .getImageData(0, 0, c.width, c.height).data;
+      let n = 0; for (let i = 0; i < px.length; i += 4) if (px[i] < 250 || px[i+1] < 250 || px[i+2] < 250) n++;
+      return n;""")
+
+
+def _pixel(driver, x: float, y: float) -> list[int]:
+    """The canvas colour at viewport coordinates (x, y)."""
+    return driver.execute_script("""
+      const c = document.getElementById("hp-flame"), r = c.getBoundingClientRect();
+      const k = c.width / r.width;
+      return Array.from(c.getContext("2d").getImageData(Math.round((arguments[0] - r.left) * k),
+                         Math.round((arguments[1] - r.top - 5) * k), 1, 1).data).slice(0, 3);""", x, y)
+
+
+def _column(driver, n: int = 1) -> list[str]:
+    return [td.text for td in driver.find_elements(
+        By.CSS_SELECTOR, f"#hp-table tbody tr td:nth-child({n})")]
+
+
+def _header(driver, label: str):
+    return next(th for th in driver.find_elements(By.CSS_SELECTOR, "#hp-table th")
+                if th.text.replace(" ▲", "").replace(" ▼", "") == label)
+
+
+def _type(driver, text: str) -> None:
+    box = driver.find_element(By.ID, "hp-search")
+    box.click()
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(Keys.BACKSPACE)
+    if text:
+        box.send_keys(text)
+    WebDriverWait(driver, 5).until(        # the page searches 150 ms after the last key
+        lambda d: d.execute_script("return document.body.dataset.search") == text)
+
+
+# -- the report ------------------------------------------------------------------------------
+
+def test_flame_graph_renders_and_hover_shows_details(browser, tmp_path):
+    _open(browser, to_html(sample_profile()), tmp_path)
+    assert browser.title == "hotpath: app.py"
+    assert browser.find_element(By.ID, "hp-title").text == "app.py"
+    assert _painted(browser) > 5000
+    assert browser.execute_script("return hotpath.state.visible") >= 20
+    i, x, y = _spot(browser, "main")
+    _mouse(browser, x, y)
+    tip = browser.find_element(By.ID, "hp-tip")
+    assert tip.is_displayed()
+    lines = tip.text.splitlines()
+    assert lines[0] == "main" and lines[1] == "app.py:10"
+    assert lines[2:] == ["Total: 130 µs (70.7%)", "Self: 50.0 µs (27.2%)", "Calls: 1"]
+    _mouse(browser, 5, 5)                                     # off the canvas: tip goes
+    assert not tip.is_displayed()
+
+
+def test_click_to_zoom_and_back(browser, tmp_path):
+    _open(browser, to_html(sample_profile()), tmp_path)
+    before = browser.execute_script("return hotpath.state.visible")
+    i, x, y = _spot(browser, "fib")
+    _mouse(browser, x, y, click=True)
+    S = browser.execute_script("return {zoom: hotpath.state.zoom, visible: hotpath.state.visible}")
+    assert S["zoom"] == i and S["visible"] < before
+    crumbs = browser.find_element(By.ID, "hp-crumbs").text
+    assert crumbs.endswith("fib") and "main" in crumbs
+    # the zoomed frame spans the whole width now
+    _, x2, _ = _spot(browser, "fib")
+    rect = browser.find_element(By.ID, "hp-flame").rect
+    assert x2 - rect["x"] < 45
+    # the callers/callees panel follows the click
+    assert browser.find_element(By.CSS_SELECTOR, "#hp-detail h2").text == "fib"
+    callers = {td.text for td in browser.find_elements(By.CSS_SELECTOR, "#hp-detail tbody tr td:first-child")}
+    assert {"main", "fib", "worker"} <= callers
+    # a breadcrumb zooms back out; so does the button
+    browser.find_element(By.LINK_TEXT, "main").click()
+    assert browser.execute_script("return hotpath.data.funcs.name[hotpath.state.tree.f[hotpath.state.zoom]]") == "main"
+    browser.find_element(By.ID, "hp-reset").click()
+    assert browser.execute_script("return hotpath.state.zoom") == 0
+    assert browser.execute_script("return hotpath.state.visible") == before
+
+
+def test_search_highlights_and_filters(browser, tmp_path):
+    _open(browser, to_html(sample_profile()), tmp_path)
+    _type(browser, "decode")
+    assert _column(browser) == ["JSONDecoder.decode"]
+    assert browser.find_element(By.ID, "hp-match").text.startswith("Matched: 20.0 µs")
+    # matching frames are drawn in the highlight colour, the others grey
+    _, x, y = _spot(browser, "JSONDecoder.decode")
+    assert _pixel(browser, x, y) == [238, 80, 230]
+    _, x, y = _spot(browser, "main")
+    assert _pixel(browser, x, y) == [222, 222, 222]
+    _type(browser, "app\\.py:(20|50)")                         # regular expressions work
+    assert sorted(_column(browser)) == ["fib", "ping"]
+    _type(browser, "")
+    assert len(_column(browser)) == 13
+
+
+def test_tables_sort(browser, tmp_path):
+    _open(browser, to_html(sample_profile()), tmp_path)
+    assert _column(browser)[0] == "main"                         # by total time
+    _header(browser, "Self").click()
+    assert _column(browser)[0] == "main"
+    assert "desc" in _header(browser, "Self").get_attribute("class")
+    _header(browser, "Self").click()
+    assert _column(browser)[0] == "<built-in method builtins.len>"
+    assert "asc" in _header(browser, "Self").get_attribute("class")
+    _header(browser, "Function").click()
+    names = _column(browser)
+    assert names == sorted(names) and len(names) == 13
+    _header(browser, "Calls").click()
+    calls = [int(c.split("/")[0].replace(",", "")) for c in _column(browser, 3)]
+    assert calls == sorted(calls, reverse=True)
+    # a row click shows its callers and callees
+    first = _column(browser)[0]
+    browser.find_elements(By.CSS_SELECTOR, "#hp-table tbody tr")[0].click()
+    assert browser.find_element(By.CSS_SELECTOR, "#hp-detail h2").text == first
+    assert browser.find_element(By.CSS_SELECTOR, "#hp-detail h3").text.startswith("Callers")
+    # per-thread view
+    Select(browser.find_element(By.ID, "hp-thread")).select_by_index(2)
+    assert browser.execute_script("return hotpath.state.tree.t[0]") == 45
+    assert set(_column(browser)) == {"worker", "fib", "<script>alert(\"x&y\")</script>"}
+
+
+def test_injection_attempts_stay_text(browser, tmp_path):
+    from test_export_html import PWN1, PWN2, evil_profile
+    _open(browser, to_html(evil_profile()), tmp_path)
+    _type(browser, "p")
+    cells = _column(browser)
+    assert PWN1 in cells and PWN2 in cells
+    assert browser.execute_script("return document.body.dataset.pwned || null") is None
+    assert browser.execute_script("return document.images.length") == 0
+    assert browser.execute_script("return document.scripts.length") == 2
+
+
+# -- the diff page -----------------------------------------------------------------------------
+
+def _pair():
+    """A and B of one program: fib got slower, decode is gone, ping is new."""
+    a = build(SAMPLE_FUNCS, [(1, "MainThread", [
+        (0, 1, 50, [(1, 1, 10, [(1, 2, 10, [])]), (7, 1, 3, [(8, 1, 40, [])])])])],
+        meta={"command": "app.py", "cwd": "/home/u/proj"})
+    b = build(SAMPLE_FUNCS, [(1, "MainThread", [
+        (0, 1, 50, [(1, 1, 40, [(1, 2, 30, [])]), (7, 1, 3, []), (10, 2, 5, [])])])],
+        meta={"command": "app.py", "cwd": "/home/u/proj"})
+    return a, b
+
+
+def test_diff_page(browser, tmp_path):
+    a, b = _pair()
+    _open(browser, report_diff.to_html(a, b, names=("old.hprof", "new.hprof")), tmp_path)
+    assert browser.find_element(By.ID, "hp-title").text == "old.hprof → new.hprof"
+    meta = browser.find_element(By.ID, "hp-meta").text
+    assert "change +15.0 µs (1.13x)" in meta and "1 new, 1 removed, 3 in both" in meta
+    assert _painted(browser) > 5000
+    # B's widths: fib grew (red), main unchanged (neutral grey); decode is not in B
+    _, x, y = _spot(browser, "fib", "hotpathDiff")
+    r, g, bl = _pixel(browser, x, y)
+    assert r > 200 and g < 100 and bl < 100
+    _, x, y = _spot(browser, "main", "hotpathDiff")
+    assert _pixel(browser, x, y) == [228, 228, 228]
+    assert _spot(browser, "JSONDecoder.decode", "hotpathDiff") is None
+    _mouse(browser, x, y)
+    tip = browser.find_element(By.ID, "hp-tip").text.splitlines()
+    assert tip[0] == "main" and "Total: 113 µs → 128 µs (+15.0 µs, 1.13x)" in tip
+    # A's widths: decode shows, in blue (it shrank to nothing)
+    Select(browser.find_element(By.ID, "hp-width")).select_by_value("a")
+    i, x, y = _spot(browser, "JSONDecoder.decode", "hotpathDiff")
+    r, g, bl = _pixel(browser, x, y)
+    assert bl > 150 and r < 100
+    _mouse(browser, x, y)
+    assert "Removed in B (only on this path in A)" in browser.find_element(By.ID, "hp-tip").text
+    # click to zoom
+    i, x, y = _spot(browser, "Ünï.héllo_π", "hotpathDiff")
+    _mouse(browser, x, y, click=True)
+    assert browser.execute_script("return hotpathDiff.state.zoom") == i
+    assert browser.find_element(By.ID, "hp-crumbs").text.endswith("Ünï.héllo_π")
+    browser.find_element(By.ID, "hp-reset").click()
+    assert browser.execute_script("return hotpathDiff.state.zoom") == 0
+    # the table: biggest change first; headers sort
+    assert _column(browser)[:3] == ["fib", "JSONDecoder.decoderemoved", "pingnew"]
+    _header(browser, "Δ self").click()
+    assert _column(browser)[0] == "fib"
+    _header(browser, "Δ self").click()
+    assert _column(browser)[0] == "JSONDecoder.decoderemoved"
+    _header(browser, "Calls B").click()
+    assert _column(browser, 11)[0] == "3"
+    # search
+    _type(browser, "ping|fib")
+    assert sorted(_column(browser)) == ["fib", "pingnew"]
+    assert browser.find_element(By.ID, "hp-match").text.startswith("Matched: 20.0 µs → 75.0 µs (+55.0 µs)")
+    _type(browser, "")
+    assert len(_column(browser)) == 5
+
+
+def test_diff_page_injection_attempts_stay_text(browser, tmp_path):
+    from test_view_diff import PWN1, PWN2, evil_pair
+    a, b = evil_pair()
+    _open(browser, report_diff.to_html(a, b, names=(PWN2, PWN1)), tmp_path)
+    assert browser.find_element(By.ID, "hp-title").text == f"{PWN2} → {PWN1}"
+    assert PWN1 in _column(browser)
+    assert browser.execute_script("return document.body.dataset.pwned || null") is None
+    assert browser.execute_script("return document.images.length") == 0
+    assert browser.execute_script("return document.scripts.length") == 2
+
+
+def test_empty_profiles_load(browser, tmp_path):
+    from hotpath.model import Profile
+    a, _ = _pair()
+    _open(browser, report_diff.to_html(Profile(), a), tmp_path, "d1.html")
+    assert "4 new, 0 removed, 0 in both" in browser.find_element(By.ID, "hp-meta").text
+    _open(browser, report_diff.to_html(Profile(), Profile()), tmp_path, "d2.html")
+    assert len(_column(browser)) == 0
+    _open(browser, to_html(Profile(meta={"command": "x.py"})), tmp_path, "r.html")
+    assert browser.find_element(By.ID, "hp-title").text == "x.py"
+
+
+# -- screenshots of real profiles ----------------------------------------------------------------
+
+_FASTER = [  # examples/particles.py → a version with three changes, for the diff picture
+    ("f = self.strength / (r2 * math.sqrt(r2))", "f = self.strength * r2 ** -1.5"),
+    ("return sorted(self.particles, key=lambda p: p.distance_to(0.0, 0.0))[:k]",
+     "return heapq.nsmallest(k, self.particles, key=lambda p: p.x * p.x + p.y * p.y)"),
+    ("import math\n", "import heapq\nimport math\n"),
+]
+
+
+def _profile(src: Path, out: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "LD_PRELOAD")}
+    r = subprocess.run([sys.executable, "-m", "hotpath", "run", "-q", "-o", str(out), src.name],
+                       cwd=src.parent, capture_output=True, text=True, timeout=120, env=env)
+    assert r.returncode == 0, r.stderr
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_screenshots_of_real_profiles(browser, tmp_path):
+    """The bundled example's report and a diff of it against a faster version; written
+    to docs/ with HOTPATH_UPDATE_SCREENSHOTS=1, to a temporary directory otherwise."""
+    example = ROOT / "examples" / "particles.py"
+    if not example.exists():
+        pytest.skip("examples/particles.py is not here")
+    update = os.environ.get("HOTPATH_UPDATE_SCREENSHOTS") == "1"
+    dest = ROOT / "docs" if update else tmp_path
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    src = example.read_text(encoding="utf-8")
+    (tmp_path / "a" / "particles.py").write_text(src, encoding="utf-8")
+    for old, new in _FASTER:
+        assert old in src
+        src = src.replace(old, new, 1)
+    (tmp_path / "b" / "particles.py").write_text(src, encoding="utf-8")
+    from hotpath import load
+    runs: dict[str, list] = {"a": [], "b": []}
+    for k in range(3):                  # alternate, keep each version's fastest run
+        for v in ("a", "b"):
+            out = tmp_path / f"{v}{k}.hprof"
+            _profile(tmp_path / v / "particles.py", out)
+            runs[v].append(load(str(out)))
+    before, after = (min(runs[v], key=lambda p: p.total_ticks() * p.tick_seconds)
+                     for v in ("a", "b"))
+
+    # the report: hover the hottest frame, select it in the table
+    browser.set_window_size(W, H)
+    _open(browser, to_html(before), tmp_path)
+    browser.execute_script("window.scrollTo(0, 0)")
+    row = next(tr for tr in browser.find_elements(By.CSS_SELECTOR, "#hp-table tbody tr")
+               if tr.text.startswith("Attractor.force_on"))
+    row.click()
+    _, x, y = _spot(browser, "Attractor.force_on")
+    _mouse(browser, x, y)
+    assert browser.find_element(By.ID, "hp-tip").is_displayed()
+    shot = dest / "report-screenshot.png"
+    assert browser.save_screenshot(str(shot))
+    assert _png_size(shot)[0] == W
+
+    # the diff: hover the frame that shrank the most
+    _open(browser, report_diff.to_html(before, after, names=("before.hprof", "after.hprof")),
+          tmp_path, "diff.html")
+    _, x, y = _spot(browser, "Attractor.force_on", "hotpathDiff")
+    _mouse(browser, x, y)
+    assert "Self:" in browser.find_element(By.ID, "hp-tip").text
+    shot = dest / "diff-screenshot.png"
+    assert browser.save_screenshot(str(shot))
+    assert _png_size(shot)[0] == W
