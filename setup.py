@@ -1,8 +1,13 @@
 """Build the C core. Everything else is declared in pyproject.toml.
 
-Two extension modules, each from its own sources under src/hotpath/_core/:
-  hotpath._core    capture: clock, function profiler, tables (every *.c not named timing*)
+Two extension modules, each from its own sources under src/hotpath/_core/, and one
+plain shared library:
+  hotpath._core    capture: clock, function profiler, tables (every *.c not named timing*
+                   or preload*)
   hotpath._timing  the benchmark timing loop and calibration (timing*.c)
+  hotpath._preload the memory tracker's LD_PRELOAD shim (preload*.c): no Python in it,
+                   built as an Extension only to get a shared library installed in the
+                   package; it is never imported (see docs/memory.md)
 Warnings are errors; only PyInit_* is exported (-fvisibility=hidden).
 """
 import glob
@@ -20,14 +25,20 @@ if os.environ.get("HOTPATH_ASAN"):
     extra_link += ["-fsanitize=address"]
 
 core_sources = sorted(p for p in glob.glob(f"{CORE}/*.c")
-                      if not os.path.basename(p).startswith("timing"))
+                      if not os.path.basename(p).startswith(("timing", "preload")))
+preload_sources = sorted(glob.glob(f"{CORE}/preload*.c"))
 timing_sources = sorted(glob.glob(f"{CORE}/timing*.c"))
 
 ext_modules = [Extension("hotpath._core", core_sources, depends=glob.glob(f"{CORE}/*.h"),
-                         extra_compile_args=extra_compile, extra_link_args=extra_link)]
+                         extra_compile_args=extra_compile, extra_link_args=extra_link,
+                         libraries=["m", "dl"])]
 if timing_sources:
     ext_modules.append(Extension("hotpath._timing", timing_sources,
                                  depends=glob.glob(f"{CORE}/*.h"),
+                                 extra_compile_args=extra_compile, extra_link_args=extra_link))
+if preload_sources:
+    ext_modules.append(Extension("hotpath._preload", preload_sources,
+                                 depends=[f"{CORE}/preload.h"], libraries=["dl"],
                                  extra_compile_args=extra_compile, extra_link_args=extra_link))
 
 setup(ext_modules=ext_modules)

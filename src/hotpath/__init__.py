@@ -5,6 +5,7 @@ work without the compiled core):
 
 * ``Profile`` — a drop-in for ``cProfile.Profile``
 * ``LineProfiler``, ``profile`` — line timings with line_profiler's API and kernprof's table
+* ``MemoryProfiler``, ``memit`` — allocations per line and function, peak, leaks; %memit
 * ``load(path)`` / ``save(profile, path)`` — read and write hotpath profile files
 * ``bench``, ``compare`` — benchmarks with honest statistics
 """
@@ -19,6 +20,8 @@ _LAZY = {
     "load": ("hotpath.fileformat", "read"),
     "save": ("hotpath.fileformat", "write"),
     "FormatError": ("hotpath.fileformat", "FormatError"),
+    "MemoryProfiler": ("hotpath.memprof", "MemoryProfiler"),
+    "memit": ("hotpath.memprof", "memit"),
     "bench": ("hotpath.bench", "bench"),
     "compare": ("hotpath.bench", "compare"),
 }

@@ -1,6 +1,8 @@
 """The ``hotpath`` command (also ``python -m hotpath``).
 
     hotpath run [options] script.py [args] | -m module [args] | -c code [args]
+    hotpath run --memory[=exact|sampled] [-f SPEC ...] script.py [args]   (memory profile)
+    hotpath memit [-s SETUP] [-r N] [--sampled] STATEMENT ...
     hotpath report FILE [--sort KEY] [--limit N] [--filter REGEX] [--thread NAME]
     hotpath export FILE --format FORMAT -o OUT
     hotpath view FILE [-o OUT.html] [--no-browser]
@@ -31,7 +33,8 @@ class UserError(Exception):
 # -- hotpath run ---------------------------------------------------------------------
 
 _RUN_USAGE = ("hotpath run [-o PATH] [--sort KEY] [--limit N] [--no-builtins] [-q] "
-              "[--lines[=auto]] [-f pkg.mod:func | -f file.py:Class.method ...] "
+              "[--lines[=auto] | --memory[=exact|sampled]] "
+              "[-f pkg.mod:func | -f file.py:Class.method ...] "
               "(script.py | -m module | -c code) [args ...]")
 
 
@@ -61,6 +64,19 @@ def _run_parser() -> argparse.ArgumentParser:
     p.add_argument("-f", "--function", action="append", default=[], metavar="SPEC",
                    help="line-profile this function: pkg.mod:func or path/file.py:Class.method "
                         "(repeatable; implies --lines)")
+    p.add_argument("--memory", action="store_const", const="exact",
+                   help="memory profile instead of timings: bytes and blocks per line and "
+                        "function, the peak, leak candidates, memory over time; "
+                        "--memory=sampled samples about one block per "
+                        "--memory-sample-bytes for long runs; @profile / -f functions get "
+                        "memory_profiler's line-by-line table (docs/memory.md)")
+    p.add_argument("--_memory-mode", dest="memory", choices=["exact", "sampled"],
+                   help=argparse.SUPPRESS)
+    p.add_argument("--memory-sample-bytes", type=int, default=16384, metavar="N",
+                   help="--memory=sampled: mean bytes between samples (default: 16384)")
+    p.add_argument("--no-native", action="store_true",
+                   help="--memory: track Python's allocators only, not C extensions' malloc "
+                        "(which needs a re-run under LD_PRELOAD)")
     p.add_argument("-m", dest="module", metavar="MODULE", help="run a module, as python -m")
     p.add_argument("-c", dest="code", metavar="CODE", help="run code, as python -c")
     p.add_argument("script", nargs="?", help="the script to run")
@@ -74,7 +90,8 @@ def _split_run_argv(argv: list[str]) -> tuple[list[str], list[str]]:
     (the script) or right after ``-m MODULE`` / ``-c CODE``. Everything after that belongs
     to the program, even if it looks like a hotpath option.
     """
-    takes_value = {"-o", "--output", "--sort", "--limit", "--max-nodes", "-f", "--function"}
+    takes_value = {"-o", "--output", "--sort", "--limit", "--max-nodes", "-f", "--function",
+                   "--memory-sample-bytes"}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -99,6 +116,7 @@ def _cmd_run(argv: list[str]) -> int:
 
     own, program_args = _split_run_argv(argv)
     own = ["--_lines-auto" if a == "--lines=auto" else a for a in own]
+    own = [f"--_memory-mode={a[9:]}" if a.startswith("--memory=") else a for a in own]
     parser = _run_parser()
     opts = parser.parse_args(own)
     chosen = [x for x in (opts.module, opts.code, opts.script) if x is not None]
@@ -120,6 +138,17 @@ def _cmd_run(argv: list[str]) -> int:
     out_dir = os.path.dirname(os.path.abspath(out_path))
     if not os.path.isdir(out_dir):
         raise UserError(f"cannot write {out_path!r}: directory {out_dir!r} does not exist")
+
+    if opts.memory:
+        if opts.lines:
+            parser.error("--memory and --lines do not combine (both use the trace hook); "
+                         "with --memory, @profile and -f choose functions for the "
+                         "memory line-by-line table")
+        from hotpath.memprof import cli_run
+        try:
+            return cli_run(program, opts, argv, out_path)
+        except ValueError as e:
+            raise UserError(str(e)) from None
 
     from hotpath.profiler import Profile
     try:
@@ -213,12 +242,18 @@ def _cmd_report(opts: argparse.Namespace) -> int:
         if not threads:
             names = ", ".join(t.name for t in data.threads) or "none"
             raise UserError(f"no thread {opts.thread!r} in {opts.file} (threads: {names})")
-    print_table(data, stream=sys.stdout, sort=opts.sort, limit=opts.limit,
-                name_filter=opts.filter, threads=threads)
+    from hotpath.report.memory import has_memory, print_memory
+    if data.threads or not has_memory(data):
+        print_table(data, stream=sys.stdout, sort=opts.sort, limit=opts.limit,
+                    name_filter=opts.filter, threads=threads)
     from hotpath.report.lines import has_lines, print_lines
     if has_lines(data):
         sys.stdout.write("\n")
         print_lines(data, stream=sys.stdout)
+    if has_memory(data):
+        if data.threads or has_lines(data):
+            sys.stdout.write("\n")
+        print_memory(data, stream=sys.stdout, limit=opts.limit)
     return 0
 
 
@@ -293,6 +328,15 @@ def _cmd_diff(opts: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_memit(opts: argparse.Namespace) -> int:
+    from hotpath.memprof import cli_memit
+    if opts.repeat < 1:
+        raise UserError("--repeat must be at least 1")
+    again = [a for s in opts.setup for a in ("-s", s)] + ["-r", str(opts.repeat)]
+    again += ["--sampled"] * opts.sampled + ["--", *opts.statement]
+    return cli_memit(opts, again)
+
+
 def _main_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hotpath", description="A performance toolkit for Python.")
     p.add_argument("--version", action="version", version=f"hotpath {__version__}")
@@ -336,6 +380,17 @@ def _main_parser() -> argparse.ArgumentParser:
     dp.add_argument("-o", "--output", metavar="OUT.html",
                     help="also write a differential flame graph (HTML) here")
     dp.set_defaults(func=_cmd_diff)
+
+    mm = sub.add_parser("memit", help="peak memory and increment of a statement, as %%memit")
+    mm.add_argument("statement", nargs="*", help="statements to run (joined by newlines)")
+    mm.add_argument("-s", "--setup", action="append", default=[], metavar="STMT",
+                    help="run first, not measured (repeatable)")
+    mm.add_argument("-r", "--repeat", type=int, default=1, metavar="N",
+                    help="runs; the largest increment counts (default 1)")
+    mm.add_argument("--sampled", action="store_true", help="sampled tracking (estimates)")
+    mm.add_argument("--no-native", action="store_true",
+                    help="Python's allocators only (no re-run under LD_PRELOAD)")
+    mm.set_defaults(func=_cmd_memit)
 
     try:
         from hotpath.bench import cli as bench_cli
