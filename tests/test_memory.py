@@ -72,9 +72,12 @@ def test_sizes_at_lines_exact():
     assert rba.alloc_bytes == sys.getsizeof(ba)       # object + buffer, both live
     assert rba.live_count == 2
     rl = at_line(view, line_of(make_objects, "@list"))
-    # the list object may come from the free list; its item array is always allocated
-    assert 8 * 500_000 <= rl.alloc_bytes <= sys.getsizeof(lst)
-    assert 8 * 500_000 <= rl.live_bytes <= sys.getsizeof(lst)
+    # the list object may come from the free list; its item array is always allocated.
+    # In a long test session the interpreter may also make a small block of its own while
+    # this line runs (seen: 64 bytes, e.g. a GC pass or a dict resize): allow for that.
+    slack = 1024
+    assert 8 * 500_000 <= rl.alloc_bytes <= sys.getsizeof(lst) + slack
+    assert 8 * 500_000 <= rl.live_bytes <= sys.getsizeof(lst) + slack
 
 
 def make_dicts():
