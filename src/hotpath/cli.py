@@ -199,14 +199,14 @@ def _cmd_run(argv: list[str]) -> int:
         except (ValueError, TypeError) as e:   # metadata the format cannot hold: a bug
             sys.stderr.write(f"hotpath: internal error: profile not written: {e}\n")
             return
-        if not opts.quiet and line_data is not None:
-            from hotpath.report.lines import print_lines
+        if not opts.quiet:
             sys.stderr.write("\n")
-            print_lines(data, stream=sys.stderr)
-        elif not opts.quiet:
-            from hotpath.report.text import print_table
-            sys.stderr.write("\n")
-            print_table(data, sort=opts.sort, limit=opts.limit)
+            if line_data is not None:
+                from hotpath.report.lines import print_lines
+                print_lines(data, stream=sys.stderr)
+            else:
+                from hotpath.report.text import print_table
+                print_table(data, sort=opts.sort, limit=opts.limit)
             sys.stderr.write(f"hotpath: profile written to {out_path} "
                              f"(hotpath report {out_path})\n")
         sys.stderr.flush()
