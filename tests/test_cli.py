@@ -169,3 +169,13 @@ def test_version_and_help(runner):
     assert runner.hotpath("--version").stdout.startswith("hotpath ")
     h = runner.hotpath("run", "--help")
     assert h.returncode == 0 and "-m MODULE" in h.stdout
+
+
+def test_exported_pstats_reads_in_gprof2dot(runner):
+    pytest.importorskip("gprof2dot")
+    runner.write("prog.py", SCRIPT)
+    assert runner.hotpath("run", "-q", "prog.py").returncode == 0
+    assert runner.hotpath("export", "prog.hprof", "-f", "pstats", "-o", "prog.prof").returncode == 0
+    dot = runner.python("-m", "gprof2dot", "-f", "pstats", "prog.prof")
+    assert dot.returncode == 0, dot.stderr
+    assert dot.stdout.startswith("digraph") and "work" in dot.stdout
