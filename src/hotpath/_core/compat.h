@@ -46,6 +46,43 @@ static inline void hp_exc_save(hp_saved_exc *s) { PyErr_Fetch(&s->type, &s->valu
 static inline void hp_exc_restore(hp_saved_exc *s) { PyErr_Restore(s->type, s->value, s->tb); }
 #endif
 
+/* The exception in flight as one object (new reference, NULL when none), cleared. */
+#if PY_VERSION_HEX >= 0x030C0000
+static inline PyObject *hp_exc_take(void) { return PyErr_GetRaisedException(); }
+#else
+static inline PyObject *hp_exc_take(void)
+{
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    Py_XDECREF(type);
+    Py_XDECREF(tb);
+    return value;
+}
+#endif
+
+#if HP_HAVE_MONITORING
+/* The address of the calling thread's innermost interpreter frame: while a sys.monitoring
+ * callback runs, the identity of the frame its event is about. Only compared, never
+ * dereferenced (the struct is internal). Needs the GIL; never fails. */
+static inline const void *hp_current_frame_key(void)
+{
+#  if PY_VERSION_HEX >= 0x030D0000
+    return PyThreadState_GetUnchecked()->current_frame;
+#  else
+    return PyThreadState_GET()->cframe->current_frame;
+#  endif
+}
+#endif
+
+/* Whether the interpreter is shutting down (modules such as sys.monitoring and
+ * threading may already be gone: a dealloc must not call into them then). */
+#if PY_VERSION_HEX >= 0x030D0000
+#  define hp_is_finalizing Py_IsFinalizing
+#else
+#  define hp_is_finalizing _Py_IsFinalizing
+#endif
+
 /* co_qualname exists from 3.11 on; kept here in case the field moves. */
 static inline PyObject *hp_code_qualname(PyCodeObject *co) { return co->co_qualname; }
 

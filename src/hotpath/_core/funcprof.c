@@ -205,11 +205,13 @@ static void Profiler_dealloc(hp_profiler *p)
 {
     PyTypeObject *tp = Py_TYPE(p);
     PyObject_GC_UnTrack(p);
-    if (p->enabled) {
+    if (p->enabled && !hp_is_finalizing()) {
+        /* Never pass `p` itself to the unraisable hook: reporting it would resurrect
+         * an object being freed. At shutdown the hooks go with the interpreter. */
         hp_saved_exc saved;
         hp_exc_save(&saved);
         if (hp_source_stop(p) < 0)
-            PyErr_WriteUnraisable((PyObject *)p);
+            PyErr_WriteUnraisable(NULL);
         hp_exc_restore(&saved);
     }
     free_threads(p);

@@ -1,0 +1,216 @@
+/* lines_monitoring.c — the line profiler's events on CPython 3.12+, through sys.monitoring.
+ *
+ * The tracer takes tool id 4 (3 when 4 is held; 2 is the function profiler's) and
+ * registers C callbacks bound to itself (METH_FASTCALL). LINE, PY_START, PY_RESUME,
+ * PY_RETURN and PY_YIELD are local events, switched on only for the active code objects
+ * (set_local_events); PY_THROW, PY_UNWIND, RAISE and RERAISE can only be global, so
+ * their callbacks see every code object and drop the ones hp_linestore_lookup does not
+ * know. A frame is identified by its interpreter frame's address, the thread's current
+ * frame while its callback runs (hp_current_frame_key).
+ *
+ * Callbacks never raise. While recording, LINE returns DISABLE for a code object that is
+ * not active (sys.monitoring then stops sending that location's LINE event); the other
+ * callbacks always return None (DISABLE is not allowed for the global-only events).
+ */
+#include "lineprof.h"
+
+#if HP_HAVE_MONITORING
+
+static const int tool_ids[] = {4, 3};          /* preference order; 2 is the profiler's */
+static PyObject *disable_obj = NULL;           /* sys.monitoring.DISABLE (strong; GIL) */
+
+/* LINE(code, line_number) */
+static PyObject *mon_line(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    hp_linetracer *tr = (hp_linetracer *)self;
+    hp_linecode *lc;
+    if (!tr->recording || nargs < 2 || !(lc = hp_linestore_lookup(&tr->store, args[0])))
+        return Py_NewRef(tr->recording ? disable_obj : Py_None);
+    long line = PyLong_AsLong(args[1]);
+    if (line == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        Py_RETURN_NONE;
+    }
+    hp_lines_on_line(tr, lc, hp_current_frame_key(), (int)line);
+    Py_RETURN_NONE;
+}
+
+/* PY_START / PY_RESUME / PY_THROW (code, offset[, exc]) */
+static PyObject *mon_enter(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    hp_linetracer *tr = (hp_linetracer *)self;
+    hp_linecode *lc;
+    if (tr->recording && nargs >= 1 && (lc = hp_linestore_lookup(&tr->store, args[0])))
+        hp_lines_on_start(tr, lc, hp_current_frame_key());
+    Py_RETURN_NONE;
+}
+
+/* PY_RETURN / PY_YIELD / PY_UNWIND (code, offset, value) */
+static PyObject *mon_leave(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    hp_linetracer *tr = (hp_linetracer *)self;
+    hp_linecode *lc;
+    if (tr->recording && nargs >= 1 && (lc = hp_linestore_lookup(&tr->store, args[0])))
+        hp_lines_on_leave(tr, lc, hp_current_frame_key(), 1);
+    Py_RETURN_NONE;
+}
+
+/* RAISE / RERAISE (code, offset, exc): the line ends here, as line_profiler counts it. */
+static PyObject *mon_raise(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    hp_linetracer *tr = (hp_linetracer *)self;
+    hp_linecode *lc;
+    if (tr->recording && nargs >= 1 && (lc = hp_linestore_lookup(&tr->store, args[0])))
+        hp_lines_on_leave(tr, lc, hp_current_frame_key(), 0);
+    Py_RETURN_NONE;
+}
+
+#define CB(name, fn) {name, (PyCFunction)(void (*)(void))fn, METH_FASTCALL, NULL}
+static PyMethodDef cb_line = CB("_hotpath_lines_line", mon_line);
+static PyMethodDef cb_enter = CB("_hotpath_lines_enter", mon_enter);
+static PyMethodDef cb_leave = CB("_hotpath_lines_leave", mon_leave);
+static PyMethodDef cb_raise = CB("_hotpath_lines_raise", mon_raise);
+
+static const struct { const char *event; PyMethodDef *def; int local; } mon_table[] = {
+    {"LINE", &cb_line, 1}, {"PY_START", &cb_enter, 1}, {"PY_RESUME", &cb_enter, 1},
+    {"PY_RETURN", &cb_leave, 1}, {"PY_YIELD", &cb_leave, 1},
+    {"PY_THROW", &cb_enter, 0}, {"PY_UNWIND", &cb_leave, 0},
+    {"RAISE", &cb_raise, 0}, {"RERAISE", &cb_raise, 0},
+};
+#define N_MON (int)(sizeof mon_table / sizeof mon_table[0])
+static long local_mask = 0, global_mask = 0;   /* from sys.monitoring.events; GIL */
+
+/* Borrowed reference to sys.monitoring, or NULL with an exception set. */
+static PyObject *monitoring(void)
+{
+    PyObject *mon = PySys_GetObject("monitoring");
+    if (!mon)
+        PyErr_SetString(PyExc_RuntimeError, "sys.monitoring is missing");
+    return mon;
+}
+
+/* Register our callbacks (on) or None (off) for every event; 0 / -1. */
+static int mon_register(hp_linetracer *tr, PyObject *mon, int on)
+{
+    PyObject *events = PyObject_GetAttrString(mon, "events");
+    if (!events)
+        return -1;
+    long local = 0, global = 0;
+    for (int i = 0; i < N_MON; i++) {
+        PyObject *ev = PyObject_GetAttrString(events, mon_table[i].event);
+        long bit = ev ? PyLong_AsLong(ev) : -1;
+        PyObject *cb = on ? PyCFunction_NewEx(mon_table[i].def, (PyObject *)tr, NULL)
+                          : Py_NewRef(Py_None);
+        PyObject *r = (ev && cb && bit >= 0) ?
+            PyObject_CallMethod(mon, "register_callback", "iOO", tr->tool_id, ev, cb) : NULL;
+        Py_XDECREF(ev);
+        Py_XDECREF(cb);
+        if (!r) {
+            Py_DECREF(events);
+            return -1;
+        }
+        Py_DECREF(r);
+        if (mon_table[i].local)
+            local |= bit;
+        else
+            global |= bit;
+    }
+    Py_DECREF(events);
+    local_mask = local;
+    global_mask = global;
+    return 0;
+}
+
+/* Switch the local events of one code object on or off; 0 / -1. */
+static int mon_set_code(hp_linetracer *tr, hp_linecode *lc, int on)
+{
+    PyObject *mon = monitoring();
+    if (!mon)
+        return -1;
+    PyObject *r = PyObject_CallMethod(mon, "set_local_events", "iOl", tr->tool_id, lc->code,
+                                      on ? local_mask : 0L);
+    Py_XDECREF(r);
+    return r ? 0 : -1;
+}
+
+int hp_lines_source_start(hp_linetracer *tr)
+{
+    PyObject *mon = monitoring();
+    if (!mon)
+        return -1;
+    if (!disable_obj && !(disable_obj = PyObject_GetAttrString(mon, "DISABLE")))
+        return -1;
+    tr->tool_id = -1;
+    PyObject *holders[2] = {NULL, NULL};
+    for (int i = 0; i < 2 && tr->tool_id < 0; i++) {
+        holders[i] = PyObject_CallMethod(mon, "get_tool", "i", tool_ids[i]);
+        if (!holders[i])
+            goto fail;
+        if (holders[i] == Py_None)
+            tr->tool_id = tool_ids[i];
+    }
+    if (tr->tool_id < 0) {
+        PyErr_Format(PyExc_RuntimeError,
+            "hotpath's line profiler needs a free sys.monitoring tool id: %d is held by %R "
+            "and %d by %R; stop those tools first", tool_ids[0], holders[0], tool_ids[1],
+            holders[1]);
+        goto fail;
+    }
+    Py_CLEAR(holders[0]);
+    Py_CLEAR(holders[1]);
+    PyObject *r = PyObject_CallMethod(mon, "use_tool_id", "is", tr->tool_id, "hotpath-lines");
+    if (!r)
+        return -1;
+    Py_DECREF(r);
+    if (mon_register(tr, mon, 1) < 0 ||
+        !(r = PyObject_CallMethod(mon, "set_events", "il", tr->tool_id, global_mask)))
+        goto undo;
+    Py_DECREF(r);
+    for (uint32_t i = 0; i < tr->store.n_codes; i++) {
+        if (tr->store.codes[i]->active && mon_set_code(tr, tr->store.codes[i], 1) < 0)
+            goto undo;
+    }
+    return 0;
+undo: {
+        hp_saved_exc saved;
+        hp_exc_save(&saved);
+        mon_register(tr, mon, 0);
+        Py_XDECREF(PyObject_CallMethod(mon, "free_tool_id", "i", tr->tool_id));
+        PyErr_Clear();
+        hp_exc_restore(&saved);
+        return -1;
+    }
+fail:
+    Py_XDECREF(holders[0]);
+    Py_XDECREF(holders[1]);
+    return -1;
+}
+
+int hp_lines_source_stop(hp_linetracer *tr)
+{
+    PyObject *mon = monitoring();
+    if (!mon)
+        return -1;
+    int rc = 0;
+    for (uint32_t i = 0; i < tr->store.n_codes; i++) {
+        if (tr->store.codes[i]->active && mon_set_code(tr, tr->store.codes[i], 0) < 0)
+            rc = -1;
+    }
+    PyObject *r = PyObject_CallMethod(mon, "set_events", "ii", tr->tool_id, 0);
+    if (!r || mon_register(tr, mon, 0) < 0)
+        rc = -1;
+    Py_XDECREF(r);
+    r = PyObject_CallMethod(mon, "free_tool_id", "i", tr->tool_id);
+    if (!r)
+        rc = -1;
+    Py_XDECREF(r);
+    return rc;
+}
+
+/* Switch the new active code object's local events on. */
+int hp_lines_source_activate(hp_linetracer *tr, hp_linecode *lc)
+{
+    return mon_set_code(tr, lc, 1);
+}
+
+#endif /* HP_HAVE_MONITORING */

@@ -1,0 +1,178 @@
+/* linesampler.c — the automatic mode's sampler thread (see linesampler.h).
+ *
+ * The thread has a thread state of its own (PyGILState_Ensure) and holds the GIL only
+ * while it takes a sample; a sample leaves that thread state's exception as it found it.
+ * Choosing a function goes through the tracer (hp_linestore_add, hp_lineprof_activate),
+ * as add_code() does.
+ */
+#include "lineprof.h"
+
+#include <time.h>
+
+void hp_linesampler_init(hp_linesampler *s)
+{
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    s->interval = 0.001;
+    s->min_samples = 2;
+    s->min_seconds = 0.01;
+    s->fraction = 0.05;
+    s->max_chosen = 10;
+}
+
+void hp_linesampler_fini(hp_linesampler *s)
+{
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cv);
+}
+
+static double now_seconds(hp_linetracer *tr)
+{
+    return (double)(hp_clock_now() - tr->enabled_at) * hp_clock_tick_seconds();
+}
+
+/* Whether the sampler may choose `co`: a function (not module or class body) from a
+ * real file outside the excluded prefixes. */
+static int eligible(hp_linesampler *s, PyCodeObject *co)
+{
+    if (!(co->co_flags & CO_NEWLOCALS))
+        return 0;
+    PyObject *fn = co->co_filename;
+    if (!PyUnicode_Check(fn) || PyUnicode_GET_LENGTH(fn) == 0 || PyUnicode_READ_CHAR(fn, 0) == '<')
+        return 0;
+    if (s->exclude) {
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(s->exclude); i++) {
+            Py_ssize_t m = PyUnicode_Tailmatch(fn, PyTuple_GET_ITEM(s->exclude, i), 0,
+                                               PY_SSIZE_T_MAX, -1);
+            if (m != 0) {
+                PyErr_Clear();
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+/* One sample of every other thread's innermost frame; chooses functions past the
+ * threshold. Runs with the GIL held, in the sampler thread. Never raises. */
+static void take_sample(hp_linetracer *tr, PyThreadState *me)
+{
+    hp_linesampler *s = &tr->sampler;
+    if (!tr->recording)
+        return;
+    /* each sample stands for the wall time since the previous one: taking the GIL can
+     * wait a switch interval (5 ms), so the rate is not the requested one */
+    int64_t now = hp_clock_now();
+    double dt = (double)(now - (s->last ? s->last : tr->enabled_at)) * hp_clock_tick_seconds();
+    s->last = now;
+    hp_saved_exc saved;
+    hp_exc_save(&saved);
+    PyInterpreterState *interp = PyThreadState_GetInterpreter(me);
+    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts; ts = PyThreadState_Next(ts)) {
+        if (ts == me)
+            continue;
+        PyFrameObject *f = PyThreadState_GetFrame(ts);
+        if (!f)
+            continue;
+        PyCodeObject *co = PyFrame_GetCode(f);
+        Py_DECREF(f);
+        s->total++;
+        s->total_seconds += dt;
+        unsigned long long n = 1;
+        double secs = dt;
+        PyObject *old = PyDict_GetItemWithError(s->counts, (PyObject *)co);
+        if (old && PyTuple_Check(old) && PyTuple_GET_SIZE(old) == 2) {
+            n += PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(old, 0));
+            secs += PyFloat_AsDouble(PyTuple_GET_ITEM(old, 1));
+        }
+        PyObject *v = Py_BuildValue("(Kd)", n, secs);
+        if (!v || PyDict_SetItem(s->counts, (PyObject *)co, v) < 0) {
+            Py_XDECREF(v);
+            Py_DECREF(co);
+            PyErr_Clear();
+            continue;
+        }
+        Py_DECREF(v);
+        if (s->chosen < s->max_chosen && n >= s->min_samples && secs >= s->min_seconds &&
+            secs >= s->fraction * s->total_seconds && eligible(s, co)) {
+            void *extra = NULL;
+            if (hp_code_get_extra((PyObject *)co, hp_linestore_extra_index, &extra) < 0)
+                PyErr_Clear();
+            hp_linecode *lc = extra;
+            if (!(lc && lc->session == tr->store.session && lc->active)) {
+                int created;
+                lc = hp_linestore_add(&tr->store, (PyObject *)co, &created);
+                if (lc && !lc->active) {
+                    lc->auto_chosen = 1;
+                    lc->chosen_at = now_seconds(tr);
+                    lc->chosen_samples = n;
+                    lc->chosen_seconds = secs;
+                    if (hp_lineprof_activate(tr, lc) == 0)
+                        s->chosen++;
+                }
+                PyErr_Clear();
+            }
+        }
+        Py_DECREF(co);
+    }
+    hp_exc_restore(&saved);
+}
+
+static void *sampler_main(void *arg)
+{
+    hp_linetracer *tr = arg;
+    hp_linesampler *s = &tr->sampler;
+    PyGILState_STATE g = PyGILState_Ensure();
+    PyThreadState *me = PyEval_SaveThread();
+    for (;;) {
+        pthread_mutex_lock(&s->mu);
+        if (!s->stop) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            long ns = ts.tv_nsec + (long)(s->interval * 1e9);
+            ts.tv_sec += ns / 1000000000L;
+            ts.tv_nsec = ns % 1000000000L;
+            pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+        }
+        int stop = s->stop;
+        pthread_mutex_unlock(&s->mu);
+        if (stop)
+            break;
+        PyEval_RestoreThread(me);
+        take_sample(tr, me);
+        me = PyEval_SaveThread();
+    }
+    PyEval_RestoreThread(me);
+    PyGILState_Release(g);
+    return NULL;
+}
+
+int hp_linesampler_start(hp_linetracer *tr)
+{
+    hp_linesampler *s = &tr->sampler;
+    if (!s->counts && !(s->counts = PyDict_New()))
+        return -1;
+    s->stop = 0;
+    s->last = 0;
+    if (pthread_create(&s->thread, NULL, sampler_main, tr) != 0) {
+        PyErr_SetString(PyExc_RuntimeError, "hotpath: cannot start the sampler thread");
+        return -1;
+    }
+    s->started = 1;
+    return 0;
+}
+
+void hp_linesampler_stop(hp_linetracer *tr)
+{
+    hp_linesampler *s = &tr->sampler;
+    if (!s->started)
+        return;
+    pthread_mutex_lock(&s->mu);
+    s->stop = 1;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    Py_BEGIN_ALLOW_THREADS
+    pthread_join(s->thread, NULL);
+    Py_END_ALLOW_THREADS
+    s->started = 0;
+}
