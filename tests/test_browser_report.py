@@ -6,7 +6,10 @@ table headers are clicked. One browser session serves the whole file (about 10 s
 Everything skips, saying why, when selenium, Chromium or chromedriver is missing.
 
 ``HOTPATH_UPDATE_SCREENSHOTS=1`` also rewrites ``docs/report-screenshot.png`` (the
-bundled example, ``examples/particles.py``) and ``docs/diff-screenshot.png``.
+bundled example, ``examples/particles.py``), ``docs/diff-screenshot.png``, and the
+annotated source and memory views: ``docs/report-lines-screenshot.png``
+(``examples/lines_demo.py`` under ``--lines``) and ``docs/report-memory-screenshot.png``
+(``examples/numpy_alloc.py`` under ``--memory``).
 """
 from __future__ import annotations
 
@@ -419,3 +422,164 @@ def test_screenshots_of_real_profiles(browser, tmp_path):
     shot = dest / "diff-screenshot.png"
     assert browser.save_screenshot(str(shot))
     assert _png_size(shot)[0] == W
+
+
+# -- annotated source and memory ---------------------------------------------------------------
+
+def _real(kind: str):
+    from test_html_sections import load_real
+    return load_real(kind)
+
+
+def _view(driver) -> str:
+    return driver.execute_script("return document.body.dataset.view")
+
+
+def _src_rows(driver) -> dict[int, list[str]]:
+    """The source table's rows: line number → the cells' text."""
+    rows = driver.execute_script("""
+      return [...document.querySelectorAll("#hp-src tbody tr[data-line]")].map(
+        (tr) => [Number(tr.dataset.line), tr.className, [...tr.cells].map((td) => td.textContent)]);""")
+    return {n: (cls, cells) for n, cls, cells in rows}
+
+
+def test_source_view_from_the_function_table(browser, tmp_path):
+    _open(browser, to_html(_real("lines")), tmp_path)
+    assert _view(browser) == "profile"
+    tabs = [b.text for b in browser.find_elements(By.CSS_SELECTOR, "#hp-tabs button") if b.is_displayed()]
+    assert len(tabs) == 2 and tabs[0] == "Call profile"
+    assert tabs[1].startswith("Source") and tabs[1].endswith("2")         # two functions
+    # the table marks functions with line data; the badge opens their source
+    row = next(tr for tr in browser.find_elements(By.CSS_SELECTOR, "#hp-table tbody tr")
+               if tr.text.startswith("Simulator.evolve"))
+    row.find_element(By.CSS_SELECTOR, ".srcbadge").click()
+    assert _view(browser) == "source"
+    assert browser.find_element(By.CSS_SELECTOR, "#hp-src-head h2").text == "Simulator.evolve"
+    heads = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "#hp-src thead th")]
+    assert heads == ["Line #", "Hits", "Time", "Per Hit", "% Time", "Line Contents"]
+    rows = _src_rows(browser)
+    assert sorted(rows) == list(range(29, 45))
+    cls, cells = rows[36]
+    assert cells[1] == "99,900" and cells[5].strip() == "norm = math.sqrt(p.x ** 2 + p.y ** 2)"
+    assert float(cells[4]) > 20 and cls in ("h3", "h4")            # the hot line stands out
+    assert rows[30][1][1:5] == ["", "", "", ""] and rows[30][0] == ""
+    pct = sum(float(c[4]) for _, c in rows.values() if c[4])
+    assert pct == pytest.approx(100, abs=0.6)
+    # keywords are coloured, and the text is still the file's
+    assert browser.find_elements(By.CSS_SELECTOR, "#hp-src td.code .tk-k")
+    # the sidebar lists both functions; a click switches
+    items = browser.find_elements(By.CSS_SELECTOR, "#hp-src-list a")
+    assert [a.find_element(By.CSS_SELECTOR, ".nm").text for a in items] == ["Simulator.evolve", "make_particles"]
+    items[1].click()
+    assert browser.find_element(By.CSS_SELECTOR, "#hp-src-head h2").text == "make_particles"
+    assert _src_rows(browser)[52][1][1] == "100"
+    # and back to the call profile, with the function selected
+    browser.find_element(By.XPATH, "//button[contains(., 'Show in call profile')]").click()
+    assert _view(browser) == "profile"
+    assert browser.find_element(By.CSS_SELECTOR, "#hp-detail h2").text == "make_particles"
+    browser.find_element(By.ID, "hp-detail-src").click()
+    assert _view(browser) == "source"
+
+
+def test_memory_view_and_timeline(browser, tmp_path):
+    _open(browser, to_html(_real("memory")), tmp_path)
+    assert _view(browser) == "memory"                 # a memory run has no call profile
+    tabs = [b.text for b in browser.find_elements(By.CSS_SELECTOR, "#hp-tabs button") if b.is_displayed()]
+    assert tabs[-1] == "Memory" and "Call profile" not in tabs
+    cards = browser.find_element(By.ID, "hp-mem-cards").text
+    assert "PEAK TRACKED HEAP" in cards.upper() and "MiB" in cards
+    # the chart: both series drawn, the peak marked, values on hover
+    chart = browser.find_element(By.CSS_SELECTOR, "#hp-mem-chart svg")
+    assert chart.size["width"] > 800
+    n = browser.execute_script("return hotpath.data.memory.timeline.t.length")
+    assert int(browser.execute_script("return document.body.dataset.chart")) == n > 10
+    for sel in ("path.heap", "path.rss", "circle.peak"):
+        assert chart.find_elements(By.CSS_SELECTOR, sel), sel
+    assert "peak " in chart.text
+    d = chart.find_element(By.CSS_SELECTOR, "path.heap").get_attribute("d")
+    assert d.count("L") == n - 1
+    hit = chart.find_element(By.CSS_SELECTOR, "rect.hit")
+    r = hit.rect
+    _mouse(browser, r["x"] + r["width"] * 0.6, r["y"] + r["height"] / 2)
+    tip = browser.find_element(By.ID, "hp-tip")
+    assert tip.is_displayed() and "Tracked heap:" in tip.text and "RSS:" in tip.text
+    # top lines: the example's own lines, sortable; a location opens its source
+    lines = browser.find_element(By.ID, "hp-mem-lines")
+    first = lines.find_element(By.CSS_SELECTOR, "tbody tr td:last-child a")
+    assert first.text.startswith("examples/numpy_alloc.py:")
+    blocks = [td.text for td in lines.find_elements(By.CSS_SELECTOR, "tbody tr td:nth-child(2)")]
+    lines.find_element(By.XPATH, ".//th[.='Blocks']").click()
+    after = [int(t.replace(",", "")) for t in (td.text for td in lines.find_elements(By.CSS_SELECTOR, "tbody tr td:nth-child(2)"))]
+    assert after == sorted(after, reverse=True) and len(after) == len(blocks)
+    # the leak, with its stack
+    leak = browser.find_element(By.CSS_SELECTOR, "#hp-mem-leaks details")
+    assert "remember (examples/numpy_alloc.py:29)" in leak.text
+    link = leak.find_element(By.LINK_TEXT, "examples/numpy_alloc.py:29 (remember)")
+    link.click()
+    assert _view(browser) == "source"
+    assert browser.find_element(By.CSS_SELECTOR, "#hp-src-head h2").text == "remember"
+    heads = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "#hp-src thead th")]
+    assert heads == ["Line #", "Allocated", "Blocks", "At peak", "Live end", "Line Contents"]
+    rows = _src_rows(browser)
+    assert "target" in rows[29][0] and rows[29][1][1].endswith("MiB")
+    # memory_profiler's columns for the @profile function
+    browser.find_element(By.XPATH, "//nav[@id='hp-src-list']/a[div[@class='nm' and .='simulate']]").click()
+    heads = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "#hp-src thead th")]
+    assert heads[-4:] == ["Mem usage", "Increment", "Occ.", "Line Contents"]
+    assert _src_rows(browser)[37][1][-3].endswith("MiB")
+
+
+def test_lines_and_memory_together(browser, tmp_path):
+    _open(browser, to_html(_real("both")), tmp_path)
+    browser.execute_script("hotpath.openSource(0, 36)")
+    heads = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "#hp-src thead th")]
+    assert heads[:9] == ["Line #", "Hits", "Time", "Per Hit", "% Time", "Allocated", "Blocks", "At peak", "Live end"]
+    rows = _src_rows(browser)
+    assert "target" in rows[36][0] and rows[36][1][6].replace(",", "").isdigit()
+    browser.find_element(By.CSS_SELECTOR, "#hp-tabs button[data-view=memory]").click()
+    assert _view(browser) == "memory"
+    assert browser.find_element(By.CSS_SELECTOR, "#hp-mem-chart svg path.heap")
+    browser.find_element(By.CSS_SELECTOR, "#hp-tabs button[data-view=profile]").click()
+    assert _view(browser) == "profile" and _painted(browser) > 5000
+
+
+def test_source_and_memory_injection_attempts_stay_text(browser, tmp_path):
+    from test_html_sections import PWN1, PWN2, hostile_profile
+    prof, src = hostile_profile(tmp_path)
+    _open(browser, to_html(prof), tmp_path)
+    browser.execute_script("hotpath.openSource(0)")
+    code = [td.text for td in browser.find_elements(By.CSS_SELECTOR, "#hp-src td.code")]
+    assert code == src.read_text(encoding="utf-8").splitlines()
+    assert browser.find_element(By.CSS_SELECTOR, "#hp-src-head h2").text == PWN1 + PWN2
+    browser.execute_script("hotpath.showView('memory')")
+    text = browser.find_element(By.ID, "hp-view-memory").text
+    assert PWN1 in text and PWN2 in text
+    for d in browser.find_elements(By.CSS_SELECTOR, "#hp-mem-leaks details"):
+        browser.execute_script("arguments[0].open = true", d)
+    assert browser.execute_script("return document.body.dataset.pwned || null") is None
+    assert browser.execute_script("return document.images.length") == 0
+    assert browser.execute_script("return document.scripts.length") == 2
+
+
+def test_screenshots_of_the_line_and_memory_views(browser, tmp_path):
+    """docs/report-lines-screenshot.png and docs/report-memory-screenshot.png (with
+    HOTPATH_UPDATE_SCREENSHOTS=1; to a temporary directory otherwise)."""
+    update = os.environ.get("HOTPATH_UPDATE_SCREENSHOTS") == "1"
+    dest = ROOT / "docs" if update else tmp_path
+    browser.set_window_size(W, 700)
+    _open(browser, to_html(_real("lines")), tmp_path, "lines.html")
+    row = next(tr for tr in browser.find_elements(By.CSS_SELECTOR, "#hp-table tbody tr")
+               if tr.text.startswith("Simulator.evolve"))
+    row.click()
+    browser.find_element(By.ID, "hp-detail-src").click()
+    browser.execute_script("window.scrollTo(0, 0)")
+    shot = dest / "report-lines-screenshot.png"
+    assert browser.save_screenshot(str(shot)) and _png_size(shot)[0] == W
+
+    browser.set_window_size(W, 1250)
+    _open(browser, to_html(_real("memory")), tmp_path, "memory.html")
+    chart = browser.find_element(By.CSS_SELECTOR, "#hp-mem-chart rect.hit").rect
+    _mouse(browser, chart["x"] + chart["width"] * 0.45, chart["y"] + chart["height"] / 2)
+    shot = dest / "report-memory-screenshot.png"
+    assert browser.save_screenshot(str(shot)) and _png_size(shot)[0] == W
+    browser.set_window_size(W, H)

@@ -11,6 +11,19 @@ callers and callees, and a thread selector.
 Injection safety: the JSON is escaped so that ``<``, ``>`` and ``&`` never appear
 literally (``</script>``, ``<!--`` cannot end the block), every other string is escaped
 with ``base.xml_escape``, and the script inserts profile text with ``textContent`` only.
+
+Line and memory data (``profile.extra["lines"]`` from ``hotpath run --lines``,
+``profile.extra["memory"]`` from ``hotpath run --memory``) add two views:
+
+* **Source** — one block per function with data: its source text (read now, by
+  ``report.source``, and embedded, so the page works offline and after the file changes)
+  with kernprof's columns (hits, time, per hit, % time), the bytes and blocks allocated on
+  each line, bytes held at the peak and still live at exit, and memory_profiler's columns
+  for ``@profile`` functions of a memory run;
+* **Memory** — totals and the peak, memory over time (RSS and tracked heap, drawn as SVG
+  by the page), the top lines and functions, what held the peak, and leak candidates with
+  their stacks. Amounts are aggregated here (``report.memory.MemoryView``), so the page
+  gets a few hundred rows however many stacks the profile holds.
 """
 from __future__ import annotations
 
@@ -22,6 +35,7 @@ from ..model import Profile, ThreadProfile
 from . import _html_assets
 from .base import (PathShortener, exporter_name, format_seconds, node_spans, thread_label,
                    xml_escape)
+from .source import SourceReader
 
 __all__ = ["report_data", "to_html", "write_html", "json_for_script"]
 
@@ -82,6 +96,9 @@ def report_data(profile: Profile, threads: Iterable[ThreadProfile] | None = None
                    "s": [s.self_ticks for s in es.values()],
                    "c": [s.cum_ticks for s in es.values()]},
         })
+    blocks = _Blocks(profile, shorten)
+    lines = _guard(_lines_section, profile, blocks)
+    memory = _guard(_memory_section, profile, blocks, shorten)
     return {
         "title": str(profile.meta.get("command") or "hotpath profile"),
         "exporter": exporter_name(),
@@ -90,6 +107,244 @@ def report_data(profile: Profile, threads: Iterable[ThreadProfile] | None = None
         "files": files,
         "funcs": funcs,
         "threads": out_threads,
+        # annotated source (null without line or memory data) and the memory section
+        "source": blocks.finish(lines) if blocks.items or lines else None,
+        "memory": memory,
+    }
+
+# -- annotated source and memory ----------------------------------------------------------------
+
+MAX_BLOCKS = 200          # functions with an annotated-source block
+TOP_ROWS = 100            # rows of each memory table
+MAX_LEAKS = 30            # leak candidates listed, each with ...
+LEAK_FRAMES = 40          # ... at most this many frames
+TIMELINE_POINTS = 2000    # memory-over-time points kept (maxima per bucket beyond that)
+MIN_LEAK_BYTES = 1024
+
+
+def _guard(build, *args):
+    """A section, or ``{"error": ...}`` if its data is malformed: one bad section must
+    not cost the whole report."""
+    try:
+        return build(*args)
+    except Exception as e:                     # noqa: BLE001 - reported on the page
+        return {"error": f"{type(e).__name__}: {e}"}
+
+
+class _Blocks:
+    """The annotated-source blocks, one per function, keyed by (file name, first line):
+    line timings, per-line memory and memory_profiler rows gather here from both
+    sections, and ``finish`` adds the source text."""
+
+    def __init__(self, profile: Profile, shorten: PathShortener) -> None:
+        self.shorten = shorten
+        self.reader = SourceReader(profile.meta.get("cwd"))
+        self.items: list[dict[str, Any]] = []
+        self.index: dict[tuple[str, int], int] = {}
+        self.func_at: dict[tuple[str, int], int] = {}
+        for i, f in enumerate(profile.functions):
+            self.func_at.setdefault((f.filename, f.lineno), i)
+
+    def find(self, filename: str, first: int) -> int:
+        return self.index.get((filename, int(first)), -1)
+
+    def add(self, filename: str, first: int, name: str) -> int:
+        """The block of a function, created if new (-1 beyond ``MAX_BLOCKS``)."""
+        key = (str(filename), int(first))
+        b = self.index.get(key)
+        if b is None:
+            if len(self.items) >= MAX_BLOCKS:
+                return -1
+            b = self.index[key] = len(self.items)
+            self.items.append({"filename": key[0], "first": key[1], "name": str(name),
+                               "time": {}, "mem": {}, "mp": {}, "note": None})
+        return b
+
+    def finish(self, lines: dict[str, Any] | None) -> dict[str, Any]:
+        out = []
+        for b in self.items:
+            data = set(b["time"]) | set(b["mem"]) | set(b["mp"])
+            ex = self.reader.excerpt(b["filename"], b["first"], data,
+                                     whole_file=b["name"] == "<module>")
+            time_rows = [[ln, *b["time"][ln]] for ln in sorted(b["time"])]
+            out.append({
+                "name": b["name"], "file": self.shorten(b["filename"]), "path": b["filename"],
+                "line": b["first"], "f": self.func_at.get((b["filename"], b["first"]), -1),
+                "no": ex.numbers, "text": ex.text, "missing": ex.missing,
+                # [line, hits, time in lines.unit seconds]
+                "time": time_rows if b["time"] else None,
+                "total": sum(r[2] for r in time_rows), "hits": sum(r[1] for r in time_rows),
+                "note": b["note"],
+                # [line, bytes allocated, blocks, bytes held at the peak, live at exit,
+                #  native bytes]
+                "mem": [[ln, *b["mem"][ln]] for ln in sorted(b["mem"])] if b["mem"] else None,
+                "memTotal": sum(r[0] for r in b["mem"].values()),
+                # memory_profiler: [line, mem usage, increment (bytes), occurrences]
+                "mp": [[ln, *b["mp"][ln]] for ln in sorted(b["mp"])] if b["mp"] else None,
+            })
+        info = {k: v for k, v in (lines or {}).items() if k != "error"}
+        return {"unit": info.get("unit", 1e-9), "mode": info.get("mode"),
+                "samples": info.get("samples"), "error": (lines or {}).get("error"),
+                "blocks": out}
+
+
+def _lines_section(profile: Profile, blocks: _Blocks) -> dict[str, Any] | None:
+    """Put ``extra["lines"]`` into blocks; returns the section's header fields."""
+    data = profile.extra.get("lines")
+    if not isinstance(data, dict) or not data.get("functions"):
+        return None
+    from ..lineprof import stats_from_line_data
+    stats = stats_from_line_data(data)
+    # hottest first, as a person reads them
+    for (filename, first, name), rows in sorted(stats.timings.items(),
+                                                key=lambda kv: -sum(r[2] for r in kv[1])):
+        b = blocks.add(filename, first, name)
+        if b < 0:
+            break
+        time = blocks.items[b]["time"]
+        for ln, hits, t in rows:
+            h0, t0 = time.get(ln, (0, 0))
+            time[int(ln)] = (h0 + int(hits), t0 + t)
+        blocks.items[b]["note"] = stats.notes.get((filename, first, name))
+    return {"unit": float(stats.unit), "mode": str(data.get("mode") or "explicit"),
+            "samples": int(data.get("samples") or 0)}
+
+
+def _downsample(tl: dict[str, Any]) -> dict[str, list]:
+    t = [float(x) for x in tl.get("t", [])]
+    rss = [int(x) for x in tl.get("rss", [])][:len(t)]
+    heap = [int(x) for x in tl.get("heap", [])][:len(t)]
+    rss += [0] * (len(t) - len(rss))
+    heap += [0] * (len(t) - len(heap))
+    if len(t) > TIMELINE_POINTS:          # keep each bucket's maxima: peaks stay visible
+        step = len(t) / (TIMELINE_POINTS // 2)
+        ot, orss, oheap = [], [], []
+        k = 0.0
+        while int(k) < len(t):
+            a, b = int(k), min(int(k + step), len(t))
+            ot += [t[a], t[b - 1]]
+            orss += [max(rss[a:b])] * 2
+            oheap += [max(heap[a:b])] * 2
+            k += step
+        t, rss, heap = ot, orss, oheap
+    return {"t": [round(x, 6) for x in t], "rss": rss, "heap": heap}
+
+
+def _memory_section(profile: Profile, blocks: _Blocks, shorten: PathShortener
+                    ) -> dict[str, Any] | None:
+    """The memory view's data; adds per-line memory to the blocks."""
+    from .memory import NO_FRAME, MemoryView
+    if not isinstance(profile.extra.get("memory"), dict):
+        return None
+    v = MemoryView.of(profile)
+    reader = blocks.reader
+    funcs = v.functions
+
+    # each stack at the innermost line of the user's code (text report's "top lines")
+    per_line: dict[tuple[int, int], list[int]] = {}
+    for s in v.stacks:
+        fr = v.user_frame(s)
+        key = (-1, 0) if fr is None else (int(v.frames[fr][0]), int(v.frames[fr][1]))
+        r = per_line.get(key)
+        if r is None:
+            r = per_line[key] = [0, 0, 0, 0, 0]
+        r[0] += s.alloc_bytes
+        r[1] += s.alloc_count
+        r[2] += s.peak_bytes
+        r[3] += s.live_bytes
+        if s.native:
+            r[4] += s.alloc_bytes
+
+    def where(fid: int, line: int, src: bool = True) -> dict[str, Any]:
+        if fid < 0:
+            return {"name": NO_FRAME, "file": "", "line": 0, "b": -1, "src": ""}
+        filename, name, first = funcs[fid]
+        return {"name": str(name), "file": shorten(str(filename)), "line": int(line),
+                "b": blocks.find(filename, first),
+                "src": reader.line(filename, int(line)) if src else ""}
+
+    # blocks: the user's functions of the top lines and of the top functions (with what
+    # they called), and memory_profiler's functions
+    top_lines = sorted(per_line.items(), key=lambda kv: (-kv[1][0], -kv[1][1]))
+    own = {r.key: r for r in v.by_function()}
+    incl = sorted(v.by_function(inclusive=True), key=lambda r: (-r.alloc_bytes, -r.alloc_count))
+    chosen = [(funcs[fid][0], funcs[fid][2], funcs[fid][1])
+              for (fid, _), r in top_lines[:60] if fid >= 0 and r[0] > 0]
+    chosen += [r.key for r in incl[:60] if r.alloc_bytes > 0]
+    user = 0
+    for filename, first, name in dict.fromkeys(chosen):
+        if (filename != NO_FRAME and not str(filename).startswith("<")
+                and shorten.kind(filename) in ("project", "other")):
+            blocks.add(filename, first, name)
+            user += 1
+            if user >= 40:
+                break
+    for f in v.data.get("lines") or []:
+        b = blocks.add(f["filename"], int(f["lineno"]), f.get("name", ""))
+        if b >= 0:
+            for row in f["lines"]:
+                blocks.items[b]["mp"][int(row[0])] = [int(row[1]), int(row[2]), int(row[3])]
+    # per line of those blocks: what the line allocated, itself or in what it called
+    # (each stack counted once per line, so recursion does not count twice)
+    frame_block = {}
+    for k, (fid, line) in enumerate(v.frames):
+        b = blocks.find(funcs[fid][0], funcs[fid][2])
+        if b >= 0:
+            frame_block[k] = (b, int(line))
+    for s in v.stacks:
+        for b, line in {frame_block[f] for f in s.frames if f in frame_block}:
+            r = blocks.items[b]["mem"].get(line)
+            if r is None:
+                r = blocks.items[b]["mem"][line] = [0, 0, 0, 0, 0]
+            r[0] += s.alloc_bytes
+            r[1] += s.alloc_count
+            r[2] += s.peak_bytes
+            r[3] += s.live_bytes
+            if s.native:
+                r[4] += s.alloc_bytes
+
+    # the tables: top lines (by bytes, by count, at the peak), top functions, leaks
+    keep = dict.fromkeys(
+        [k for k, _ in top_lines[:TOP_ROWS]] +
+        [k for k, _ in sorted(per_line.items(), key=lambda kv: (-kv[1][1], -kv[1][0]))[:TOP_ROWS]] +
+        [k for k, r in sorted(per_line.items(), key=lambda kv: -kv[1][2])[:TOP_ROWS] if r[2] > 0])
+    lines_out = []
+    for key in keep:
+        r = per_line[key]
+        lines_out.append({**where(*key), "ab": r[0], "ac": r[1], "pb": r[2], "lb": r[3],
+                          "nb": r[4]})
+    incl.sort(key=lambda r: -(own[r.key].alloc_bytes if r.key in own else 0))
+    funcs_out = []
+    for r in incl[:TOP_ROWS]:
+        filename, first, name = r.key
+        o = own.get(r.key)
+        funcs_out.append({
+            "name": str(name) if filename != NO_FRAME else NO_FRAME,
+            "file": shorten(str(filename)) if filename != NO_FRAME else "",
+            "line": int(first), "b": blocks.find(filename, first),
+            "oab": o.alloc_bytes if o else 0, "oac": o.alloc_count if o else 0,
+            "iab": r.alloc_bytes, "iac": r.alloc_count})
+    leaks = v.leaks(MIN_LEAK_BYTES)
+    leaks_out = []
+    for s in leaks[:MAX_LEAKS]:
+        frames = [where(*v.frames[f]) for f in s.frames[:LEAK_FRAMES]]
+        leaks_out.append({"lb": s.live_bytes, "lc": s.live_count, "native": s.native,
+                          "truncated": s.truncated, "more": max(len(s.frames) - LEAK_FRAMES, 0),
+                          "frames": frames})
+    rest = leaks[MAX_LEAKS:]
+    imports = [s for s in v.stacks if s.live_bytes > 0 and v.is_import(s)]
+    totals = {k: x for k, x in v.totals.items() if isinstance(x, (int, float))}
+    tl = _downsample(v.data.get("timeline") or {})
+    return {
+        "mode": "sampled" if v.sampled else "exact",
+        "sampleBytes": v.data.get("sample_bytes") if v.sampled else None,
+        "native": bool(v.data.get("native")), "forked": bool(v.data.get("forked")),
+        "maxFrames": v.data.get("max_frames"),
+        "totals": totals, "rssPeak": max(tl["rss"], default=0), "timeline": tl,
+        "lines": lines_out, "functions": funcs_out, "leaks": leaks_out,
+        "leaksMore": [len(rest), sum(s.live_bytes for s in rest)],
+        "imports": [len(imports), sum(s.live_bytes for s in imports)],
+        "minLeak": MIN_LEAK_BYTES,
     }
 
 
