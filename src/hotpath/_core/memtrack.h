@@ -25,7 +25,7 @@
  *            memory ∝ distinct stacks + live bytes / sample_bytes.
  *
  * The peak: the largest total of live bytes, and each stack's live bytes at that moment,
- * kept in O(1) per event by epochs (see account_*).
+ * kept in O(1) per event by epochs (memaccount.h).
  *
  * Memory over time: a background pthread samples RSS (/proc/self/statm) and the tracked
  * live total every `interval` seconds into a bounded buffer (halved, and the interval
@@ -36,6 +36,19 @@
  * raise. A failure to grow a table sets `error`, stops recording, and is raised by the
  * next stop(). Fork: the child stops recording (pthread_atfork); the parent's data is
  * untouched. Only one MemTracker records at a time (the hooks are process-wide).
+ *
+ * Files, one concept each (prefix mt_<concept>_; all symbols hidden):
+ *   memtrack.[ch]     this overview; the MemTracker type: start/stop/clear, fork, snapshot
+ *   memhooks.[ch]     the hooks (Python domains, the preload shim's native functions) and
+ *                     what they record: the whole per-allocation path, one translation unit
+ *   memstate.[ch]     the session, the spinlock, the thread-local flags, the tool's memory
+ *   memstacks.[ch]    the stack tree (interning by path hash) and the code objects it holds
+ *   memblocks.[ch]    the live blocks (address table) and sampled mode's counting filter
+ *   memaccount.[ch]   totals per stack and overall, and the peak (epochs)
+ *   memsample.h       sampled mode's countdown and weights
+ *   memtimeline.[ch]  the RSS / tracked-heap timeline thread
+ *   frames.h          reading a thread's frames: the version shims over CPython internals
+ * The per-allocation parts of each are static inline in its header.
  */
 #ifndef HP_MEMTRACK_H
 #define HP_MEMTRACK_H

@@ -1,5 +1,5 @@
 /* preload.h — the contract between the preload shim (preload.c, built as its own shared
- * library, hotpath/_preload*.so) and the memory tracker (memtrack.c).
+ * library, hotpath/_preload*.so) and the memory tracker (memhooks.c).
  *
  * The shim defines malloc, calloc, realloc, reallocarray, free, posix_memalign,
  * aligned_alloc, memalign, valloc, pvalloc, mmap, mmap64 and munmap. When it is loaded

@@ -1,0 +1,75 @@
+/* frames.h — reading a thread's Python frames: the version shims over CPython's internal
+ * frame layout, in one place.
+ *
+ * _PyInterpreterFrame is only declared with Py_BUILD_CORE (internal/pycore_frame.h), so
+ * this header is included only by the files that read frames or the raw thread state
+ * (memhooks.c: stack capture; memstacks.c: its GIL check), never by compat.h.
+ *
+ * What differs by version:
+ *   innermost frame  3.11, 3.12: tstate->cframe->current_frame   3.13: tstate->current_frame
+ *   code object      3.11, 3.12: frame->f_code                   3.13: _PyFrame_GetCode()
+ *   skipped frames   incomplete ones (_PyFrame_IsIncomplete: not started yet) on every
+ *                    version; from 3.12 also the entry frames owned by the C stack
+ *   thread state     3.13: PyThreadState_GetUnchecked   3.11, 3.12: _PyThreadState_UncheckedGet
+ * Nothing here checks the GIL: a thread may read its own frames without it (no other
+ * thread changes them).
+ */
+#ifndef HP_FRAMES_H
+#define HP_FRAMES_H
+
+#include "compat.h"
+
+#define Py_BUILD_CORE 1
+#include <internal/pycore_frame.h>
+#undef Py_BUILD_CORE
+
+/* The calling thread's state (NULL when it has none); no GIL check, never fails. */
+#if PY_VERSION_HEX >= 0x030D0000
+#  define hp_tstate_unchecked PyThreadState_GetUnchecked
+#else
+#  define hp_tstate_unchecked _PyThreadState_UncheckedGet
+#endif
+
+/* The innermost frame of `ts` (not NULL), or NULL when it runs no Python code. */
+static inline _PyInterpreterFrame *hp_tstate_frame(PyThreadState *ts)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    return ts->current_frame;
+#else
+    return ts->cframe ? ts->cframe->current_frame : NULL;
+#endif
+}
+
+/* The frame that called `f`, or NULL. */
+static inline _PyInterpreterFrame *hp_frame_previous(_PyInterpreterFrame *f)
+{
+    return f->previous;
+}
+
+/* The code object `f` runs (borrowed). */
+static inline PyCodeObject *hp_frame_code(_PyInterpreterFrame *f)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    return _PyFrame_GetCode(f);
+#else
+    return f->f_code;
+#endif
+}
+
+/* 1 when `f` is not a Python function's frame to report (not started, or a C-stack shim). */
+static inline int hp_frame_skipped(_PyInterpreterFrame *f)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    if (f->owner == FRAME_OWNED_BY_CSTACK)
+        return 1;
+#endif
+    return _PyFrame_IsIncomplete(f);
+}
+
+/* The index (in code units) of the instruction `f` is executing. */
+static inline int hp_frame_lasti(_PyInterpreterFrame *f)
+{
+    return _PyInterpreterFrame_LASTI(f);
+}
+
+#endif /* HP_FRAMES_H */

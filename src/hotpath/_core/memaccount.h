@@ -1,0 +1,87 @@
+/* memaccount.h — accounting: allocations and frees per stack and in total, live bytes,
+ * and the peak.
+ *
+ * The peak is the largest total of live bytes, and each stack's live bytes at that
+ * moment; both are kept in O(1) per event by epochs. `peak_dirty` means "the current
+ * state is a new high that no snapshot holds yet"; the first decrease after it takes the
+ * snapshot by bumping `peak_epoch`. A stack about to change whose `saved_epoch` is older
+ * than the epoch has not changed since that snapshot, so its live bytes right now are its
+ * bytes at the peak: it saves them (and the epoch) before changing. At export, a stack's
+ * bytes at the peak are its saved ones when saved in the current epoch, else its live
+ * ones (memstacks.c).
+ *
+ * Every field is protected by the lock (memstate.h); `live_bytes` is also stored
+ * atomically, so the timeline thread and live() may read it without the lock.
+ */
+#ifndef HP_MEMACCOUNT_H
+#define HP_MEMACCOUNT_H
+
+#include "memstacks.h"
+
+typedef struct {
+    int64_t live_bytes;            /* (L) for writes; read racily by the timeline */
+    int64_t live_count, peak_bytes, peak_count;
+    int peak_dirty;                /* live == peak, and no snapshot of it taken yet */
+    uint64_t peak_epoch;
+    double peak_time;              /* mt_now() when the peak was left */
+    uint64_t alloc_count, alloc_bytes, free_count, free_bytes;
+    uint64_t samples;              /* blocks recorded */
+} mt_totals_state;                 /* (L) */
+
+extern mt_totals_state mt_totals MT_HIDDEN;
+
+/* (L) Before stack `s` changes: save its live bytes if they are its bytes at the peak. */
+static inline void mt_account_touch(mt_stack *s)
+{
+    if (s->saved_epoch != mt_totals.peak_epoch) {
+        s->peak_bytes = s->alloc_bytes - s->free_bytes;
+        s->peak_count = s->alloc_count - s->free_count;
+        s->saved_epoch = mt_totals.peak_epoch;
+    }
+}
+
+/* (L) `count` blocks of `bytes` in all, allocated at stack `sid`. */
+static inline void mt_account_alloc(uint32_t sid, uint64_t bytes, uint32_t count)
+{
+    mt_stack *s = &mt_stacks.nodes[sid];
+    mt_account_touch(s);
+    s->alloc_count += count;
+    s->alloc_bytes += bytes;
+    mt_totals.alloc_count += count;
+    mt_totals.alloc_bytes += bytes;
+    mt_totals.live_count += count;
+    int64_t live = mt_totals.live_bytes + (int64_t)bytes;
+    __atomic_store_n(&mt_totals.live_bytes, live, __ATOMIC_RELAXED);
+    if (live > mt_totals.peak_bytes) {
+        mt_totals.peak_bytes = live;
+        mt_totals.peak_count = mt_totals.live_count;
+        mt_totals.peak_dirty = 1;
+    }
+}
+
+/* (L) `count` blocks of `bytes` in all, allocated at stack `sid`, freed. */
+static inline void mt_account_free(uint32_t sid, uint64_t bytes, uint32_t count)
+{
+    if (mt_totals.peak_dirty) {
+        mt_totals.peak_epoch++;
+        mt_totals.peak_dirty = 0;
+        mt_totals.peak_time = mt_now();
+    }
+    mt_stack *s = &mt_stacks.nodes[sid];
+    mt_account_touch(s);
+    s->free_count += count;
+    s->free_bytes += bytes;
+    mt_totals.free_count += count;
+    mt_totals.free_bytes += bytes;
+    mt_totals.live_count -= count;
+    __atomic_store_n(&mt_totals.live_bytes, mt_totals.live_bytes - (int64_t)bytes,
+                     __ATOMIC_RELAXED);
+}
+
+/* (L) Everything zero, a fresh epoch. */
+void mt_account_clear(void);
+
+/* (L) The peak starts again from the live total now (for memit). */
+void mt_account_reset_peak(void);
+
+#endif /* HP_MEMACCOUNT_H */

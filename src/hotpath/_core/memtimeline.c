@@ -1,0 +1,194 @@
+/* memtimeline.c — the timeline thread and its bounded buffer (see memtimeline.h).
+ *
+ * The thread sleeps on a condition variable with a deadline, so stop() wakes it at once
+ * instead of waiting out the interval. It takes the tracker's lock only to append a point;
+ * RSS is read before, outside the lock.
+ */
+#include "memtimeline.h"
+#include "memaccount.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+
+static struct {
+    mt_point *points;              /* (L) MT_TIMELINE_CAP of them, or NULL */
+    size_t n;                      /* (L) */
+} buf;
+
+static struct {
+    pthread_t thread;
+    int running;                   /* GIL */
+    int stop;                      /* protected by mu */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    double interval;               /* the timeline thread's own */
+    int fd;                        /* /proc/self/statm, or -1 */
+    long page;
+} tl = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .fd = -1};
+
+static uint64_t read_rss(void)
+{
+    char text[128];
+    if (tl.fd < 0)
+        return 0;
+    ssize_t n = pread(tl.fd, text, sizeof text - 1, 0);
+    if (n <= 0)
+        return 0;
+    text[n] = 0;
+    const char *s = text;
+    while (*s && *s != ' ')               /* skip the first field (size) */
+        s++;
+    uint64_t pages = 0;
+    while (*s == ' ')
+        s++;
+    while (*s >= '0' && *s <= '9')
+        pages = pages * 10 + (uint64_t)(*s++ - '0');
+    return pages * (uint64_t)tl.page;
+}
+
+/* (L) Append a point; when full, keep every other one. Returns 1 when halved. */
+static int add_point(double t, uint64_t rss, uint64_t heap)
+{
+    int halved = 0;
+    if (!buf.points)
+        return 0;
+    if (buf.n == MT_TIMELINE_CAP) {
+        for (size_t i = 0; i < MT_TIMELINE_CAP / 2; i++)
+            buf.points[i] = buf.points[2 * i];
+        buf.n = MT_TIMELINE_CAP / 2;
+        halved = 1;
+    }
+    buf.points[buf.n++] = (mt_point){t, rss, heap};
+    return halved;
+}
+
+static void sample(void)
+{
+    uint64_t rss = read_rss();
+    double t = mt_now();
+    mt_lock();
+    int64_t heap = __atomic_load_n(&mt_totals.live_bytes, __ATOMIC_RELAXED);
+    int halved = add_point(t, rss, heap > 0 ? (uint64_t)heap : 0);
+    mt_unlock();
+    if (halved)
+        tl.interval *= 2;
+}
+
+static void *thread_main(void *arg)
+{
+    mt_tls.busy = 1;                       /* nothing this thread does is the program's */
+    pthread_mutex_lock(&tl.mu);
+    while (!tl.stop) {
+        pthread_mutex_unlock(&tl.mu);
+        sample();
+        pthread_mutex_lock(&tl.mu);
+        if (tl.stop)
+            break;
+        struct timespec dl;
+        clock_gettime(CLOCK_REALTIME, &dl);
+        double s = tl.interval;
+        dl.tv_sec += (time_t)s;
+        dl.tv_nsec += (long)((s - (double)(time_t)s) * 1e9);
+        if (dl.tv_nsec >= 1000000000L) {
+            dl.tv_sec++;
+            dl.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&tl.cv, &tl.mu, &dl);
+    }
+    pthread_mutex_unlock(&tl.mu);
+    return NULL;
+}
+
+int mt_timeline_start(double interval)
+{
+    tl.page = sysconf(_SC_PAGESIZE);
+    if (tl.fd < 0)
+        tl.fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    tl.interval = interval;
+    tl.stop = 0;
+    sample();
+    if (interval <= 0)
+        return 0;
+    if (pthread_create(&tl.thread, NULL, thread_main, NULL) != 0)
+        return -1;
+    tl.running = 1;
+    return 0;
+}
+
+void mt_timeline_stop(void)
+{
+    if (tl.running) {
+        pthread_mutex_lock(&tl.mu);
+        tl.stop = 1;
+        pthread_cond_signal(&tl.cv);
+        pthread_mutex_unlock(&tl.mu);
+        Py_BEGIN_ALLOW_THREADS
+        pthread_join(tl.thread, NULL);
+        Py_END_ALLOW_THREADS
+        tl.running = 0;
+    }
+    sample();
+}
+
+void mt_timeline_atfork_child(void)
+{
+    tl.running = 0;
+    pthread_mutex_init(&tl.mu, NULL);
+    pthread_cond_init(&tl.cv, NULL);
+}
+
+/* ---- the buffer's lifetime and snapshots ------------------------------------------------ */
+
+int mt_timeline_init(void)
+{
+    buf.points = mt_raw_calloc(MT_TIMELINE_CAP, sizeof *buf.points);
+    return buf.points ? 0 : -1;
+}
+
+void mt_timeline_clear(void)
+{
+    mt_raw_free(buf.points);
+    buf.points = NULL;
+    buf.n = 0;
+}
+
+size_t mt_timeline_bytes(void)
+{
+    return buf.points ? MT_TIMELINE_CAP * sizeof(mt_point) : 0;
+}
+
+int mt_timeline_copy(mt_timeline_snap *c)
+{
+    c->n = buf.n;
+    c->points = mt_raw_calloc(c->n ? c->n : 1, sizeof *c->points);
+    if (!c->points)
+        return -1;
+    memcpy(c->points, buf.points, c->n * sizeof *c->points);
+    return 0;
+}
+
+PyObject *mt_timeline_export(const mt_timeline_snap *c)
+{
+    PyObject *list = PyList_New((Py_ssize_t)c->n);
+    if (!list)
+        return NULL;
+    for (size_t i = 0; i < c->n; i++) {
+        PyObject *p = Py_BuildValue("(dKK)", c->points[i].t,
+                                    (unsigned long long)c->points[i].rss,
+                                    (unsigned long long)c->points[i].heap);
+        if (!p) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, (Py_ssize_t)i, p);
+    }
+    return list;
+}
+
+void mt_timeline_snap_free(mt_timeline_snap *c)
+{
+    mt_raw_free(c->points);
+    c->points = NULL;
+}
