@@ -22,7 +22,7 @@ $(VPY):
 
 install: $(VPY)
 	$(PIP) install --force-reinstall --no-deps --no-build-isolation .
-	@$(VPY) -c 'import hotpath._core' || { echo "hotpath: the C core did not build"; exit 1; }
+	@$(VPY) -c 'import hotpath._core, hotpath._timing' || { echo "hotpath: the C core did not build"; exit 1; }
 
 install-test: $(VPY) browser
 	$(PIP) install -r requirements-dev.txt
@@ -44,13 +44,12 @@ test: install-test
 test-all:
 	@./tools/each-python.sh $(MAKE) --no-print-directory test
 
-asan: install-test
-	rm -rf build
-	HOTPATH_ASAN=1 $(PIP) install --force-reinstall --no-deps --no-build-isolation .
-	ASAN_OPTIONS=detect_leaks=0 LD_PRELOAD=$$($(PYTHON) -c 'import subprocess; print(subprocess.check_output(["gcc", "-print-file-name=libasan.so"], text=True).strip())') \
-	  $(VPY) -m pytest -q -x tests
-	rm -rf build
-	$(MAKE) --no-print-directory install PYTHON=$(PYTHON)
+# The sanitizer build lives in a venv of its own (.venv-X.Y-asan) and build/asan.
+asan:
+	$(MAKE) --no-print-directory install-test PYTHON=$(PYTHON) VENV=$(VENV)-asan
+	HOTPATH_ASAN=1 $(VENV)-asan/bin/python -m pip --disable-pip-version-check -q install --force-reinstall --no-deps --no-build-isolation .
+	ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0 LD_PRELOAD=$$(gcc -print-file-name=libasan.so) \
+	  $(VENV)-asan/bin/python -m pytest -q tests
 
 bench: install-test
 	$(VPY) benchmarks/run_all.py

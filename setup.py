@@ -41,4 +41,6 @@ if preload_sources:
                                  depends=[f"{CORE}/preload.h"], libraries=["dl"],
                                  extra_compile_args=extra_compile, extra_link_args=extra_link))
 
-setup(ext_modules=ext_modules)
+# A sanitizer build keeps its objects apart, so a normal build never links them.
+options = {"build": {"build_base": "build/asan"}} if os.environ.get("HOTPATH_ASAN") else {}
+setup(ext_modules=ext_modules, options=options)
