@@ -61,19 +61,30 @@ static inline PyObject *hp_exc_take(void)
 }
 #endif
 
-#if HP_HAVE_MONITORING
-/* The address of the calling thread's innermost interpreter frame: while a sys.monitoring
- * callback runs, the identity of the frame its event is about. Only compared, never
- * dereferenced (the struct is internal). Needs the GIL; never fails. */
+/* The calling thread's state (NULL when it has none); no GIL check, never fails. */
+#if PY_VERSION_HEX >= 0x030D0000
+#  define hp_tstate_unchecked PyThreadState_GetUnchecked
+#else
+#  define hp_tstate_unchecked _PyThreadState_UncheckedGet
+#endif
+
+/* The innermost interpreter frame of `ts`, or NULL when it runs no Python code. The
+ * struct is internal: files that read frames include frames.h; others only compare
+ * the address (e.g. while a sys.monitoring callback runs, the frame its event is about). */
+static inline struct _PyInterpreterFrame *hp_tstate_frame(PyThreadState *ts)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    return ts->current_frame;
+#else
+    return ts->cframe ? ts->cframe->current_frame : NULL;
+#endif
+}
+
+/* The address of the calling thread's innermost interpreter frame. Needs the GIL. */
 static inline const void *hp_current_frame_key(void)
 {
-#  if PY_VERSION_HEX >= 0x030D0000
-    return PyThreadState_GetUnchecked()->current_frame;
-#  else
-    return PyThreadState_GET()->cframe->current_frame;
-#  endif
+    return hp_tstate_frame(hp_tstate_unchecked());
 }
-#endif
 
 /* Whether the interpreter is shutting down (modules such as sys.monitoring and
  * threading may already be gone: a dealloc must not call into them then). */

@@ -5,12 +5,11 @@
  * this header is included only by the files that read frames or the raw thread state
  * (memhooks.c: stack capture; memstacks.c: its GIL check), never by compat.h.
  *
- * What differs by version:
- *   innermost frame  3.11, 3.12: tstate->cframe->current_frame   3.13: tstate->current_frame
+ * What differs by version (finding the innermost frame and the thread state without a
+ * GIL check are public-header shims: hp_tstate_frame / hp_tstate_unchecked in compat.h):
  *   code object      3.11, 3.12: frame->f_code                   3.13: _PyFrame_GetCode()
  *   skipped frames   incomplete ones (_PyFrame_IsIncomplete: not started yet) on every
  *                    version; from 3.12 also the entry frames owned by the C stack
- *   thread state     3.13: PyThreadState_GetUnchecked   3.11, 3.12: _PyThreadState_UncheckedGet
  * Nothing here checks the GIL: a thread may read its own frames without it (no other
  * thread changes them).
  */
@@ -22,23 +21,6 @@
 #define Py_BUILD_CORE 1
 #include <internal/pycore_frame.h>
 #undef Py_BUILD_CORE
-
-/* The calling thread's state (NULL when it has none); no GIL check, never fails. */
-#if PY_VERSION_HEX >= 0x030D0000
-#  define hp_tstate_unchecked PyThreadState_GetUnchecked
-#else
-#  define hp_tstate_unchecked _PyThreadState_UncheckedGet
-#endif
-
-/* The innermost frame of `ts` (not NULL), or NULL when it runs no Python code. */
-static inline _PyInterpreterFrame *hp_tstate_frame(PyThreadState *ts)
-{
-#if PY_VERSION_HEX >= 0x030D0000
-    return ts->current_frame;
-#else
-    return ts->cframe ? ts->cframe->current_frame : NULL;
-#endif
-}
 
 /* The frame that called `f`, or NULL. */
 static inline _PyInterpreterFrame *hp_frame_previous(_PyInterpreterFrame *f)
