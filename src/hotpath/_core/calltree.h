@@ -82,10 +82,17 @@ static inline uint32_t hp_calltree_parent(const hp_thread *t)
     return t->depth ? t->stack[t->depth - 1].node : 0;
 }
 
+/* Mixes both halves of the key fully into the low bits the table indexes with: the same
+ * function is a child of thousands of parents in a deep program, so the parent must
+ * change every index bit, not only the high ones (else those paths share few slots and
+ * probe chains grow long). */
 static inline uint32_t hp_calltree_slot_hash(uint32_t parent, const void *key)
 {
-    uint64_t h = ((uint64_t)(uintptr_t)key ^ ((uint64_t)parent << 40)) * 0x9E3779B97F4A7C15ull;
-    return (uint32_t)(h >> 32);
+    uint64_t h = ((uint64_t)(uintptr_t)key >> 3) * 0x9E3779B97F4A7C15ull +
+                 (uint64_t)parent * 0xC2B2AE3D27D4EB4Full;
+    h ^= h >> 32;
+    h ^= h >> 16;
+    return (uint32_t)h;
 }
 
 /* The child of the innermost frame's node for `key`, or 0 when the path is new. */

@@ -99,15 +99,20 @@ __attribute__((cold, noinline))
 uint32_t hp_funcprof_new_cfunc_node(hp_profiler *p, hp_thread *t, PyMethodDef *ml,
                                     PyObject *cfunc)
 {
-    hp_saved_exc saved;
-    hp_exc_save(&saved);
     uint32_t id;
-    if (!hp_funcreg_cfunc_known(&p->reg, ml, &id))
+    if (!hp_funcreg_cfunc_known(&p->reg, ml, &id)) {
+        if (!cfunc)
+            return HP_NEED_LABEL;
+        hp_saved_exc saved;
+        hp_exc_save(&saved);
         id = hp_funcreg_cfunc_slow(&p->reg, ml, cfunc);
+        if (id == HP_NO_FUNC)
+            PyErr_Clear();
+        hp_exc_restore(&saved);
+    }
     uint32_t node = id == HP_NO_FUNC ? 0 : hp_calltree_add(t, ml, id);
     if (!node)
         hp_funcprof_fail(p, HP_ERR_NOMEMORY);
-    hp_exc_restore(&saved);
     return node;
 }
 

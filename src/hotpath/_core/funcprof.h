@@ -72,7 +72,9 @@ static inline int64_t hp_now(hp_profiler *p)
     return p->timer ? hp_funcprof_external_now(p) : hp_clock_now();
 }
 
-/* Cold: create the node for a first-seen path; 0 when recording had to stop. */
+/* Cold: create the node for a first-seen path; 0 when recording had to stop;
+ * HP_NEED_LABEL when a C function is new and `cfunc` is NULL. */
+#define HP_NEED_LABEL UINT32_MAX
 uint32_t hp_funcprof_new_code_node(hp_profiler *p, hp_thread *t, PyCodeObject *co);
 uint32_t hp_funcprof_new_cfunc_node(hp_profiler *p, hp_thread *t, PyMethodDef *ml,
                                     PyObject *cfunc);
@@ -102,7 +104,8 @@ static inline void hp_on_return(hp_profiler *p)
 
 /* A C function identified by its PyMethodDef. `cfunc` is a PyCFunction to label it by on
  * first sight (borrowed), or NULL when the caller has none at hand (a method descriptor):
- * then this returns 0 without recording and the caller labels the function itself. */
+ * then, for a function never seen before, this returns 0 without recording and the
+ * caller labels the function itself. Returns 1 otherwise. */
 static inline int hp_on_c_call(hp_profiler *p, PyMethodDef *ml, PyObject *cfunc)
 {
     if (!p->recording)
@@ -112,9 +115,10 @@ static inline int hp_on_c_call(hp_profiler *p, PyMethodDef *ml, PyObject *cfunc)
         return 1;
     uint32_t node = hp_calltree_find(t, ml);
     if (!node) {
-        if (!cfunc)
+        node = hp_funcprof_new_cfunc_node(p, t, ml, cfunc);
+        if (node == HP_NEED_LABEL)
             return 0;
-        if (!(node = hp_funcprof_new_cfunc_node(p, t, ml, cfunc)))
+        if (!node)
             return 1;
     }
     hp_calltree_push(t, node, hp_now(p));
