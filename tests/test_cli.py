@@ -179,3 +179,64 @@ def test_exported_pstats_reads_in_gprof2dot(runner):
     dot = runner.python("-m", "gprof2dot", "-f", "pstats", "prog.prof")
     assert dot.returncode == 0, dot.stderr
     assert dot.stdout.startswith("digraph") and "work" in dot.stdout
+
+
+def test_program_using_cprofile_runs_under_hotpath(runner):
+    runner.write("uses_cprofile.py", """
+        import cProfile, io, pstats, sys
+        def work():
+            return sum(range(1000))
+        pr = cProfile.Profile()
+        pr.enable()
+        work()
+        pr.disable()
+        pstats.Stats(pr, stream=io.StringIO()).print_stats()
+        print("cProfile ok")
+        work()
+    """)
+    plain = runner.python("uses_cprofile.py")
+    prof = runner.hotpath("run", "-q", "uses_cprofile.py")
+    assert plain.returncode == 0 and prof.returncode == 0, prof.stderr
+    assert prof.stdout == plain.stdout == "cProfile ok\n"
+    data = hotpath.load(str(runner.cwd / "uses_cprofile.hprof"))
+    if sys.version_info < (3, 12):
+        # one hook slot: cProfile displaced hotpath's, and the profile says so
+        assert "replaced hotpath's profile hook" in data.meta["capture_error"]
+    else:
+        assert "capture_error" not in data.meta
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_forked_child_does_not_write_the_profile(runner):
+    runner.write("forks.py", """
+        import os, sys
+        def work():
+            return sum(range(1000))
+        work()
+        pid = os.fork()
+        if pid == 0:
+            work()
+            sys.exit(0)
+        os.waitpid(pid, 0)
+        print("parent done")
+    """)
+    prof = runner.hotpath("run", "forks.py")
+    assert prof.returncode == 0
+    assert prof.stdout == "parent done\n"
+    assert prof.stderr.count("hotpath: profile written to") == 1
+
+
+def test_profiler_slot_taken_is_one_clear_error(runner):
+    runner.write("hello.py", "print('hi')\n")
+    code = ("import cProfile, sys; from hotpath.cli import main; c = cProfile.Profile(); "
+            "c.enable(); rc = main(['run', '-o', 'h.hprof', 'hello.py']); c.disable(); "
+            "sys.exit(rc)")
+    if sys.version_info >= (3, 12):
+        # cProfile and hotpath coexist there: take every tool id hotpath could use
+        code = ("import sys; [sys.monitoring.use_tool_id(i, 'x') for i in (5, 3) "
+                "if sys.monitoring.get_tool(i) is None]; ") + code
+    r = runner.python("-c", code)
+    assert r.returncode == 2
+    assert "hotpath: error: another profiler is active" in r.stderr
+    assert "Traceback" not in r.stderr
+    assert not (runner.cwd / "h.hprof").exists()

@@ -277,13 +277,129 @@ def test_another_profiler_active_is_a_clear_error():
     c = cProfile.Profile()
     c.enable()
     try:
-        with pytest.raises(RuntimeError, match="another profiler is active"):
-            hotpath.Profile().enable()
+        if sys.version_info < (3, 12):
+            # one profile hook per thread: the slot is taken
+            with pytest.raises(RuntimeError, match="another profiler is active"):
+                hotpath.Profile().enable()
+        else:
+            # sys.monitoring has several tool ids: hotpath and cProfile record side by side
+            p = hotpath.Profile()
+            with p:
+                fib(5)
+            assert any(f.name == "fib" for f in p.snapshot().functions)
     finally:
         c.disable()
     # and the slot is usable again afterwards
     p = hotpath.Profile()
     p.runcall(fib, 3)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="sys.monitoring tool ids are 3.12+")
+def test_no_free_tool_id_is_a_clear_error():
+    mon = sys.monitoring
+    taken = [i for i in (5, 3, 2) if mon.get_tool(i) is None]
+    for i in taken:
+        mon.use_tool_id(i, "test")
+    try:
+        with pytest.raises(RuntimeError, match="another profiler is active.*tool ids"):
+            hotpath.Profile().enable()
+    finally:
+        for i in taken:
+            mon.free_tool_id(i)
+    hotpath.Profile().runcall(fib, 3)
+
+
+def test_two_hotpath_profilers_cannot_record_at_once():
+    a, b = hotpath.Profile(), hotpath.Profile()
+    with a:
+        with pytest.raises(RuntimeError, match="hotpath profiler is already recording"):
+            b.enable()
+    with b:
+        fib(3)
+
+
+def test_alternating_profilers_keep_one_tree_per_thread():
+    a, b = hotpath.Profile(), hotpath.Profile()
+    for _ in range(5):
+        for p in (a, b):
+            with p:
+                fib(4)
+    for p in (a, b):
+        data = p.snapshot()
+        assert len(data.threads) == 1
+        (fid,) = [i for i, f in enumerate(data.functions) if f.name == "fib"]
+        assert data.function_stats()[fid].calls == 5 * 9
+
+
+def test_threading_profile_hook_is_restored():
+    import threading
+
+    def user_hook(frame, event, arg):
+        pass
+    threading.setprofile(user_hook)
+    try:
+        p = hotpath.Profile()
+        with p:
+            fib(3)
+        assert threading.getprofile() is user_hook
+    finally:
+        threading.setprofile(None)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_custom_timer_that_fails_stops_recording_cleanly():
+    calls = {"n": 0}
+
+    def timer():
+        calls["n"] += 1
+        if calls["n"] > 6:
+            raise ValueError("broken clock")
+        return calls["n"]
+    p = hotpath.Profile(timer, 1.0)
+    p.enable()
+    fib(6)
+    with pytest.raises(RuntimeError, match="custom timer failed"):
+        p.disable()
+    assert calls["n"] == 7                  # stopped at the first failure
+    data = p.snapshot()
+    assert data.meta["capture_error"] == "the custom timer failed"
+    for t in data.threads:
+        assert all(n.self_ticks >= 0 and n.total_ticks >= 0 for n in t.nodes)
+
+
+def test_timer_cannot_free_the_profiler_under_itself():
+    box = {}
+
+    def timer():
+        p = box.get("p")
+        if p is not None and p.enabled:
+            with pytest.raises(RuntimeError, match="from inside its own timer"):
+                p.clear()
+            box["refused"] = True
+        return 1
+    p = box["p"] = hotpath.Profile(timer, 1.0)
+    p.runcall(fib, 3)
+    assert box["refused"]
+
+
+def test_callbacks_called_from_python_with_junk_do_not_crash():
+    import threading
+    p = hotpath.Profile()
+    with p:
+        if sys.version_info < (3, 12):
+            hook = threading.getprofile()
+            hook(None, "call", None)
+            hook("x", "return", None)
+        else:
+            mon = sys.monitoring
+            tool = next(i for i in (5, 3, 2) if mon.get_tool(i) == "hotpath")
+            cb = mon.register_callback(tool, mon.events.PY_START, None)
+            mon.register_callback(tool, mon.events.PY_START, cb)
+            cb("not code", 0)
+            cb()
+        fib(3)
+    p.create_stats()
+    assert any(k[2] == "fib" for k in p.stats)
 
 
 def test_deep_recursion_50000():

@@ -112,7 +112,7 @@ def _split_run_argv(argv: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _cmd_run(argv: list[str]) -> int:
-    from hotpath.runner import Program, ProgramNotFound, run_program
+    from hotpath.runner import Program, ProgramNotFound, StartFailed, run_program
 
     own, program_args = _split_run_argv(argv)
     own = ["--_lines-auto" if a == "--lines=auto" else a for a in own]
@@ -168,11 +168,17 @@ def _cmd_run(argv: list[str]) -> int:
 
     def start() -> None:
         started["wall"] = time.time()
-        prof.enable()
+        started["pid"] = os.getpid()
+        try:
+            prof.enable()
+        except RuntimeError as e:        # another profiler holds the slot
+            raise StartFailed(str(e)) from None
         if lines is not None:
             lines.start()
 
     def finish() -> None:
+        if os.getpid() != started.get("pid"):
+            return       # a forked child ending: the parent writes and reports the profile
         line_data = lines.finish() if lines is not None else None
         try:
             prof.disable()
@@ -213,10 +219,8 @@ def _cmd_run(argv: list[str]) -> int:
 
     try:
         return run_program(program, start, finish)
-    except RuntimeError as e:
-        if "another profiler is active" in str(e):
-            raise UserError(str(e)) from None
-        raise
+    except StartFailed as e:
+        raise UserError(str(e)) from None
 
 
 # -- hotpath report / export ---------------------------------------------------------

@@ -75,6 +75,11 @@ class Program:
                 raise ProgramNotFound(f"No module named {self.target}")
 
 
+class StartFailed(Exception):
+    """Raised by ``start()`` when profiling cannot begin: the program has not run yet,
+    so nothing is finished or written, and the caller reports it as a user error."""
+
+
 class _Terminated(BaseException):
     """Raised in the main thread by the SIGTERM handler, to unwind into on_finish."""
 
@@ -164,6 +169,8 @@ def run_program(program: Program, start: Callable[[], None], on_finish: Callable
             # The program may have replaced our SIGTERM handler; only undo our own.
             if previous is not None and signal.getsignal(signal.SIGTERM) is on_sigterm:
                 signal.signal(signal.SIGTERM, previous)
+    except StartFailed:
+        raise
     except _Terminated:
         finish()
         sys.stdout.flush()

@@ -15,11 +15,11 @@ hp_thread *hp_calltree_new(uint32_t max_nodes)
     if (!t)
         return NULL;
     t->max_nodes = max_nodes < 16 ? 16 : max_nodes;
-    t->cap_nodes = 256;
+    t->cap_nodes = 32;     /* small: many threads run only a few functions */
     t->nodes = malloc(t->cap_nodes * sizeof *t->nodes);
-    t->slot_mask = 511;
+    t->slot_mask = 63;
     t->slots = calloc((size_t)t->slot_mask + 1, sizeof *t->slots);
-    t->cap_stack = 128;
+    t->cap_stack = 32;
     t->stack = malloc(t->cap_stack * sizeof *t->stack);
     if (!t->nodes || !t->slots || !t->stack) {
         hp_calltree_free(t);

@@ -60,6 +60,7 @@ typedef struct hp_thread {
     int truncated;
     int failed;               /* out of memory: this thread stops recording */
     unsigned long ident;      /* threading.get_ident() */
+    uint64_t serial;          /* the OS thread's number, unique for the process's life */
     unsigned long native_id;
     uint64_t session;         /* the profiler session that owns this state */
     struct hp_thread *next;   /* the owning profiler's list */

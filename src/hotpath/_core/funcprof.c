@@ -7,12 +7,15 @@
  */
 #include "funcprof.h"
 #include "module.h"
+#include "newthreads.h"
 
 #include <math.h>
 #include <stdlib.h>
 
 _Thread_local hp_tls_slot hp_tls HP_TLS_MODEL;
 static uint64_t next_session = 1;      /* protected by the GIL */
+static uint64_t next_serial = 1;       /* protected by the GIL */
+hp_profiler *hp_active_profiler = NULL;
 
 /* ---- cold paths called from the hot path --------------------------------------- */
 
@@ -49,6 +52,15 @@ static PyObject *current_thread_name(unsigned long ident)
 
 hp_thread *hp_funcprof_new_thread(hp_profiler *p)
 {
+    if (!hp_tls.serial)
+        hp_tls.serial = next_serial++;
+    for (hp_thread *t = p->threads; t; t = t->next) {
+        if (t->serial == hp_tls.serial) {
+            hp_tls.tree = t;
+            hp_tls.session = p->session;
+            return t;
+        }
+    }
     hp_saved_exc saved;
     hp_exc_save(&saved);
     hp_thread *t = hp_calltree_new(p->max_nodes);
@@ -59,13 +71,11 @@ hp_thread *hp_funcprof_new_thread(hp_profiler *p)
     }
     t->ident = PyThread_get_thread_ident();
     t->native_id = PyThread_get_thread_native_id();
+    t->serial = hp_tls.serial;
     t->session = p->session;
     t->name = current_thread_name(t->ident);
-    /* append, keeping first-seen order */
-    hp_thread **tail = &p->threads;
-    while (*tail)
-        tail = &(*tail)->next;
-    *tail = t;
+    *p->threads_tail = t;           /* append, keeping first-seen order */
+    p->threads_tail = &t->next;
     hp_tls.tree = t;
     hp_tls.session = p->session;
     hp_exc_restore(&saved);
@@ -116,44 +126,86 @@ uint32_t hp_funcprof_new_cfunc_node(hp_profiler *p, hp_thread *t, PyMethodDef *m
     return node;
 }
 
-/* cProfile's conversion of a custom timer's result (CallExternalTimer). */
+/* cProfile's conversion of a custom timer's result (CallExternalTimer): with timeunit
+ * set, an integer count of units; otherwise seconds (float, or int) → integer ns. A timer
+ * that fails stops recording (reported by disable()); its traceback is shown once. */
 int64_t hp_funcprof_external_now(hp_profiler *p)
 {
+    if (p->error)
+        return 0;
     hp_saved_exc saved;
     hp_exc_save(&saved);
     int64_t result = 0;
+    p->in_hook++;
     PyObject *o = PyObject_CallNoArgs(p->timer);
+    p->in_hook--;
     if (o) {
-        if (p->timeunit > 0.0) {
-            /* an integer count of timeunit */
-            if (PyLong_Check(o))
-                result = PyLong_AsLongLong(o);
-            else
-                PyErr_SetString(PyExc_TypeError, "the timer must return an int when timeunit is set");
+        if (p->timeunit > 0.0 || !PyFloat_Check(o)) {
+            long long v = PyLong_AsLongLong(o);      /* ints and __index__ objects */
+            if (!PyErr_Occurred()) {
+                if (p->timeunit > 0.0)
+                    result = v;
+                else if (__builtin_mul_overflow(v, 1000000000LL, &result))
+                    PyErr_SetString(PyExc_OverflowError, "timer value out of range");
+            }
         }
-        else if (PyFloat_Check(o)) {
+        else {
             double d = floor(PyFloat_AsDouble(o) * 1e9);
             if (!(d >= -9.2e18 && d <= 9.2e18))
                 PyErr_SetString(PyExc_OverflowError, "timer value out of range");
             else
                 result = (int64_t)d;
         }
-        else if (PyLong_Check(o)) {
-            long long s = PyLong_AsLongLong(o);
-            if (!PyErr_Occurred() && __builtin_mul_overflow(s, 1000000000LL, &result))
-                PyErr_SetString(PyExc_OverflowError, "timer value out of range");
-        }
-        else
-            PyErr_Format(PyExc_TypeError, "the timer returned %.200s, not a number",
-                         Py_TYPE(o)->tp_name);
         Py_DECREF(o);
     }
     if (PyErr_Occurred()) {
         PyErr_WriteUnraisable(p->timer);
+        hp_funcprof_fail(p, HP_ERR_TIMER);
         result = 0;
     }
     hp_exc_restore(&saved);
     return result;
+}
+
+/* ---- threading's hook for threads started later ---------------------------------- */
+
+static PyObject *threading_getprofile(void)
+{
+    PyObject *threading = PyImport_ImportModule("threading");
+    if (!threading)
+        return NULL;
+    PyObject *r = PyObject_CallMethod(threading, "getprofile", NULL);
+    Py_DECREF(threading);
+    return r;
+}
+
+int hp_funcprof_swap_threading_hook(hp_profiler *p, PyObject *ours)
+{
+    PyObject *prev = threading_getprofile();
+    if (!prev)
+        return -1;
+    if (hp_newthreads_set("setprofile", ours) < 0) {
+        Py_DECREF(prev);
+        return -1;
+    }
+    Py_XSETREF(p->saved_threading_hook, prev);
+    return 0;
+}
+
+int hp_funcprof_restore_threading_hook(hp_profiler *p)
+{
+    PyObject *now = threading_getprofile();
+    if (!now)
+        return -1;
+    /* Ours are C functions bound to p; anything else was installed after us: keep it. */
+    int ours = PyCFunction_Check(now) && PyCFunction_GET_SELF(now) == (PyObject *)p;
+    Py_DECREF(now);
+    int rc = 0;
+    if (ours)
+        rc = hp_newthreads_set("setprofile", p->saved_threading_hook ? p->saved_threading_hook
+                                                                      : Py_None);
+    Py_CLEAR(p->saved_threading_hook);
+    return rc;
 }
 
 /* ---- the type ------------------------------------------------------------------- */
@@ -168,6 +220,17 @@ static void free_threads(hp_profiler *p)
         t = next;
     }
     p->threads = NULL;
+    p->threads_tail = &p->threads;
+}
+
+/* 0, or -1 with RuntimeError when called from inside one of p's hooks (the custom timer):
+ * what the hook is using must stay alive until it returns. */
+static int refuse_in_hook(hp_profiler *p, const char *what)
+{
+    if (!p->in_hook)
+        return 0;
+    PyErr_Format(PyExc_RuntimeError, "cannot %s a profiler from inside its own timer", what);
+    return -1;
 }
 
 static int Profiler_init(hp_profiler *p, PyObject *args, PyObject *kwds)
@@ -179,6 +242,8 @@ static int Profiler_init(hp_profiler *p, PyObject *args, PyObject *kwds)
     unsigned long max_nodes = 1u << 20;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "|Odpk:Profiler", kwlist,
                                      &timer, &timeunit, &builtins, &max_nodes))
+        return -1;
+    if (refuse_in_hook(p, "re-initialize"))
         return -1;
     if (p->enabled) {
         PyErr_SetString(PyExc_RuntimeError, "cannot re-initialize an enabled profiler");
@@ -202,6 +267,8 @@ static int Profiler_init(hp_profiler *p, PyObject *args, PyObject *kwds)
     hp_funcreg_clear(&p->reg);
     p->session = next_session++;
     p->error = 0;
+    p->displaced = 0;
+    p->tool_id = -1;
     p->enabled_ticks = 0;
     return hp_funcreg_init(&p->reg, (uint32_t)p->session);
 }
@@ -210,6 +277,8 @@ static void Profiler_dealloc(hp_profiler *p)
 {
     PyTypeObject *tp = Py_TYPE(p);
     PyObject_GC_UnTrack(p);
+    if (hp_active_profiler == p)
+        hp_active_profiler = NULL;
     if (p->enabled && !hp_is_finalizing()) {
         /* Never pass `p` itself to the unraisable hook: reporting it would resurrect
          * an object being freed. At shutdown the hooks go with the interpreter. */
@@ -222,6 +291,7 @@ static void Profiler_dealloc(hp_profiler *p)
     free_threads(p);
     hp_funcreg_clear(&p->reg);
     Py_CLEAR(p->timer);
+    Py_CLEAR(p->saved_threading_hook);
     tp->tp_free(p);
     Py_DECREF(tp);
 }
@@ -230,12 +300,14 @@ static int Profiler_traverse(hp_profiler *p, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(p));
     Py_VISIT(p->timer);
+    Py_VISIT(p->saved_threading_hook);
     return 0;
 }
 
 static int Profiler_clear(hp_profiler *p)
 {
     Py_CLEAR(p->timer);
+    Py_CLEAR(p->saved_threading_hook);
     return 0;
 }
 
@@ -243,6 +315,11 @@ static PyObject *raise_pending_error(hp_profiler *p)
 {
     if (p->error == HP_ERR_NOMEMORY)
         return PyErr_NoMemory();
+    if (p->error == HP_ERR_TIMER) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "hotpath: the custom timer failed; recording stopped at that point");
+        return NULL;
+    }
     PyErr_SetString(PyExc_RuntimeError, "hotpath: profiling stopped on an internal error");
     return NULL;
 }
@@ -251,28 +328,48 @@ static PyObject *Profiler_enable(hp_profiler *p, PyObject *Py_UNUSED(ignored))
 {
     if (p->enabled)
         Py_RETURN_NONE;
+    if (!p->reg.entries) {
+        PyErr_SetString(PyExc_RuntimeError, "Profiler.__init__ was not called");
+        return NULL;
+    }
+    if (hp_active_profiler) {
+        PyErr_SetString(PyExc_RuntimeError,
+            "another profiler is active: a hotpath profiler is already recording in this "
+            "process; disable it first");
+        return NULL;
+    }
     if (hp_source_start(p) < 0)
         return NULL;
+    hp_active_profiler = p;
     p->enabled = 1;
     p->recording = !p->error;
     p->enabled_at = hp_clock_now();
     Py_RETURN_NONE;
 }
 
-/* Close every thread's open frames at one instant. */
+/* Close every thread's open frames at one instant (without a usable clock, after the
+ * custom timer failed, drop them instead). */
 static void flush_open_frames(hp_profiler *p)
 {
-    int64_t now = hp_now(p);
-    for (hp_thread *t = p->threads; t; t = t->next)
-        hp_calltree_flush(t, now);
+    int64_t now = p->error == HP_ERR_TIMER ? 0 : hp_now(p);
+    for (hp_thread *t = p->threads; t; t = t->next) {
+        if (p->error == HP_ERR_TIMER)
+            t->depth = 0;
+        else
+            hp_calltree_flush(t, now);
+    }
 }
 
 static PyObject *Profiler_disable(hp_profiler *p, PyObject *Py_UNUSED(ignored))
 {
+    if (refuse_in_hook(p, "disable"))
+        return NULL;
     if (p->enabled) {
         p->recording = 0;
         int rc = hp_source_stop(p);
         p->enabled = 0;
+        if (hp_active_profiler == p)
+            hp_active_profiler = NULL;
         p->enabled_ticks += hp_clock_now() - p->enabled_at;
         flush_open_frames(p);
         if (rc < 0)
@@ -285,6 +382,8 @@ static PyObject *Profiler_disable(hp_profiler *p, PyObject *Py_UNUSED(ignored))
 
 static PyObject *Profiler_clear_data(hp_profiler *p, PyObject *Py_UNUSED(ignored))
 {
+    if (refuse_in_hook(p, "clear"))
+        return NULL;
     if (p->enabled) {
         PyErr_SetString(PyExc_RuntimeError, "cannot clear an enabled profiler; disable it first");
         return NULL;
@@ -293,6 +392,7 @@ static PyObject *Profiler_clear_data(hp_profiler *p, PyObject *Py_UNUSED(ignored
     hp_funcreg_clear(&p->reg);
     p->session = next_session++;
     p->error = 0;
+    p->displaced = 0;
     p->enabled_ticks = 0;
     if (hp_funcreg_init(&p->reg, (uint32_t)p->session) < 0)
         return NULL;
@@ -354,7 +454,11 @@ static PyObject *Profiler_snapshot(hp_profiler *p, PyObject *Py_UNUSED(ignored))
     }
     int64_t enabled_ticks = p->enabled_ticks + (p->enabled ? hp_clock_now() - p->enabled_at : 0);
     const char *error = p->error == HP_ERR_NOMEMORY ? "out of memory" :
-                        p->error ? "internal error" : NULL;
+                        p->error == HP_ERR_TIMER ? "the custom timer failed" :
+                        p->error ? "internal error" :
+                        p->displaced ? "another tool replaced hotpath's profile hook during "
+                                       "the run (sys.setprofile or cProfile); calls after "
+                                       "that point are missing" : NULL;
     return Py_BuildValue("{s:N,s:N,s:d,s:s,s:d,s:z}",
                          "functions", funcs, "threads", threads,
                          "tick_seconds", tick_seconds, "clock", clock,

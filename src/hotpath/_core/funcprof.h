@@ -23,6 +23,7 @@ typedef struct hp_profiler {
     uint64_t session;        /* unique per profiler object in this process */
     hp_funcreg reg;
     hp_thread *threads;      /* every thread seen, in order of first event */
+    hp_thread **threads_tail; /* where the next thread is appended */
     PyObject *timer;         /* custom timer (strong) or NULL for the tick clock */
     double timeunit;         /* seconds per custom-timer unit, 0 = timer returns seconds */
     uint32_t max_nodes;      /* per-thread call tree cap */
@@ -30,19 +31,29 @@ typedef struct hp_profiler {
     int enabled;             /* hooks installed */
     int recording;           /* enabled and no error */
     int error;               /* 0, or HP_ERR_*: why recording stopped */
+    int in_hook;             /* > 0 while a hook runs Python code (the custom timer):
+                                clear/disable/__init__ must not free what it uses */
+    int displaced;           /* 3.11: another tool replaced our hook on some thread */
+    int tool_id;             /* 3.12+: the sys.monitoring tool id taken, or -1 */
+    PyObject *saved_threading_hook; /* threading's profile hook before enable (strong) */
     int64_t enabled_at;      /* ticks at the last enable, for wall time */
     int64_t enabled_ticks;   /* ticks spent enabled, summed over enable/disable pairs */
 } hp_profiler;
 
-enum { HP_ERR_NONE, HP_ERR_NOMEMORY, HP_ERR_INTERNAL };
+enum { HP_ERR_NONE, HP_ERR_NOMEMORY, HP_ERR_INTERNAL, HP_ERR_TIMER };
+
+/* The profiler that is recording now, if any: one at a time per process, since each OS
+ * thread has one thread-local slot. Protected by the GIL. */
+extern hp_profiler *hp_active_profiler;
 
 /* Thread-local: which call tree this OS thread records into, for which session. */
 typedef struct {
     hp_thread *tree;
     uint64_t session;
+    uint64_t serial;         /* this OS thread's number (0 until first needed) */
 } hp_tls_slot;
 /* initial-exec: one register-relative load instead of a __tls_get_addr call per event
- * (16 bytes of the static TLS surplus glibc keeps for dlopen'ed modules). */
+ * (24 bytes of the static TLS surplus glibc keeps for dlopen'ed modules). */
 #if defined(__GNUC__) && defined(__ELF__)
 #  define HP_TLS_MODEL __attribute__((tls_model("initial-exec")))
 #else
@@ -50,8 +61,9 @@ typedef struct {
 #endif
 extern _Thread_local hp_tls_slot hp_tls HP_TLS_MODEL;
 
-/* Cold: the calling thread's first event under `p`. Returns NULL on failure (p->error
- * set, exception cleared). */
+/* Cold: the calling thread's first event under `p` (or its first since another profiler
+ * used the thread-local slot: then its existing tree is found again by the thread's
+ * serial number). Returns NULL on failure (p->error set, exception cleared). */
 hp_thread *hp_funcprof_new_thread(hp_profiler *p);
 /* Cold: record a failure and stop recording; clears any exception. */
 void hp_funcprof_fail(hp_profiler *p, int err);
@@ -89,7 +101,12 @@ static inline void hp_on_py_start(hp_profiler *p, PyCodeObject *co)
     uint32_t node = hp_calltree_find(t, co);
     if (!node && !(node = hp_funcprof_new_code_node(p, t, co)))
         return;
-    hp_calltree_push(t, node, hp_now(p));
+    int64_t now = hp_now(p);
+    if (!p->recording)          /* the custom timer just failed */
+        return;
+    hp_calltree_push(t, node, now);
+    if (t->failed)
+        hp_funcprof_fail(p, HP_ERR_NOMEMORY);
 }
 
 static inline void hp_on_return(hp_profiler *p)
@@ -97,7 +114,7 @@ static inline void hp_on_return(hp_profiler *p)
     if (!p->recording)
         return;
     int64_t now = hp_now(p);
-    hp_thread *t = hp_current_thread(p);
+    hp_thread *t = p->recording ? hp_current_thread(p) : NULL;
     if (t)
         hp_calltree_leave(t, now);
 }
@@ -121,12 +138,25 @@ static inline int hp_on_c_call(hp_profiler *p, PyMethodDef *ml, PyObject *cfunc)
         if (!node)
             return 1;
     }
-    hp_calltree_push(t, node, hp_now(p));
+    int64_t now = hp_now(p);
+    if (!p->recording)
+        return 1;
+    hp_calltree_push(t, node, now);
+    if (t->failed)
+        hp_funcprof_fail(p, HP_ERR_NOMEMORY);
     return 1;
 }
 
-/* The event sources, one per interpreter generation: 0 / -1 with an exception set. */
+/* The event sources, one per interpreter generation: 0 / -1 with an exception set.
+ * start leaves nothing installed when it fails; stop puts back threading's previous
+ * profile hook (p->saved_threading_hook) if ours is still the one installed. */
 int hp_source_start(hp_profiler *p);
 int hp_source_stop(hp_profiler *p);
+
+/* threading's profile hook for new threads, swapped in by the sources: saves the current
+ * one in p->saved_threading_hook, installs `ours`. 0 / -1. */
+int hp_funcprof_swap_threading_hook(hp_profiler *p, PyObject *ours);
+/* Puts the saved hook back if `ours` is still the installed one. 0 / -1. */
+int hp_funcprof_restore_threading_hook(hp_profiler *p);
 
 #endif /* HP_FUNCPROF_H */

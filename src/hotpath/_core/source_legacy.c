@@ -7,7 +7,6 @@
  * The hook runs with tracing disabled by the interpreter, so nothing it calls re-enters.
  */
 #include "funcprof.h"
-#include "newthreads.h"
 
 #if !HP_HAVE_MONITORING
 
@@ -41,7 +40,9 @@ static int legacy_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *
 static PyObject *thread_bootstrap(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     hp_profiler *p = (hp_profiler *)self;
-    if (!p->enabled || nargs != 3) {
+    if (nargs != 3 || !PyFrame_Check(args[0]))
+        Py_RETURN_NONE;              /* called by hand with junk: ignore */
+    if (!p->enabled) {
         PyEval_SetProfile(NULL, NULL);
         Py_RETURN_NONE;
     }
@@ -62,6 +63,23 @@ static PyMethodDef bootstrap_def = {
     "Installs hotpath's C profile hook in a new thread."
 };
 
+/* Remove our hook from every thread state that has it; 1 when some thread had another
+ * tool's hook in its place (it replaced ours: sys.setprofile, cProfile). */
+static int uninstall(hp_profiler *p, PyInterpreterState *interp)
+{
+    int displaced = 0;
+    PyThreadState *me = PyThreadState_Get();
+    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts; ts = PyThreadState_Next(ts)) {
+        if (ts->c_profileobj == (PyObject *)p && ts->c_profilefunc == legacy_hook) {
+            if (_PyEval_SetProfile(ts, NULL, NULL) < 0)
+                PyErr_Clear();
+        }
+        else if (ts->c_profilefunc || ts == me)
+            displaced = 1;
+    }
+    return displaced;
+}
+
 int hp_source_start(hp_profiler *p)
 {
     PyThreadState *me = PyThreadState_Get();
@@ -77,28 +95,30 @@ int hp_source_start(hp_profiler *p)
     PyObject *boot = PyCFunction_NewEx(&bootstrap_def, (PyObject *)p, NULL);
     if (!boot)
         return -1;
-    int rc = hp_newthreads_set("setprofile", boot);
+    int rc = hp_funcprof_swap_threading_hook(p, boot);
     Py_DECREF(boot);
     if (rc < 0)
         return -1;
     for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts; ts = PyThreadState_Next(ts)) {
-        if (_PyEval_SetProfile(ts, legacy_hook, (PyObject *)p) < 0)
+        if (_PyEval_SetProfile(ts, legacy_hook, (PyObject *)p) < 0) {
+            hp_saved_exc saved;          /* roll back: nothing stays installed */
+            hp_exc_save(&saved);
+            uninstall(p, interp);
+            if (hp_funcprof_restore_threading_hook(p) < 0)
+                PyErr_Clear();
+            hp_exc_restore(&saved);
             return -1;
+        }
     }
     return 0;
 }
 
 int hp_source_stop(hp_profiler *p)
 {
-    int rc = 0;
     PyInterpreterState *interp = PyThreadState_GetInterpreter(PyThreadState_Get());
-    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts; ts = PyThreadState_Next(ts)) {
-        if (ts->c_profileobj == (PyObject *)p && _PyEval_SetProfile(ts, NULL, NULL) < 0)
-            rc = -1;
-    }
-    if (hp_newthreads_set("setprofile", Py_None) < 0)
-        rc = -1;
-    return rc;
+    if (uninstall(p, interp))
+        p->displaced = 1;
+    return hp_funcprof_restore_threading_hook(p);
 }
 
 #endif /* !HP_HAVE_MONITORING */

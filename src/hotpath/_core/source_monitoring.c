@@ -1,7 +1,8 @@
 /* source_monitoring.c — events on CPython 3.12+, through sys.monitoring.
  *
- * hotpath takes the profiler tool id (2, as cProfile does) and registers callbacks that
- * are C functions (METH_FASTCALL, bound to the profiler): PY_START/PY_RESUME/PY_THROW
+ * hotpath takes a free sys.monitoring tool id — 5, else 3, else 2: not the profiler id
+ * first, so that a program run under hotpath can still use cProfile, which insists on
+ * id 2 — and registers callbacks that are C functions (METH_FASTCALL, bound to the profiler): PY_START/PY_RESUME/PY_THROW
  * enter a Python frame, PY_RETURN/PY_YIELD/PY_UNWIND leave it; CALL enters a C function
  * (a PyCFunction, or a method descriptor called with its self), C_RETURN/C_RAISE leave
  * it. Events are global, so every thread is covered. Callbacks always return None:
@@ -9,17 +10,19 @@
  * call Python code next time.
  */
 #include "funcprof.h"
-#include "newthreads.h"
 
 #if HP_HAVE_MONITORING
 
-#define HP_TOOL_ID 2          /* sys.monitoring.PROFILER_ID */
+static const int tool_ids[] = {5, 3, 2};    /* preference order; see above */
 
 static PyObject *missing;     /* sys.monitoring.MISSING; protected by the GIL */
 
+/* The callbacks are ordinary callables (sys.monitoring.register_callback returns them):
+ * each checks the one argument it reads, so a call from Python code cannot crash. */
 static PyObject *mon_py_start(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    hp_on_py_start((hp_profiler *)self, (PyCodeObject *)args[0]);
+    if (nargs >= 1 && PyCode_Check(args[0]))
+        hp_on_py_start((hp_profiler *)self, (PyCodeObject *)args[0]);
     Py_RETURN_NONE;
 }
 
@@ -131,7 +134,7 @@ static int register_all(PyObject *mon, hp_profiler *p, int with_callbacks, long 
         PyObject *cb = with_callbacks ? PyCFunction_NewEx(table[i].def, (PyObject *)p, NULL)
                                       : Py_NewRef(Py_None);
         PyObject *r = (ev && cb && bit >= 0) ?
-            PyObject_CallMethod(mon, "register_callback", "iOO", HP_TOOL_ID, ev, cb) : NULL;
+            PyObject_CallMethod(mon, "register_callback", "iOO", p->tool_id, ev, cb) : NULL;
         Py_XDECREF(ev);
         Py_XDECREF(cb);
         if (!r) {
@@ -145,6 +148,43 @@ static int register_all(PyObject *mon, hp_profiler *p, int with_callbacks, long 
     return 0;
 }
 
+/* Claim the first free id of tool_ids for p. 0 / -1 (RuntimeError when all are taken). */
+static int claim_tool_id(PyObject *mon, hp_profiler *p)
+{
+    for (size_t i = 0; i < sizeof tool_ids / sizeof tool_ids[0]; i++) {
+        PyObject *holder = PyObject_CallMethod(mon, "get_tool", "i", tool_ids[i]);
+        if (!holder)
+            return -1;
+        int free_id = holder == Py_None;
+        Py_DECREF(holder);
+        if (!free_id)
+            continue;
+        PyObject *r = PyObject_CallMethod(mon, "use_tool_id", "is", tool_ids[i], "hotpath");
+        if (!r)
+            return -1;
+        Py_DECREF(r);
+        p->tool_id = tool_ids[i];
+        return 0;
+    }
+    PyErr_SetString(PyExc_RuntimeError,
+        "another profiler is active: sys.monitoring tool ids 5, 3 and 2 are all taken; "
+        "stop one of the tools holding them before enabling hotpath");
+    return -1;
+}
+
+/* Give the tool id back, if it is still ours. */
+static void release_tool_id(PyObject *mon, hp_profiler *p)
+{
+    if (p->tool_id < 0)
+        return;
+    PyObject *holder = PyObject_CallMethod(mon, "get_tool", "i", p->tool_id);
+    if (holder && PyUnicode_Check(holder) && PyUnicode_CompareWithASCIIString(holder, "hotpath") == 0)
+        Py_XDECREF(PyObject_CallMethod(mon, "free_tool_id", "i", p->tool_id));
+    Py_XDECREF(holder);
+    PyErr_Clear();
+    p->tool_id = -1;
+}
+
 int hp_source_start(hp_profiler *p)
 {
     PyObject *mon = monitoring();
@@ -152,44 +192,32 @@ int hp_source_start(hp_profiler *p)
         return -1;
     if (!missing && !(missing = PyObject_GetAttrString(mon, "MISSING")))
         goto fail;
-    PyObject *holder = PyObject_CallMethod(mon, "get_tool", "i", HP_TOOL_ID);
-    if (!holder)
+    if (claim_tool_id(mon, p) < 0)
         goto fail;
-    if (holder != Py_None) {
-        PyErr_Format(PyExc_RuntimeError,
-            "another profiler is active: sys.monitoring's profiler slot (tool id %d) is "
-            "held by %R; stop it before enabling hotpath", HP_TOOL_ID, holder);
-        Py_DECREF(holder);
-        goto fail;
-    }
-    Py_DECREF(holder);
-    PyObject *r = PyObject_CallMethod(mon, "use_tool_id", "is", HP_TOOL_ID, "hotpath");
-    if (!r)
-        goto fail;
-    Py_DECREF(r);
     long mask;
+    PyObject *r;
+    PyObject *namer = NULL;
     if (register_all(mon, p, 1, &mask) < 0 ||
-        !(r = PyObject_CallMethod(mon, "set_events", "il", HP_TOOL_ID, mask))) {
-        hp_saved_exc saved;
-        hp_exc_save(&saved);
-        register_all(mon, p, 0, &mask);
-        Py_XDECREF(PyObject_CallMethod(mon, "free_tool_id", "i", HP_TOOL_ID));
-        PyErr_Clear();
-        hp_exc_restore(&saved);
-        goto fail;
-    }
+        !(r = PyObject_CallMethod(mon, "set_events", "il", p->tool_id, mask)))
+        goto undo;
     Py_DECREF(r);
+    namer = PyCFunction_NewEx(&cb_namer, (PyObject *)p, NULL);
+    if (!namer || hp_funcprof_swap_threading_hook(p, namer) < 0)
+        goto undo;
+    Py_DECREF(namer);
     Py_DECREF(mon);
-    PyObject *namer = PyCFunction_NewEx(&cb_namer, (PyObject *)p, NULL);
-    int rc = namer ? hp_newthreads_set("setprofile", namer) : -1;
-    Py_XDECREF(namer);
-    if (rc < 0) {
-        hp_saved_exc saved;
+    return 0;
+undo: {
+        hp_saved_exc saved;             /* nothing stays installed */
         hp_exc_save(&saved);
-        hp_source_stop(p);
+        Py_XDECREF(namer);
+        Py_XDECREF(PyObject_CallMethod(mon, "set_events", "ii", p->tool_id, 0));
+        PyErr_Clear();
+        register_all(mon, p, 0, &mask);
+        PyErr_Clear();
+        release_tool_id(mon, p);
         hp_exc_restore(&saved);
     }
-    return rc;
 fail:
     Py_DECREF(mon);
     return -1;
@@ -201,16 +229,15 @@ int hp_source_stop(hp_profiler *p)
     if (!mon)
         return -1;
     long mask;
-    PyObject *r = PyObject_CallMethod(mon, "set_events", "ii", HP_TOOL_ID, 0);
-    int rc = (r && register_all(mon, p, 0, &mask) == 0) ? 0 : -1;
-    Py_XDECREF(r);
-    if (rc == 0) {
-        r = PyObject_CallMethod(mon, "free_tool_id", "i", HP_TOOL_ID);
-        rc = r ? 0 : -1;
+    int rc = 0;
+    if (p->tool_id >= 0) {
+        PyObject *r = PyObject_CallMethod(mon, "set_events", "ii", p->tool_id, 0);
+        rc = (r && register_all(mon, p, 0, &mask) == 0) ? 0 : -1;
         Py_XDECREF(r);
+        release_tool_id(mon, p);
     }
     Py_DECREF(mon);
-    if (hp_newthreads_set("setprofile", Py_None) < 0)
+    if (hp_funcprof_restore_threading_hook(p) < 0)
         rc = -1;
     return rc;
 }
