@@ -12,6 +12,7 @@
  * not active (sys.monitoring then stops sending that location's LINE event); the other
  * callbacks always return None (DISABLE is not allowed for the global-only events).
  */
+#include "monitoring.h"
 #include "lineprof.h"
 
 #if HP_HAVE_MONITORING
@@ -97,19 +98,12 @@ static int mon_register(hp_linetracer *tr, PyObject *mon, int on)
         return -1;
     long local = 0, global = 0;
     for (int i = 0; i < N_MON; i++) {
-        PyObject *ev = PyObject_GetAttrString(events, mon_table[i].event);
-        long bit = ev ? PyLong_AsLong(ev) : -1;
-        PyObject *cb = on ? PyCFunction_NewEx(mon_table[i].def, (PyObject *)tr, NULL)
-                          : Py_NewRef(Py_None);
-        PyObject *r = (ev && cb && bit >= 0) ?
-            PyObject_CallMethod(mon, "register_callback", "iOO", tr->tool_id, ev, cb) : NULL;
-        Py_XDECREF(ev);
-        Py_XDECREF(cb);
-        if (!r) {
+        long bit;
+        if (hp_monitoring_register(mon, events, tr->tool_id, mon_table[i].event,
+                                   on ? mon_table[i].def : NULL, (PyObject *)tr, &bit) < 0) {
             Py_DECREF(events);
             return -1;
         }
-        Py_DECREF(r);
         if (mon_table[i].local)
             local |= bit;
         else

@@ -10,6 +10,7 @@
  * call Python code next time.
  */
 #include "funcprof.h"
+#include "monitoring.h"
 
 #if HP_HAVE_MONITORING
 
@@ -129,19 +130,13 @@ static int register_all(PyObject *mon, hp_profiler *p, int with_callbacks, long 
     for (int i = 0; i < N_EVENTS; i++) {
         if (with_callbacks && table[i].builtin && !p->builtins)
             continue;
-        PyObject *ev = PyObject_GetAttrString(events, table[i].event);
-        long bit = ev ? PyLong_AsLong(ev) : -1;
-        PyObject *cb = with_callbacks ? PyCFunction_NewEx(table[i].def, (PyObject *)p, NULL)
-                                      : Py_NewRef(Py_None);
-        PyObject *r = (ev && cb && bit >= 0) ?
-            PyObject_CallMethod(mon, "register_callback", "iOO", p->tool_id, ev, cb) : NULL;
-        Py_XDECREF(ev);
-        Py_XDECREF(cb);
-        if (!r) {
+        long bit;
+        if (hp_monitoring_register(mon, events, p->tool_id, table[i].event,
+                                   with_callbacks ? table[i].def : NULL, (PyObject *)p,
+                                   &bit) < 0) {
             Py_DECREF(events);
             return -1;
         }
-        Py_DECREF(r);
         *mask |= bit;
     }
     Py_DECREF(events);
