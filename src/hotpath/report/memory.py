@@ -46,8 +46,20 @@ def has_memory(profile: Profile) -> bool:
     return isinstance(profile.extra.get("memory"), dict)
 
 
+class _LiveMixin:
+    """Live = allocated − freed, for anything with alloc/free bytes and counts."""
+
+    @property
+    def live_bytes(self) -> int:
+        return self.alloc_bytes - self.free_bytes  # type: ignore[attr-defined]
+
+    @property
+    def live_count(self) -> int:
+        return self.alloc_count - self.free_count  # type: ignore[attr-defined]
+
+
 @dataclass
-class Row:
+class Row(_LiveMixin):
     """Totals of one line or function."""
     key: Any
     alloc_bytes: int = 0
@@ -57,17 +69,9 @@ class Row:
     peak_bytes: int = 0
     native_bytes: int = 0
 
-    @property
-    def live_bytes(self) -> int:
-        return self.alloc_bytes - self.free_bytes
-
-    @property
-    def live_count(self) -> int:
-        return self.alloc_count - self.free_count
-
 
 @dataclass
-class Stack:
+class Stack(_LiveMixin):
     frames: list[int]            #: frame ids, innermost first
     native: bool
     truncated: int
@@ -77,14 +81,6 @@ class Stack:
     free_bytes: int
     peak_count: int
     peak_bytes: int
-
-    @property
-    def live_bytes(self) -> int:
-        return self.alloc_bytes - self.free_bytes
-
-    @property
-    def live_count(self) -> int:
-        return self.alloc_count - self.free_count
 
 
 @dataclass
