@@ -20,8 +20,9 @@ $(VPY):
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -U pip setuptools wheel
 
+# The project's own builds treat warnings as errors (setup.py reads HOTPATH_STRICT).
 install: $(VPY)
-	$(PIP) install --force-reinstall --no-deps --no-build-isolation .
+	HOTPATH_STRICT=1 $(PIP) install --force-reinstall --no-deps --no-build-isolation .
 	@$(VPY) -c 'import hotpath._core, hotpath._timing' || { echo "hotpath: the C core did not build"; exit 1; }
 
 install-test: $(VPY) browser
@@ -47,7 +48,7 @@ test-all:
 # The sanitizer build lives in a venv of its own (.venv-X.Y-asan) and build/asan.
 asan:
 	$(MAKE) --no-print-directory install-test PYTHON=$(PYTHON) VENV=$(VENV)-asan
-	HOTPATH_ASAN=1 $(VENV)-asan/bin/python -m pip --disable-pip-version-check -q install --force-reinstall --no-deps --no-build-isolation .
+	HOTPATH_STRICT=1 HOTPATH_ASAN=1 $(VENV)-asan/bin/python -m pip --disable-pip-version-check -q install --force-reinstall --no-deps --no-build-isolation .
 	ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0 LD_PRELOAD=$$(gcc -print-file-name=libasan.so) \
 	  $(VENV)-asan/bin/python -m pytest -q tests
 

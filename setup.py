@@ -8,7 +8,9 @@ plain shared library:
   hotpath._preload the memory tracker's LD_PRELOAD shim (preload*.c): no Python in it,
                    built as an Extension only to get a shared library installed in the
                    package; it is never imported (see docs/memory.md)
-Warnings are errors; only PyInit_* is exported (-fvisibility=hidden).
+Only PyInit_* is exported (-fvisibility=hidden). Warnings are errors in the project's own
+builds (the Makefile and CI set HOTPATH_STRICT=1), never in a user's `pip install`, where a
+newer compiler's new warning must not stop the build.
 """
 import glob
 import os
@@ -16,9 +18,11 @@ import os
 from setuptools import Extension, setup
 
 CORE = "src/hotpath/_core"
-extra_compile = ["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter",
+extra_compile = ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter",
                  "-Wno-missing-field-initializers", "-Wno-cast-function-type",
                  "-fvisibility=hidden"]
+if os.environ.get("HOTPATH_STRICT"):
+    extra_compile.append("-Werror")
 extra_link = []
 if os.environ.get("HOTPATH_ASAN"):
     extra_compile += ["-fsanitize=address", "-fno-omit-frame-pointer", "-O1", "-g"]

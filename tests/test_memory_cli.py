@@ -183,7 +183,11 @@ def test_growing_cache_is_the_top_leak(runner):
     assert v.line_key(leaks[0].frames[0])[1] == line_with(prog, "@cache")
     assert leaks[0].live_bytes >= 500 * 10_000
     tmp = line_with(prog, "@tmp")
-    assert all(v.line_key(f)[1] != tmp for s in leaks for f in s.frames[:1])
+    # churn()'s megabyte per call is all freed. From 3.14 CPython keeps freed ints in a
+    # freelist, so a few hundred of the comprehension's 32-byte ints stay allocated (as
+    # tracemalloc also sees): at most a few KiB, never the churned bytes.
+    at_tmp = sum(s.live_bytes for s in leaks if v.line_key(s.frames[0])[1] == tmp)
+    assert at_tmp <= 16 * 1024, at_tmp
     assert "Leak candidates" in r.stderr
 
 

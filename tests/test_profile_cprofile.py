@@ -162,7 +162,10 @@ PROGRAMS = [prog_recursion, prog_mutual_recursion, prog_generators, prog_excepti
 
 def stats_of(cls, program, timer, timeunit=0.0, **kw):
     p = cls(timer, timeunit, **kw)
-    p.enable()
+    # Flags are passed to enable() too: from 3.14 cProfile's enable() resets subcalls and
+    # builtins to True unless given (before, it kept the constructor's); hotpath keeps the
+    # constructor's, as cProfile's documentation says.
+    p.enable(**kw)
     try:
         program()
     finally:

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Run a command once per CPython >= 3.11 on this machine, with PYTHON=<interpreter> set.
-# Interpreters come from pyenv (if present) and from python3.N on PATH; each version once.
+# Run a command once per supported CPython (3.11-3.15), with PYTHON=<interpreter> appended.
+# Interpreters come from pyenv (if present) and python3.N on PATH; the versions not found
+# there (3.14, 3.15 on this project's machines) run inside the Debian unstable root that
+# tools/debian-pythons.sh builds, in a copy of the checkout. Each version once. A version
+# that cannot be had says so loudly; it never passes silently.
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
 declare -A seen
 pythons=()
 candidates=()
@@ -23,10 +27,34 @@ print("%d.%d" % sys.version_info[:2] if ok else "")' 2>/dev/null || true)
   seen[$v]=1
   pythons+=("$p")
 done
-if [ ${#pythons[@]} -eq 0 ]; then echo "each-python: no CPython >= 3.11 found" >&2; exit 1; fi
 status=0
+summary=()
 for p in "${pythons[@]}"; do
-  echo "=== $("$p" -c 'import sys; print(sys.version.split()[0])') ($p)"
-  "$@" PYTHON="$p" || status=1
+  v=$("$p" -c 'import sys; print(sys.version.split()[0])')
+  echo "=== $v ($p)"
+  if "$@" PYTHON="$p"; then summary+=("$v: passed"); else summary+=("$v: FAILED"); status=1; fi
 done
+
+# The newer versions from the Debian root.
+missing=()
+for v in 3.14 3.15; do [ -n "${seen[$v]:-}" ] || missing+=("$v"); done
+if [ ${#missing[@]} -gt 0 ] && [ -z "${HOTPATH_HOST_ONLY:-}" ]; then
+  rc=0; "$here/debian-pythons.sh" ensure || rc=$?
+  if [ $rc -eq 0 ]; then
+    for v in "${missing[@]}"; do
+      if ! "$here/debian-pythons.sh" versions | grep -qx "$v"; then
+        echo "=== $v: NOT AVAILABLE in the Debian root" >&2; summary+=("$v: missing"); status=1; continue
+      fi
+      echo "=== $v (Debian unstable root)"
+      if "$here/debian-pythons.sh" run "$v" "$@"; then summary+=("$v: passed"); else summary+=("$v: FAILED"); status=1; fi
+    done
+  elif [ $rc -eq 3 ]; then
+    for v in "${missing[@]}"; do summary+=("$v: SKIPPED (no Debian root here, see above)"); done
+  else
+    for v in "${missing[@]}"; do summary+=("$v: FAILED (the Debian root could not be built)"); done
+    status=1
+  fi
+fi
+if [ ${#summary[@]} -eq 0 ]; then echo "each-python: no CPython >= 3.11 found" >&2; exit 1; fi
+echo "=== each-python summary:"; printf '  %s\n' "${summary[@]}"
 exit $status

@@ -18,6 +18,7 @@
 #include "memhooks.h"
 #include "memstacks.h"
 #include "memtimeline.h"
+#include "frames.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -125,6 +126,14 @@ static PyObject *MemTracker_start(PyObject *self, PyObject *args, PyObject *kwds
     if (mt_active()) {
         PyErr_SetString(PyExc_RuntimeError,
                         "hotpath: another memory tracker is recording in this process");
+        return NULL;
+    }
+    /* The hooks read frames through frames.h: refuse to record rather than read garbage
+     * when this interpreter's layout is not the one the core was built for. */
+    char why[160];
+    if (hp_frames_selfcheck(why, sizeof why) < 0) {
+        PyErr_Format(PyExc_RuntimeError, "hotpath: the memory tracker cannot read this "
+                     "Python's frames (%s); memory profiling is unavailable", why);
         return NULL;
     }
     if (!atfork_registered) {

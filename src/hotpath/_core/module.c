@@ -6,6 +6,7 @@
  */
 #include "compat.h"
 #include "clock.h"
+#include "frames.h"
 #include "funcreg.h"
 #include "module.h"
 #include "lineprof.h"
@@ -27,6 +28,17 @@ static PyObject *clock_info(PyObject *m, PyObject *Py_UNUSED(ignored))
 {
     return Py_BuildValue("{s:s,s:d}", "name", hp_clock_name(),
                          "tick_seconds", hp_clock_tick_seconds());
+}
+
+/* _frames_selfcheck(): None when frames.h reads this interpreter's frames as the public
+ * API does; RuntimeError saying where they differ otherwise (see frames.c). */
+static PyObject *frames_selfcheck(PyObject *m, PyObject *Py_UNUSED(ignored))
+{
+    char why[160];
+    if (hp_frames_selfcheck(why, sizeof why) < 0)
+        return PyErr_Format(PyExc_RuntimeError, "hotpath: internal frame layout check "
+                            "failed on Python %s: %s", Py_GetVersion(), why);
+    Py_RETURN_NONE;
 }
 
 static int add_type(PyObject *m, PyType_Spec *spec, PyObject **slot)
@@ -81,6 +93,8 @@ static void hp_free(void *m)
 
 static PyMethodDef hp_methods[] = {
     {"clock_info", clock_info, METH_NOARGS, "The tick source and seconds per tick."},
+    {"_frames_selfcheck", frames_selfcheck, METH_NOARGS,
+     "Check the internal frame reads against the public frame API (raises if they differ)."},
     {NULL}
 };
 
