@@ -6,7 +6,8 @@ For every workload in benchmarks/workloads/ this runs, on the current interprete
   floor     hotpath._core.NullHook(builtins=True): a do-nothing hook on the events hotpath
             uses (3.11: a C profile hook that returns at once; 3.12+: do-nothing C
             sys.monitoring callbacks). What the interpreter charges to deliver events.
-  cProfile  cProfile.Profile()
+  cProfile  cProfile.Profile() (from 3.15: profiling.tracing.Profile, cProfile's new name;
+            the cProfile module is a wrapper importing it)
   hotpath   hotpath.Profile()
 
 The variants are interleaved (each repetition runs all four, in an order that rotates
@@ -55,11 +56,20 @@ def make_hook(variant: str):
         from hotpath import _core
         return _core.NullHook(builtins=True)
     if variant == "cProfile":
-        return cProfile.Profile()
+        return tracing_profile_class()()
     if variant == "hotpath":
         import hotpath
         return hotpath.Profile()
     raise ValueError(variant)
+
+
+def tracing_profile_class():
+    """The interpreter's deterministic profiler: profiling.tracing (3.15+), else cProfile."""
+    try:
+        from profiling.tracing import Profile
+    except ImportError:
+        return cProfile.Profile
+    return Profile
 
 
 def run_once(variant: str, fn, clock):
@@ -215,6 +225,7 @@ def print_table(res: dict, out=sys.stdout) -> None:
     p(f"hotpath function profiler vs cProfile vs the floor -- {res['interpreter']}")
     p(f"hotpath {res['hotpath_version']} ({res['hotpath_path']}), tick source {res['tick_source']}; "
       f"{res['machine']}")
+    p(f"cProfile: {res['cprofile_class']}")
     p(f"time: {res['clock']}, median of {res['reps']} interleaved repetitions per variant"
       f"{' (--quick)' if res['quick'] else ''}; overhead = t / t_plain - 1")
     p(f"targets: hotpath overhead <= {CPROFILE_FACTOR} x cProfile's and <= {FLOOR_FACTOR} x floor's")
@@ -345,6 +356,7 @@ def main(argv: list[str] | None = None) -> int:
         "hotpath_version": hotpath.__version__,
         "hotpath_path": str(Path(hotpath.__file__).parent),
         "tick_source": rows[0]["check"].get("tick_source"),
+        "cprofile_class": f"{tracing_profile_class().__module__}.{tracing_profile_class().__qualname__}",
         "clock": "process CPU time" if args.clock == "cpu" else "wall time (perf_counter)",
         "reps": reps,
         "quick": args.quick,

@@ -1,0 +1,120 @@
+"""The hooks hotpath takes, on every version: what sys.monitoring (3.12+) and the legacy
+profile/trace hooks (3.11; built on sys.monitoring from 3.12) look like before, during
+and after, and a program's own hooks beside hotpath's."""
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+import hotpath
+from hotpath import _core
+
+monitoring_only = pytest.mark.skipif(sys.version_info < (3, 12),
+                                     reason="sys.monitoring is 3.12+")
+
+
+def _single_events() -> list[tuple[str, int]]:
+    ev = sys.monitoring.events
+    return [(n, getattr(ev, n)) for n in dir(ev)
+            if n.isupper() and bin(getattr(ev, n)).count("1") == 1]
+
+
+def leftovers() -> list[tuple]:
+    """Every tool id hotpath could have used (0-5): in use by anyone, events still set,
+    or a callback still registered. free_tool_id clears events and callbacks only from
+    3.14 (clear_tool_id); before, hotpath must do it itself."""
+    mon = sys.monitoring
+    out = []
+    for tid in range(6):
+        if mon.get_tool(tid) is not None:
+            out.append((tid, "in use by", mon.get_tool(tid)))
+            continue
+        mon.use_tool_id(tid, "probe")
+        try:
+            if mon.get_events(tid):
+                out.append((tid, "events", mon.get_events(tid)))
+            for name, bit in _single_events():
+                if mon.register_callback(tid, bit, None) is not None:
+                    out.append((tid, "callback", name))
+        finally:
+            mon.free_tool_id(tid)
+    return out
+
+
+def work() -> int:
+    def fib(n: int) -> int:
+        return n if n < 2 else fib(n - 1) + fib(n - 2)
+    return fib(12) + len(sorted([3, 1, 2]))
+
+
+@monitoring_only
+@pytest.mark.parametrize("make", [hotpath.Profile, lambda: _core.NullHook(builtins=True)],
+                         ids=["Profile", "floor"])
+def test_disable_leaves_no_tool_events_or_callbacks(make):
+    assert leftovers() == []
+    p = make()
+    p.enable()
+    try:
+        work()
+    finally:
+        p.disable()
+    assert leftovers() == []
+
+
+@monitoring_only
+def test_line_profiler_leaves_nothing_behind():
+    lp = hotpath.LineProfiler()
+    wrapped = lp(work)
+    lp.enable()
+    try:
+        wrapped()
+    finally:
+        lp.disable()
+    assert leftovers() == []
+
+
+@monitoring_only
+def test_tool_id_policy_is_the_same_on_every_version():
+    """hotpath takes the first free of 5, 3, 2 (never the debugger's 0, the coverage
+    tool's 1 or the optimizer's): the same order on 3.12 through 3.15."""
+    mon = sys.monitoring
+    p = hotpath.Profile()
+    p.enable()
+    try:
+        held = [i for i in range(6) if mon.get_tool(i) == "hotpath"]
+    finally:
+        p.disable()
+    assert held == [5]
+
+
+PROGRAM_WITH_OWN_PROFILE_HOOK = """
+import sys
+seen = []
+def hook(frame, event, arg):
+    if event == "call":
+        seen.append(frame.f_code.co_name)
+def leaf():
+    return 1
+def work():
+    return sum(leaf() for _ in range(3))
+sys.setprofile(hook)
+work()
+sys.setprofile(None)
+print("own hook saw", sorted(set(seen)), "leaf calls", seen.count("leaf"))
+"""
+
+
+def test_program_with_its_own_profile_hook_sees_what_it_sees_under_python(runner):
+    """From 3.12 sys.setprofile is built on sys.monitoring (its own tool id); on 3.11 it
+    displaces hotpath's C hook (the report says so). Either way the program's output is
+    what plain Python prints."""
+    runner.write("prog.py", PROGRAM_WITH_OWN_PROFILE_HOOK)
+    plain = runner.python("prog.py")
+    prof = runner.hotpath("run", "-q", "-o", "p.hprof", "prog.py")
+    assert plain.returncode == prof.returncode == 0, prof.stderr
+    assert prof.stdout == plain.stdout
+    assert "leaf calls 3" in plain.stdout
+    data = hotpath.load(str(runner.cwd / "p.hprof"))
+    if sys.version_info >= (3, 12):
+        assert any(f.name == "leaf" for f in data.functions)
