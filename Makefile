@@ -8,8 +8,11 @@
 #   make asan       the suite under AddressSanitizer
 #   make bench      the overhead benchmarks against the peers
 
+# PYTHON names the interpreter: a path, a name on PATH (python3.12) or a version (3.12);
+# pyenv's installed versions are found too (tools/find-python.sh).
 PYTHON ?= python3
-PYVER  := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+PYEXE  := $(shell ./tools/find-python.sh '$(PYTHON)')
+PYVER  := $(if $(PYEXE),$(shell '$(PYEXE)' -c 'import sys; print("%d.%d" % sys.version_info[:2])'),none)
 VENV   ?= .venv-$(PYVER)
 VPY    := $(VENV)/bin/python
 PIP    := $(VPY) -m pip --disable-pip-version-check -q
@@ -17,7 +20,10 @@ PIP    := $(VPY) -m pip --disable-pip-version-check -q
 .PHONY: run test test-all asan bench install install-test browser clean
 
 $(VPY):
-	$(PYTHON) -m venv $(VENV)
+	@[ -n "$(PYEXE)" ] || { echo "make: no working interpreter '$(PYTHON)' on PATH or in pyenv;" \
+	  "name one with PYTHON=/path/to/python3.X (or PYTHON=3.X); 3.14 and 3.15 run in a Debian" \
+	  "root: tools/debian-pythons.sh run 3.14 make test"; exit 2; }
+	'$(PYEXE)' -m venv $(VENV)
 	$(PIP) install -U pip setuptools wheel
 
 # The project's own builds treat warnings as errors (setup.py reads HOTPATH_STRICT).
@@ -27,7 +33,7 @@ install: $(VPY)
 
 install-test: $(VPY) browser
 	$(PIP) install -r requirements-dev.txt
-	$(MAKE) --no-print-directory install PYTHON=$(PYTHON)
+	$(MAKE) --no-print-directory install PYTHON='$(PYTHON)'
 
 # Headless Chromium for the HTML report's browser tests (Debian's package); the tests
 # skip, saying so, where it cannot be installed. (Debian unstable's release file, in the
