@@ -251,8 +251,11 @@ def test_lines_and_memory_in_one_profile():
     ev = block(data, "Simulator.evolve")
     assert ev["time"] and ev["mem"]
     mem = {r[0]: r for r in ev["mem"]}
-    # the float arithmetic of the loop allocates once per iteration and particle
-    assert mem[36][2] >= 99_000
+    # one list iterator per step; the float arithmetic reuses the float free list, so
+    # (as memray records) it allocates nothing: the 99,900 blocks once shown there were
+    # the 3.11 trace function's own work charged to the program
+    assert mem[35][2] >= 990
+    assert 36 not in mem or mem[36][2] < 100
     # the line-timed blocks come first, then the memory-only ones
     kinds = [b["time"] is not None for b in data["source"]["blocks"]]
     assert kinds[:2] == [True, True] and not any(kinds[2:])
