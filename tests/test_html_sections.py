@@ -251,9 +251,11 @@ def test_lines_and_memory_in_one_profile():
     ev = block(data, "Simulator.evolve")
     assert ev["time"] and ev["mem"]
     mem = {r[0]: r for r in ev["mem"]}
-    # the loop's lines carry memory rows (how many blocks a float expression allocates
-    # differs by version: from 3.14 CPython reuses uniquely referenced floats in place)
-    assert 36 in mem
+    # one list iterator per step; the float arithmetic reuses the float free list, so
+    # (as memray records) it allocates nothing: the 99,900 blocks once shown there were
+    # the 3.11 trace function's own work charged to the program
+    assert mem[35][2] >= 990
+    assert 36 not in mem or mem[36][2] < 100
     # the line-timed blocks come first, then the memory-only ones
     kinds = [b["time"] is not None for b in data["source"]["blocks"]]
     assert kinds[:2] == [True, True] and not any(kinds[2:])

@@ -17,15 +17,15 @@ the environment for doing it by hand). Two modes: ``exact`` records every block;
 the estimates are unbiased.
 
 Line-by-line memory for chosen functions, in memory_profiler's layout (Line #, Mem usage,
-Increment, Occurrences, Line Contents), comes from ``MemLineProfiler``; ``hotpath run
---memory`` chooses the functions as ``--lines`` does (``@profile``, ``-f``).
+Increment, Occurrences, Line Contents), comes from ``MemLineProfiler`` (hotpath.memlines);
+``hotpath run --memory`` chooses the functions as ``--lines`` does (``@profile``, ``-f``)
+and hooks nothing when none is chosen.
 """
 from __future__ import annotations
 
 import gc
 import os
 import sys
-import threading
 import types
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, TextIO
@@ -280,116 +280,9 @@ def memory_data(snap: dict[str, Any], lines: list[dict[str, Any]] | None = None,
     return data
 
 
-# -- memory_profiler's line-by-line view ----------------------------------------------------------
+# -- memory_profiler's line-by-line view: hotpath.memlines ----------------------------------------
 
-class MemLineProfiler:
-    """Memory line by line for chosen functions, with memory_profiler's rules.
-
-    After each line of a chosen function runs, the tracked live bytes are read; a line's
-    ``Mem usage`` is the largest value seen after it, its ``Increment`` the sum of the
-    changes since the previously traced line, ``Occurrences`` the times it ran. Events
-    come from ``sys.settrace`` (and ``threading.settrace``), answered only for the chosen
-    code objects; the tracer's own allocations are not recorded (``pause``/``resume``).
-
-    The interface is the one ``hotpath.profile`` and ``-f`` selection use for line
-    timings: ``add_function``, ``add_class``, ``add_code``, ``enable``, ``disable``.
-    """
-
-    def __init__(self, tracker: MemoryProfiler) -> None:
-        self.tracker = tracker
-        self.codes: dict[types.CodeType, dict[int, list[float]]] = {}
-        self._local = threading.local()
-        self._enabled = False
-        self._prev_trace: Any = None
-
-    def add_code(self, code: types.CodeType) -> None:
-        self.codes.setdefault(code, {})
-
-    def add_function(self, func: Any) -> int:
-        from hotpath.lineprof import _functions_of
-        fs = _functions_of(func)
-        for f in fs:
-            self.add_code(f.__code__)
-        return len(fs) if fs else -1
-
-    def add_class(self, cls: type) -> int:
-        n = 0
-        for value in vars(cls).values():
-            from hotpath.lineprof import _functions_of
-            for f in _functions_of(value):
-                self.add_code(f.__code__)
-                n += 1
-        return n
-
-    def __call__(self, func: Any) -> Any:
-        self.add_function(func)
-        return func
-
-    # -- events ---------------------------------------------------------------------------------------
-
-    def _record(self, code: types.CodeType, lineno: int, prev: int | None) -> None:
-        mem = self.tracker.live_bytes()
-        rows = self.codes[code]
-        row = rows.get(lineno)
-        prev_row = rows.get(prev) if prev else None
-        prev_mem = prev_row[1] if prev_row else 0
-        if row is None:
-            rows[lineno] = [mem - prev_mem, mem, 1]
-        else:
-            row[0] += mem - prev_mem
-            row[1] = max(row[1], mem)
-            row[2] += 1
-
-    def _trace(self, frame: types.FrameType, event: str, arg: Any) -> Any:
-        code = frame.f_code
-        if code not in self.codes:
-            return None
-        tr = self.tracker._tracker
-        tr.pause()
-        try:
-            st = self._local.__dict__
-            prevlines = st.setdefault("prevlines", [])
-            if event == "call":
-                prevlines.append(frame.f_lineno)
-            elif event == "line" and prevlines:
-                self._record(code, prevlines[-1], st.get("prev"))
-                st["prev"] = prevlines[-1]
-                prevlines[-1] = frame.f_lineno
-            elif event == "return" and prevlines:
-                lineno = prevlines.pop()
-                self._record(code, lineno, st.get("prev"))
-                st["prev"] = lineno
-        finally:
-            tr.resume()
-        return self._trace
-
-    def enable(self) -> None:
-        if self._enabled:
-            return
-        self._enabled = True
-        self._prev_trace = sys.gettrace()
-        threading.settrace(self._trace)
-        sys.settrace(self._trace)
-
-    def disable(self) -> None:
-        if not self._enabled:
-            return
-        self._enabled = False
-        sys.settrace(self._prev_trace)
-        threading.settrace(None)       # type: ignore[arg-type]
-
-    def line_data(self) -> list[dict[str, Any]]:
-        """For the section: per function {filename, lineno, name, lines: [[line,
-        mem_bytes, increment_bytes, occurrences]]}, functions that ran only."""
-        out = []
-        for code, rows in self.codes.items():
-            if not rows:
-                continue
-            out.append({"filename": code.co_filename, "lineno": code.co_firstlineno,
-                        "name": code.co_qualname,
-                        "lines": [[ln, int(r[1]), int(r[0]), int(r[2])]
-                                  for ln, r in sorted(rows.items())]})
-        return out
+from hotpath.memlines import MemLineProfiler  # noqa: E402  (re-exported)
 
 
 # -- hotpath run --memory ------------------------------------------------------------------------------

@@ -241,19 +241,12 @@ def _memory_section(profile: Profile, blocks: _Blocks, shorten: PathShortener
     funcs = v.functions
 
     # each stack at the innermost line of the user's code (text report's "top lines")
+    frames = v.frames
     per_line: dict[tuple[int, int], list[int]] = {}
-    for s in v.stacks:
-        fr = v.user_frame(s)
-        key = (-1, 0) if fr is None else (int(v.frames[fr][0]), int(v.frames[fr][1]))
-        r = per_line.get(key)
-        if r is None:
-            r = per_line[key] = [0, 0, 0, 0, 0]
-        r[0] += s.alloc_bytes
-        r[1] += s.alloc_count
-        r[2] += s.peak_bytes
-        r[3] += s.live_bytes
-        if s.native:
-            r[4] += s.alloc_bytes
+    for fr, r in v._sum_by(v.user_frames()).items():
+        key = (-1, 0) if fr < 0 else (int(frames[fr][0]), int(frames[fr][1]))
+        # [bytes, count, at peak, live, native bytes]
+        per_line[key] = [r[0], r[1], r[4], r[0] - r[2], r[5]]
 
     def where(fid: int, line: int, src: bool = True) -> dict[str, Any]:
         if fid < 0:
@@ -291,17 +284,19 @@ def _memory_section(profile: Profile, blocks: _Blocks, shorten: PathShortener
         b = blocks.find(funcs[fid][0], funcs[fid][2])
         if b >= 0:
             frame_block[k] = (b, int(line))
-    for s in v.stacks:
-        for b, line in {frame_block[f] for f in s.frames if f in frame_block}:
-            r = blocks.items[b]["mem"].get(line)
-            if r is None:
-                r = blocks.items[b]["mem"][line] = [0, 0, 0, 0, 0]
-            r[0] += s.alloc_bytes
-            r[1] += s.alloc_count
-            r[2] += s.peak_bytes
-            r[3] += s.live_bytes
-            if s.native:
-                r[4] += s.alloc_bytes
+    if frame_block:
+        for fr, ab, ac, fb, pb, nat in zip(v._frames_col, v._ab, v._ac, v._fb, v._pb,
+                                           v._native):
+            for b, line in {frame_block[f] for f in fr if f in frame_block}:
+                r = blocks.items[b]["mem"].get(line)
+                if r is None:
+                    r = blocks.items[b]["mem"][line] = [0, 0, 0, 0, 0]
+                r[0] += ab
+                r[1] += ac
+                r[2] += pb
+                r[3] += ab - fb
+                if nat:
+                    r[4] += ab
 
     # the tables: top lines (by bytes, by count, at the peak), top functions, leaks
     keep = dict.fromkeys(
@@ -332,7 +327,7 @@ def _memory_section(profile: Profile, blocks: _Blocks, shorten: PathShortener
                           "truncated": s.truncated, "more": max(len(s.frames) - LEAK_FRAMES, 0),
                           "frames": frames})
     rest = leaks[MAX_LEAKS:]
-    imports = [s for s in v.stacks if s.live_bytes > 0 and v.is_import(s)]
+    imports = v.import_stacks()
     totals = {k: x for k, x in v.totals.items() if isinstance(x, (int, float))}
     tl = _downsample(v.data.get("timeline") or {})
     return {
