@@ -118,3 +118,20 @@ def test_program_with_its_own_profile_hook_sees_what_it_sees_under_python(runner
     data = hotpath.load(str(runner.cwd / "p.hprof"))
     if sys.version_info >= (3, 12):
         assert any(f.name == "leaf" for f in data.functions)
+
+
+def test_a_second_profiler_is_refused_as_cprofile_refuses_it():
+    """cProfile (3.12+) raises ValueError for a second profiler; hotpath's refusal is a
+    ValueError too (and a RuntimeError, as it always was), and leaves the first recording."""
+    first, second = hotpath.Profile(), hotpath.Profile()
+    first.enable()
+    try:
+        with pytest.raises(ValueError, match="another profiler is active"):
+            second.enable()
+        with pytest.raises(RuntimeError):
+            second.enable()
+        work()
+    finally:
+        first.disable()
+    assert any(e.code is not None and getattr(e.code, "co_name", "") == "fib"
+               for e in first.getstats())

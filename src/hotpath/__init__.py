@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "Profile": ("hotpath.profiler", "Profile"),
+    "ProfilerActiveError": ("hotpath.profiler", "ProfilerActiveError"),
     "LineProfiler": ("hotpath.lineprof", "LineProfiler"),
     "profile": ("hotpath.lineprof", "profile"),
     "load": ("hotpath.fileformat", "read"),

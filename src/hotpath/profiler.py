@@ -15,7 +15,16 @@ from hotpath import _core
 from hotpath.capture import profile_from_snapshot
 from hotpath.model import Profile as ProfileData
 
-__all__ = ["Profile", "ProfilerEntry", "ProfilerSubEntry"]
+__all__ = ["Profile", "ProfilerActiveError", "ProfilerEntry", "ProfilerSubEntry"]
+
+# The C core's refusals to enable while something else holds the hooks start with this.
+_ACTIVE_PREFIX = "another profiler is active"
+
+
+class ProfilerActiveError(RuntimeError, ValueError):
+    """enable() found another profiler holding what hotpath needs. A RuntimeError, and a
+    ValueError as cProfile raises in the same case (3.12+), so code written for cProfile
+    catches it too."""
 
 
 @dataclass
@@ -57,12 +66,18 @@ class Profile(_core.Profiler):
     # -- recording ---------------------------------------------------------------------
 
     def enable(self, subcalls: bool | None = None, builtins: bool | None = None) -> None:
-        """Start recording every thread. Raises RuntimeError if another profiler is active."""
+        """Start recording every thread. Raises ProfilerActiveError (a RuntimeError and a
+        ValueError) if another profiler is active."""
         if subcalls is not None:
             self.subcalls = subcalls
         if builtins is not None and not self.enabled:
             self.builtins = builtins
-        super().enable()
+        try:
+            super().enable()
+        except RuntimeError as exc:
+            if str(exc).startswith(_ACTIVE_PREFIX):
+                raise ProfilerActiveError(str(exc)) from None
+            raise
 
     # disable() and clear() are the C methods themselves, so that the only trace the
     # profiler leaves in a profile is one C call, as cProfile's own disable().

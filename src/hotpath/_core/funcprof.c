@@ -333,6 +333,7 @@ static PyObject *Profiler_enable(hp_profiler *p, PyObject *Py_UNUSED(ignored))
         return NULL;
     }
     if (hp_active_profiler) {
+        /* profiler.py: this prefix becomes ProfilerActiveError */
         PyErr_SetString(PyExc_RuntimeError,
             "another profiler is active: a hotpath profiler is already recording in this "
             "process; disable it first");

@@ -86,6 +86,7 @@ int hp_source_start(hp_profiler *p)
     PyInterpreterState *interp = PyThreadState_GetInterpreter(me);
     for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts; ts = PyThreadState_Next(ts)) {
         if (ts->c_profilefunc && !(ts->c_profilefunc == legacy_hook && ts->c_profileobj == (PyObject *)p)) {
+            /* profiler.py: this prefix becomes ProfilerActiveError */
             PyErr_SetString(PyExc_RuntimeError,
                 "another profiler is active (sys.setprofile, cProfile or a profiling tool "
                 "holds the interpreter's profiler slot); stop it before enabling hotpath");

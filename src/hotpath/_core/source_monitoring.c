@@ -161,6 +161,7 @@ static int claim_tool_id(PyObject *mon, hp_profiler *p)
         p->tool_id = tool_ids[i];
         return 0;
     }
+    /* profiler.py turns errors starting "another profiler is active" into ProfilerActiveError */
     PyErr_SetString(PyExc_RuntimeError,
         "another profiler is active: sys.monitoring tool ids 5, 3 and 2 are all taken; "
         "stop one of the tools holding them before enabling hotpath");
