@@ -112,7 +112,8 @@ def _split_run_argv(argv: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _cmd_run(argv: list[str]) -> int:
-    from hotpath.runner import Program, ProgramNotFound, StartFailed, run_program
+    from hotpath.runner import (Program, ProgramNotFound, StartFailed, keep_program_calls,
+                                run_program)
 
     own, program_args = _split_run_argv(argv)
     own = ["--_lines-auto" if a == "--lines=auto" else a for a in own]
@@ -194,6 +195,7 @@ def _cmd_run(argv: list[str]) -> int:
             "duration": time.time() - started["wall"] if started["wall"] else 0.0,
             "hotpath_version": __version__,
         })
+        keep_program_calls(data)       # not hotpath's start-up tail and teardown
         if line_data is not None:
             data.extra["lines"] = line_data
         from hotpath import fileformat
