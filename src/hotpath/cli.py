@@ -190,7 +190,7 @@ def _cmd_run(argv: list[str]) -> int:
             "argv": [program.target, *program.args],
             "kind": program.kind,
             "cwd": cwd,
-            "mode": "function",
+            "mode": "lines" if line_data is not None else "function",
             "start_time": started["wall"],
             "duration": time.time() - started["wall"] if started["wall"] else 0.0,
             "hotpath_version": __version__,
