@@ -112,7 +112,8 @@ def _split_run_argv(argv: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _cmd_run(argv: list[str]) -> int:
-    from hotpath.runner import Program, ProgramNotFound, StartFailed, run_program
+    from hotpath.runner import (Program, ProgramNotFound, StartFailed, keep_program_calls,
+                                run_program)
 
     own, program_args = _split_run_argv(argv)
     own = ["--_lines-auto" if a == "--lines=auto" else a for a in own]
@@ -189,11 +190,12 @@ def _cmd_run(argv: list[str]) -> int:
             "argv": [program.target, *program.args],
             "kind": program.kind,
             "cwd": cwd,
-            "mode": "function",
+            "mode": "lines" if line_data is not None else "function",
             "start_time": started["wall"],
             "duration": time.time() - started["wall"] if started["wall"] else 0.0,
             "hotpath_version": __version__,
         })
+        keep_program_calls(data)       # not hotpath's start-up tail and teardown
         if line_data is not None:
             data.extra["lines"] = line_data
         from hotpath import fileformat

@@ -20,6 +20,8 @@ import types
 from dataclasses import dataclass, field
 from typing import Callable
 
+from hotpath.model import ROOT, Node, Profile
+
 
 class ProgramNotFound(Exception):
     """The script or module to run does not exist."""
@@ -101,14 +103,20 @@ def _wait_for_threads() -> None:
             t.join()
 
 
-def _exec_program(program: Program, start: Callable[[], None]) -> None:
-    """Set up sys.argv/sys.path/__main__ like python, call start(), run the program."""
+def _enter_program(run: Callable[..., object], *args: object, **kw: object) -> None:
+    """The one frame through which every run enters the program: ``run`` is ``exec``
+    or a ``runpy`` function, called from here so that it is the first call recorded.
+    ``keep_program_calls`` keeps what ran below this frame and nothing else."""
+    run(*args, **kw)
+
+
+def _prepare_program(program: Program) -> tuple[Callable[..., object], tuple, dict]:
+    """Set up sys.argv/sys.path/__main__ like python; return the call that runs the
+    program, as (callable, args, kwargs) for ``_enter_program``."""
     if program.kind == "module":
         sys.argv = [program.target, *program.args]   # runpy replaces argv[0] with the path
         sys.path.insert(0, os.getcwd())
-        start()
-        runpy.run_module(program.target, run_name="__main__", alter_sys=True)
-        return
+        return runpy.run_module, (program.target,), {"run_name": "__main__", "alter_sys": True}
     if program.kind == "code":
         sys.argv = ["-c", *program.args]
         sys.path.insert(0, "")
@@ -119,9 +127,7 @@ def _exec_program(program: Program, start: Callable[[], None]) -> None:
         path = program.target
         if os.path.isdir(path) or path.endswith((".zip", ".pyz")):
             sys.path.insert(0, path)
-            start()
-            runpy.run_path(path, run_name="__main__")
-            return
+            return runpy.run_path, (path,), {"run_name": "__main__"}
         sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
         with open(path, "rb") as f:
             source = f.read()
@@ -139,14 +145,57 @@ def _exec_program(program: Program, start: Callable[[], None]) -> None:
     if filename is None:
         del main.__file__
     sys.modules["__main__"] = main
-    start()
-    exec(code, main.__dict__)
+    return exec, (code, main.__dict__), {}
+
+
+def keep_program_calls(profile: Profile) -> None:
+    """Drop from ``profile`` every call that is not the program's own, in place.
+
+    Recording starts before the program's first line and stops after its end (and after
+    its other threads have ended), so the thread that ran the program also recorded
+    hotpath's start-up tail and its teardown: waiting for threads, restoring signal
+    handlers, the ``finish`` callbacks, the call that stopped the profiler. What the
+    program ran is exactly the subtree below ``_enter_program``; its children (``exec``,
+    or ``runpy``'s function for ``-m`` and directories, as under ``python -m cProfile``)
+    become the top-level frames of that thread. Functions no node uses any more leave
+    the function table. Other threads are the program's alone and stay as they are.
+    """
+    code = _enter_program.__code__
+    marker = {i for i, f in enumerate(profile.functions)
+              if (f.filename, f.lineno, f.name) == (code.co_filename, code.co_firstlineno,
+                                                      code.co_name)}
+    if not marker:
+        return
+    for t in profile.threads:
+        entries = {i for i, n in enumerate(t.nodes) if n.parent == 0 and n.func in marker}
+        if not entries:
+            continue
+        where: dict[int, int] = {}         # kept node's old index -> new (parents first)
+        nodes = [t.nodes[0]]
+        for i, n in enumerate(t.nodes):
+            if n.parent in entries:
+                parent = 0                  # the program's first call: a top-level frame
+            elif n.parent in where:
+                parent = where[n.parent]
+            else:
+                continue                    # the root, other top-level frames, their callees
+            where[i] = len(nodes)
+            nodes.append(Node(n.func, parent, n.calls, n.self_ticks, n.total_ticks))
+        t.nodes = nodes
+    used = sorted({n.func for t in profile.threads for n in t.nodes if n.func != ROOT})
+    renumber = {old: new for new, old in enumerate(used)}
+    profile.functions = [profile.functions[i] for i in used]
+    for t in profile.threads:
+        for n in t.nodes:
+            if n.func != ROOT:
+                n.func = renumber[n.func]
 
 
 def run_program(program: Program, start: Callable[[], None], on_finish: Callable[[], None]) -> int:
     """Run ``program``; call ``start()`` just before its first line and ``on_finish()``
     once after it ends, however it ends. Returns the exit status (or re-raises
-    SystemExit / KeyboardInterrupt, as python would end on them)."""
+    SystemExit / KeyboardInterrupt, as python would end on them). A profile recorded
+    between the two holds hotpath's own calls too: ``keep_program_calls`` removes them."""
     finished = False
 
     def finish() -> None:
@@ -163,7 +212,9 @@ def run_program(program: Program, start: Callable[[], None], on_finish: Callable
         previous = signal.signal(signal.SIGTERM, on_sigterm)
     try:
         try:
-            _exec_program(program, start)
+            run, args, kw = _prepare_program(program)
+            start()
+            _enter_program(run, *args, **kw)
             _wait_for_threads()
         finally:
             # The program may have replaced our SIGTERM handler; only undo our own.

@@ -242,7 +242,7 @@ static PyObject *LineTracer_disable_by_count(hp_linetracer *tr, PyObject *Py_UNU
     Py_RETURN_NONE;
 }
 
-/* auto(interval=0.001, min_seconds=0.01, min_samples=2, fraction=0.05, max_functions=10,
+/* auto(interval=0.001, min_seconds=0.01, min_samples=5, fraction=0.05, max_functions=10,
  *      exclude=()) */
 static PyObject *LineTracer_auto(hp_linetracer *tr, PyObject *args, PyObject *kwds)
 {
@@ -374,7 +374,7 @@ static PyMethodDef LineTracer_methods[] = {
     {"disable_by_count", (PyCFunction)LineTracer_disable_by_count, METH_NOARGS,
      "Undo one enable_by_count()."},
     {"auto", (PyCFunction)(void (*)(void))LineTracer_auto, METH_VARARGS | METH_KEYWORDS,
-     "auto(interval=0.001, min_seconds=0.01, min_samples=2, fraction=0.05, max_functions=10,\n"
+     "auto(interval=0.001, min_seconds=0.01, min_samples=5, fraction=0.05, max_functions=10,\n"
      "     exclude=()):\n"
      "choose functions automatically while enabled, by sampling their own time."},
     {"clear", (PyCFunction)LineTracer_clear_data, METH_NOARGS, "Zero every line's counters."},

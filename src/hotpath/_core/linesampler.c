@@ -4,9 +4,15 @@
  * while it takes a sample; a sample leaves that thread state's exception as it found it.
  * Choosing a function goes through the tracer (hp_linestore_add, hp_lineprof_activate),
  * as add_code() does.
+ *
+ * A sample taken while the thread is importing a module (importlib's bootstrap frames
+ * are on its stack) is not counted: a module's import-time work (re.compile, reading
+ * files) runs once and must not use up the choice of what the program keeps running.
  */
 #include "lineprof.h"
+#include "frames.h"
 
+#include <string.h>
 #include <time.h>
 
 void hp_linesampler_init(hp_linesampler *s)
@@ -14,7 +20,7 @@ void hp_linesampler_init(hp_linesampler *s)
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     s->interval = 0.001;
-    s->min_samples = 2;
+    s->min_samples = 5;
     s->min_seconds = 0.01;
     s->fraction = 0.05;
     s->max_chosen = 10;
@@ -53,6 +59,42 @@ static int eligible(hp_linesampler *s, PyCodeObject *co)
     return 1;
 }
 
+/* Whether the ASCII `prefix` starts the str `s`. */
+static int starts_with(PyObject *s, const char *prefix)
+{
+    Py_ssize_t n = (Py_ssize_t)strlen(prefix);
+    if (!PyUnicode_Check(s) || PyUnicode_GET_LENGTH(s) < n ||
+        PyUnicode_KIND(s) != PyUnicode_1BYTE_KIND)
+        return 0;
+    return memcmp(PyUnicode_DATA(s), prefix, (size_t)n) == 0;
+}
+
+/* Whether the stack from `f` (innermost) outwards holds an import in progress:
+ * every import of a module not yet loaded runs importlib._bootstrap's Python code
+ * (frozen: "<frozen importlib._bootstrap>", "..._bootstrap_external>"), which calls the
+ * module's body. Reads frames only (GIL held); no allocation. */
+static int importing(_PyInterpreterFrame *f)
+{
+    for (; f; f = hp_frame_previous(f)) {
+        if (hp_frame_skipped(f))
+            continue;
+        PyObject *fn = hp_frame_code(f)->co_filename;
+        if (PyUnicode_Check(fn) && PyUnicode_GET_LENGTH(fn) > 0 &&
+            PyUnicode_READ_CHAR(fn, 0) == '<' && starts_with(fn, "<frozen importlib._bootstrap"))
+            return 1;
+    }
+    return 0;
+}
+
+/* The innermost frame of `ts` to attribute a sample to, or NULL. */
+static _PyInterpreterFrame *innermost(PyThreadState *ts)
+{
+    _PyInterpreterFrame *f = hp_tstate_frame(ts);
+    while (f && hp_frame_skipped(f))
+        f = hp_frame_previous(f);
+    return f;
+}
+
 /* One sample of every other thread's innermost frame; chooses functions past the
  * threshold. Runs with the GIL held, in the sampler thread. Never raises. */
 static void take_sample(hp_linetracer *tr, PyThreadState *me)
@@ -71,11 +113,10 @@ static void take_sample(hp_linetracer *tr, PyThreadState *me)
     for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts; ts = PyThreadState_Next(ts)) {
         if (ts == me)
             continue;
-        PyFrameObject *f = PyThreadState_GetFrame(ts);
-        if (!f)
-            continue;
-        PyCodeObject *co = PyFrame_GetCode(f);
-        Py_DECREF(f);
+        _PyInterpreterFrame *f = innermost(ts);
+        if (!f || importing(f))
+            continue;            /* no Python code running, or import-time work */
+        PyCodeObject *co = (PyCodeObject *)Py_NewRef(hp_frame_code(f));
         s->total++;
         s->total_seconds += dt;
         unsigned long long n = 1;
@@ -93,8 +134,11 @@ static void take_sample(hp_linetracer *tr, PyThreadState *me)
             continue;
         }
         Py_DECREF(v);
+        /* The share is counted in samples, not in the seconds they stand for: one
+         * sample that waited long for the GIL (a loaded machine) must not make a
+         * function look hot; the seconds only set the minimum own time. */
         if (s->chosen < s->max_chosen && n >= s->min_samples && secs >= s->min_seconds &&
-            secs >= s->fraction * s->total_seconds && eligible(s, co)) {
+            (double)n >= s->fraction * (double)s->total && eligible(s, co)) {
             void *extra = NULL;
             if (hp_code_get_extra((PyObject *)co, hp_linestore_extra_index, &extra) < 0)
                 PyErr_Clear();

@@ -5,8 +5,9 @@
  * object's own-time count (samples, and the wall time each sample stands for). A
  * function (not a module or class body, from a real file outside `exclude`) whose count
  * crosses all three thresholds — min_samples, min_seconds, and `fraction` of all
- * sampled time so far — is registered with the tracer and its line events switched on,
- * up to max_chosen functions; its hp_linecode records when and why.
+ * samples so far — is registered with the tracer and its line events switched on,
+ * up to max_chosen functions; its hp_linecode records when and why. Samples taken
+ * while a thread imports a module count for nothing (import-time work runs once).
  *
  * Invariants: the thread runs only between hp_linesampler_start and _stop (`started`);
  * it touches the tracer only while holding the GIL. Every field is protected by the GIL
@@ -31,11 +32,11 @@ typedef struct {
     double interval;         /* seconds between samples */
     uint64_t min_samples;    /* a function needs this many own-time samples, */
     double min_seconds;      /* this much sampled own time, */
-    double fraction;         /* and this share of all sampled time so far */
+    double fraction;         /* and this share of all samples so far */
     uint32_t max_chosen;
     PyObject *exclude;       /* tuple of filename prefixes never chosen (strong) */
     PyObject *counts;        /* dict code -> (samples, seconds) (strong; GIL) */
-    uint64_t total;          /* thread samples taken */
+    uint64_t total;          /* thread samples taken (not during imports) */
     double total_seconds;    /* wall time they stand for, summed over threads */
     int64_t last;            /* tick of the previous sample */
     uint32_t chosen;

@@ -43,16 +43,25 @@ def _clean(text: str) -> str:
 
 
 class _Names:
-    """callgrind name compression: ``(id) name`` the first time, ``(id)`` after."""
+    """callgrind name compression: ``(id) name`` the first time, ``(id)`` after.
+
+    A reader binds an id to what it names when the id is first defined: a file id to
+    the file, a function id to the function *in the file current at that point*
+    (KCachegrind's loader does this). So function ids are keyed by (file, name): two
+    ``<module>`` functions of two files are two ids, never one reused across files.
+    """
 
     def __init__(self) -> None:
-        self.ids: dict[str, int] = {}
+        self.ids: dict[object, int] = {}
 
-    def __call__(self, name: str) -> str:
-        i = self.ids.get(name)
+    def __call__(self, name: str, key: object = None) -> str:
+        """The compressed form of ``name``; ``key`` (default: the name) tells which
+        names are the same thing."""
+        key = name if key is None else key
+        i = self.ids.get(key)
         if i is not None:
             return f"({i})"
-        i = self.ids[name] = len(self.ids) + 1
+        i = self.ids[key] = len(self.ids) + 1
         return f"({i}) {name}"
 
 
@@ -92,9 +101,11 @@ def to_callgrind(profile: Profile, out: TextIO,
     file_ids, fn_ids = _Names(), _Names()
     for i in order:
         line = funcs[i].lineno
-        w(f"\nfl={file_ids(files[i])}\nfn={fn_ids(names[i])}\n{line} {self_costs[i]}\n")
+        w(f"\nfl={file_ids(files[i])}\nfn={fn_ids(names[i], (files[i], names[i]))}\n"
+          f"{line} {self_costs[i]}\n")
         for callee, s in edges.get(i, ()):
-            w(f"cfi={file_ids(files[callee])}\ncfn={fn_ids(names[callee])}\n"
+            cfn = fn_ids(names[callee], (files[callee], names[callee]))
+            w(f"cfi={file_ids(files[callee])}\ncfn={cfn}\n"
               f"calls={s.calls} {funcs[callee].lineno}\n"
               f"{line} {round(s.cum_ticks * ns)}\n")
 

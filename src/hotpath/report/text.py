@@ -14,7 +14,7 @@ import re
 import sys
 from typing import IO, Iterable
 
-from hotpath.model import Profile, ThreadProfile
+from hotpath.model import FunctionStats, Profile, ThreadProfile
 from hotpath.report.base import Labeler
 
 SORT_KEYS = {
@@ -54,11 +54,28 @@ def format_table(profile: Profile, sort: str = "tottime", limit: int | None = 20
     stats = profile.function_stats(threads)
     label = Labeler(profile)
     sec = profile.tick_seconds
-    rows = []
-    pattern = re.compile(name_filter, re.IGNORECASE) if name_filter else None
+    # One row per function as the user sees it: code objects that share file, first
+    # line and name (each exec'd dataclass __init__, each namedtuple __new__) are one
+    # row, as pstats merges them; "top N of M" counts these rows.
+    merged: dict[tuple[str, int, str], tuple[int, FunctionStats]] = {}
     for func, s in stats.items():
         if func < 0:
             continue
+        f = profile.functions[func]
+        ident = (f.filename, f.lineno, f.display_name)
+        seen = merged.get(ident)
+        if seen is None:
+            merged[ident] = (func, FunctionStats(s.calls, s.primitive_calls, s.self_ticks,
+                                               s.cum_ticks))
+        else:
+            acc = seen[1]
+            acc.calls += s.calls
+            acc.primitive_calls += s.primitive_calls
+            acc.self_ticks += s.self_ticks
+            acc.cum_ticks += s.cum_ticks
+    rows = []
+    pattern = re.compile(name_filter, re.IGNORECASE) if name_filter else None
+    for func, s in merged.values():
         text = label(func)
         if pattern and not pattern.search(text):
             continue
@@ -90,7 +107,7 @@ def format_table(profile: Profile, sort: str = "tottime", limit: int | None = 20
     if profile.meta.get("capture_error"):
         out.append(_hot(f"note: capture stopped early: {profile.meta['capture_error']}", colour))
     if name_filter:
-        out.append(f"functions matching {name_filter!r}: {len(rows)} of {len(stats)}")
+        out.append(f"functions matching {name_filter!r}: {len(rows)} of {len(merged)}")
     elif len(shown) < len(rows):
         out.append(f"top {len(shown)} of {len(rows)} functions by {key}")
     out.append(_dim(f"{'ncalls':>12} {'tottime':>9} {'percall':>9} {'cumtime':>9} "
