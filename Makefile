@@ -46,8 +46,13 @@ browser:
 run: install
 	$(VENV)/bin/hotpath run examples/particles.py
 
+# The suite runs in parallel (pytest-xdist, JOBS workers); each test has a time limit
+# (pytest-timeout, pyproject.toml) and the whole run one more, so a hang fails instead of
+# stalling CI.
+JOBS ?= 2
+SUITE_LIMIT ?= 1500
 test: install-test
-	$(VPY) -m pytest -q tests
+	timeout -k 30 $(SUITE_LIMIT) $(VPY) -m pytest -q -n $(JOBS) tests
 
 test-all:
 	@./tools/each-python.sh $(MAKE) --no-print-directory test
@@ -57,7 +62,7 @@ asan:
 	$(MAKE) --no-print-directory install-test PYTHON=$(PYTHON) VENV=$(VENV)-asan
 	HOTPATH_STRICT=1 HOTPATH_ASAN=1 $(VENV)-asan/bin/python -m pip --disable-pip-version-check -q install --force-reinstall --no-deps --no-build-isolation .
 	ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0 LD_PRELOAD=$$(gcc -print-file-name=libasan.so) \
-	  $(VENV)-asan/bin/python -m pytest -q tests
+	  $(VENV)-asan/bin/python -m pytest -q -n $(JOBS) tests
 
 bench: install-test
 	$(VPY) benchmarks/run_all.py

@@ -52,3 +52,13 @@ class FakeTimer:
     def __call__(self):
         self.t += self.step
         return self.t
+
+
+@pytest.fixture(autouse=True)
+def _pytester_runs_as_if_not_under_xdist(request, monkeypatch):
+    """The suite runs under pytest-xdist; a pytest run that a test starts (pytester) must
+    not inherit the worker's variables, or plugins that turn themselves off under xdist
+    (pytest-benchmark) do so inside it."""
+    if "pytester" in request.fixturenames:
+        for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+            monkeypatch.delenv(name, raising=False)
