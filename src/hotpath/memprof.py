@@ -258,12 +258,16 @@ def memory_data(snap: dict[str, Any], lines: list[dict[str, Any]] | None = None,
                                    "live_count", "live_bytes", "peak_count", "peak_bytes",
                                    "peak_time", "samples", "tracker_bytes", "duration")}
     totals["own_bytes"], totals["own_count"] = dropped
+    for k in ("reserved_bytes", "reserved_touched", "reserved_max", "reserved_count",
+              "mappings"):
+        totals[k] = int(snap.get(k, 0))
     tl = snap["timeline"]
     data: dict[str, Any] = {
         "version": SECTION_VERSION,
         "mode": snap["mode"],
         "sample_bytes": int(snap["sample_bytes"]) if snap["mode"] == "sampled" else None,
         "native": bool(snap["native"]),
+        "native_by_caller": bool(snap.get("native_by_caller", False)),
         "max_frames": snap["max_frames"],
         "forked": bool(snap.get("forked", False)),
         "functions": functions,
@@ -273,7 +277,8 @@ def memory_data(snap: dict[str, Any], lines: list[dict[str, Any]] | None = None,
         "stacks": stacks,
         "totals": totals,
         "timeline": {"t": [round(p[0], 6) for p in tl], "rss": [p[1] for p in tl],
-                     "heap": [p[2] for p in tl]},
+                     "heap": [p[2] for p in tl],
+                     "reserved": [p[3] if len(p) > 3 else 0 for p in tl]},
     }
     if lines:
         data["lines"] = lines

@@ -9,10 +9,17 @@
  *   hooks run with the GIL; RAW and native ones may not (see record_alloc's `gil`).
  * - The stack is captured and hashed before the lock is taken; the lock is held only to
  *   intern it, insert the block and account.
+ * - Native or not is decided by who called the allocator (memcaller.h), not by which
+ *   allocator was called: each hook passes its own return address, which is in that
+ *   caller (the shim passes its caller's; PyMem_* tail-call the domain hooks).
+ * - Anonymous mmaps are reservations (memmaps.h): recorded in every mode, whole, and
+ *   counted in the heap only as far as they are touched.
  */
 #include "memhooks.h"
 #include "memaccount.h"
 #include "memblocks.h"
+#include "memcaller.h"
+#include "memmaps.h"
 #include "memsample.h"
 #include "memstacks.h"
 #include "frames.h"
@@ -47,9 +54,9 @@ static int capture(PyThreadState *ts, mt_frame *out, int max, int *truncated)
     return n;
 }
 
-/* Record a block of `n` bytes at `p` (sampled mode: one mt_sample_skip() said to). Called
- * with mt_tls.busy set, recording active. */
-static void record_alloc(void *p, size_t n, int kind)
+/* Record a block of `n` bytes at `p` (sampled mode: one mt_sample_skip() said to), asked
+ * for by the code at `caller`. Called with mt_tls.busy set, recording active. */
+static void record_alloc(void *p, size_t n, int kind, const void *caller)
 {
     uint64_t bytes = n;
     uint32_t count = 1;
@@ -67,7 +74,7 @@ static void record_alloc(void *p, size_t n, int kind)
     mt_frame fr[MT_MAX_FRAMES];
     int truncated = 0;
     int nf = capture(ts, fr, mt_session.max_frames, &truncated);
-    int native = kind == KIND_NATIVE;
+    int native = mt_caller_native(caller, kind == KIND_NATIVE);
     uint64_t h = mt_stacks_hash(fr, nf, native, truncated);
     mt_block b = {(uintptr_t)p, bytes, 0, count}, old;
 
@@ -90,6 +97,36 @@ static void record_alloc(void *p, size_t n, int kind)
         mt_account_alloc(b.stack, bytes, count);
         mt_totals.samples++;
     }
+    mt_unlock();
+}
+
+/* Record the anonymous mapping [p, p + n) made by the code at `caller` (memmaps.h). Called
+ * with mt_tls.busy set. */
+static void record_map(void *p, size_t n, const void *caller)
+{
+    PyThreadState *ts = PyGILState_GetThisThreadState();
+    mt_frame fr[MT_MAX_FRAMES];
+    int truncated = 0;
+    int nf = capture(ts, fr, mt_session.max_frames, &truncated);
+    int native = mt_caller_native(caller, 1);
+    uint64_t h = mt_stacks_hash(fr, nf, native, truncated);
+    mt_lock();
+    if (mt_active()) {
+        uint32_t sid = mt_stacks_intern(h, fr, nf, native, truncated, -1);
+        if (mt_maps_add((uintptr_t)p, n, sid) < 0)
+            mt_fail(MT_ERR_NOMEMORY);
+        else
+            mt_totals.samples++;
+    }
+    mt_unlock();
+}
+
+/* [p, p + n) is about to be unmapped: account what of it was recorded. mt_tls.busy set. */
+static void record_unmap(void *p, size_t n)
+{
+    mt_lock();
+    if (mt_active() && mt_maps_remove((uintptr_t)p, n) < 0)
+        mt_fail(MT_ERR_NOMEMORY);
     mt_unlock();
 }
 
@@ -148,6 +185,10 @@ typedef struct {
 
 static mt_domain doms[3];        /* written by install (GIL), read-only by the hooks */
 
+/* The domain hooks' return address is in the code that called PyMem_*() / PyObject_*()
+ * (those tail-call the hook: memcaller.h). */
+#define PY_CALLER __builtin_return_address(0)
+
 static void *py_malloc(void *ctx, size_t n)
 {
     mt_domain *d = ctx;
@@ -156,7 +197,7 @@ static void *py_malloc(void *ctx, size_t n)
     mt_tls.busy = 1;
     void *p = d->orig.malloc(d->orig.ctx, n);
     if (p && mt_active() && !mt_tls.paused && !mt_sample_skip(n))
-        record_alloc(p, n, d->kind);
+        record_alloc(p, n, d->kind, PY_CALLER);
     mt_tls.busy = 0;
     return p;
 }
@@ -169,7 +210,7 @@ static void *py_calloc(void *ctx, size_t nelem, size_t elsize)
     mt_tls.busy = 1;
     void *p = d->orig.calloc(d->orig.ctx, nelem, elsize);
     if (p && mt_active() && !mt_tls.paused && !mt_sample_skip(nelem * elsize))
-        record_alloc(p, nelem * elsize, d->kind);
+        record_alloc(p, nelem * elsize, d->kind, PY_CALLER);
     mt_tls.busy = 0;
     return p;
 }
@@ -188,7 +229,7 @@ static void *py_realloc(void *ctx, void *ptr, size_t n)
     if (had)
         realloc_done(&b, p != NULL);
     if (p && mt_active() && !mt_tls.paused && !mt_sample_skip(n))
-        record_alloc(p, n, d->kind);
+        record_alloc(p, n, d->kind, PY_CALLER);
     mt_tls.busy = 0;
     return p;
 }
@@ -261,51 +302,51 @@ static inline int nat_recording(void)
     return !mt_tls.busy && mt_active();
 }
 
-static inline void *nat_after_alloc(void *p, size_t n)
+static inline void *nat_after_alloc(void *p, size_t n, const void *caller)
 {
     if (p && nat_recording() && !mt_tls.paused && !mt_sample_skip(n)) {
         mt_tls.busy = 1;
-        record_alloc(p, n, KIND_NATIVE);
+        record_alloc(p, n, KIND_NATIVE, caller);
         mt_tls.busy = 0;
     }
     return p;
 }
 
-static void *nat_malloc(size_t n)
+static void *nat_malloc(size_t n, const void *caller)
 {
-    return nat_after_alloc(real->malloc(n), n);
+    return nat_after_alloc(real->malloc(n), n, caller);
 }
 
-static void *nat_calloc(size_t n, size_t size)
+static void *nat_calloc(size_t n, size_t size, const void *caller)
 {
-    return nat_after_alloc(real->calloc(n, size), n * size);
+    return nat_after_alloc(real->calloc(n, size), n * size, caller);
 }
 
-static void *nat_memalign(size_t align, size_t n)
+static void *nat_memalign(size_t align, size_t n, const void *caller)
 {
-    return nat_after_alloc(real->memalign(align, n), n);
+    return nat_after_alloc(real->memalign(align, n), n, caller);
 }
 
-static void *nat_aligned_alloc(size_t align, size_t n)
+static void *nat_aligned_alloc(size_t align, size_t n, const void *caller)
 {
-    return nat_after_alloc(real->aligned_alloc(align, n), n);
+    return nat_after_alloc(real->aligned_alloc(align, n), n, caller);
 }
 
-static void *nat_valloc(size_t n)
+static void *nat_valloc(size_t n, const void *caller)
 {
-    return nat_after_alloc(real->valloc(n), n);
+    return nat_after_alloc(real->valloc(n), n, caller);
 }
 
-static void *nat_pvalloc(size_t n)
+static void *nat_pvalloc(size_t n, const void *caller)
 {
-    return nat_after_alloc(real->pvalloc(n), n);
+    return nat_after_alloc(real->pvalloc(n), n, caller);
 }
 
-static int nat_posix_memalign(void **out, size_t align, size_t n)
+static int nat_posix_memalign(void **out, size_t align, size_t n, const void *caller)
 {
     int r = real->posix_memalign(out, align, n);
     if (r == 0)
-        nat_after_alloc(*out, n);
+        nat_after_alloc(*out, n, caller);
     return r;
 }
 
@@ -321,7 +362,7 @@ static void nat_free(void *p)
     real->free(p);
 }
 
-static void *nat_realloc(void *p, size_t n)
+static void *nat_realloc(void *p, size_t n, const void *caller)
 {
     if (!nat_recording())
         return real->realloc(p, n);
@@ -332,24 +373,32 @@ static void *nat_realloc(void *p, size_t n)
     if (had)
         realloc_done(&b, q != NULL || n == 0);   /* realloc(p, 0) frees p */
     if (q && mt_active() && !mt_tls.paused && !mt_sample_skip(n))
-        record_alloc(q, n, KIND_NATIVE);
+        record_alloc(q, n, KIND_NATIVE, caller);
     mt_tls.busy = 0;
     return q;
 }
 
-static void *nat_mmap(void *addr, size_t n, int prot, int flags, int fd, off_t off)
+/* Anonymous mappings are recorded whole in every mode (not sampled: they are few and
+ * large), as reservations; a file mapping is not the program's heap. */
+static void *nat_mmap(void *addr, size_t n, int prot, int flags, int fd, off_t off,
+                      const void *caller)
 {
     void *p = real->mmap(addr, n, prot, flags, fd, off);
-    if (p != MAP_FAILED && (flags & MAP_ANONYMOUS))
-        nat_after_alloc(p, n);
+    if (p != MAP_FAILED && (flags & MAP_ANONYMOUS) && n && nat_recording() &&
+        !mt_tls.paused) {
+        mt_tls.busy = 1;
+        record_map(p, n, caller);
+        mt_tls.busy = 0;
+    }
     return p;
 }
 
+/* The mapping is read and accounted before it goes, so its touched pages still count. */
 static int nat_munmap(void *addr, size_t n)
 {
-    if (addr && nat_recording()) {
+    if (addr && n && nat_recording() && mt_maps_any()) {
         mt_tls.busy = 1;
-        record_free(addr);           /* a partial unmap counts as the whole mapping */
+        record_unmap(addr, n);
         int r = real->munmap(addr, n);
         mt_tls.busy = 0;
         return r;
@@ -357,8 +406,8 @@ static int nat_munmap(void *addr, size_t n)
     return real->munmap(addr, n);
 }
 
-static const hp_alloc_funcs nat_hooks = {
-    HP_PRELOAD_ABI, nat_malloc, nat_calloc, nat_realloc, NULL, nat_free, nat_posix_memalign,
+static const hp_alloc_hooks nat_hooks = {
+    HP_PRELOAD_ABI, nat_malloc, nat_calloc, nat_realloc, nat_free, nat_posix_memalign,
     nat_aligned_alloc, nat_memalign, nat_valloc, nat_pvalloc, nat_mmap, nat_munmap,
 };
 
@@ -367,6 +416,8 @@ int mt_hooks_native_attach(void)
     if (!find_shim())
         return 0;
     real = attach_fn(NULL);          /* the real functions first, then the hooks */
+    if (!real || real->abi != HP_PRELOAD_ABI)
+        return 0;                    /* a shim of another hotpath version */
     attach_fn(&nat_hooks);
     return 1;
 }

@@ -1,11 +1,12 @@
 /* memtimeline.c — the timeline thread and its bounded buffer (see memtimeline.h).
  *
  * The thread sleeps on a condition variable with a deadline, so stop() wakes it at once
- * instead of waiting out the interval. It takes the tracker's lock only to append a point;
- * RSS is read before, outside the lock.
+ * instead of waiting out the interval. It takes the tracker's lock to measure the mappings
+ * and read the totals, then again to append the point; RSS is read between, outside it.
  */
 #include "memtimeline.h"
 #include "memaccount.h"
+#include "memmaps.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -49,7 +50,7 @@ static uint64_t read_rss(void)
 }
 
 /* (L) Append a point; when full, keep every other one. Returns 1 when halved. */
-static int add_point(double t, uint64_t rss, uint64_t heap)
+static int add_point(double t, uint64_t rss, uint64_t heap, uint64_t reserved)
 {
     int halved = 0;
     if (!buf.points)
@@ -60,17 +61,21 @@ static int add_point(double t, uint64_t rss, uint64_t heap)
         buf.n = MT_TIMELINE_CAP / 2;
         halved = 1;
     }
-    buf.points[buf.n++] = (mt_point){t, rss, heap};
+    buf.points[buf.n++] = (mt_point){t, rss, heap, reserved};
     return halved;
 }
 
 static void sample(void)
 {
-    uint64_t rss = read_rss();
     double t = mt_now();
     mt_lock();
+    mt_maps_sync();
     int64_t heap = __atomic_load_n(&mt_totals.live_bytes, __ATOMIC_RELAXED);
-    int halved = add_point(t, rss, heap > 0 ? (uint64_t)heap : 0);
+    uint64_t reserved = mt_maps_untouched();
+    mt_unlock();
+    uint64_t rss = read_rss();
+    mt_lock();
+    int halved = add_point(t, rss, heap > 0 ? (uint64_t)heap : 0, reserved);
     mt_unlock();
     if (halved)
         tl.interval *= 2;
@@ -175,9 +180,10 @@ PyObject *mt_timeline_export(const mt_timeline_snap *c)
     if (!list)
         return NULL;
     for (size_t i = 0; i < c->n; i++) {
-        PyObject *p = Py_BuildValue("(dKK)", c->points[i].t,
+        PyObject *p = Py_BuildValue("(dKKK)", c->points[i].t,
                                     (unsigned long long)c->points[i].rss,
-                                    (unsigned long long)c->points[i].heap);
+                                    (unsigned long long)c->points[i].heap,
+                                    (unsigned long long)c->points[i].reserved);
         if (!p) {
             Py_DECREF(list);
             return NULL;

@@ -1,8 +1,9 @@
-/* memtimeline.h — memory over time: RSS and the tracked live total, sampled by a
- * background thread.
+/* memtimeline.h — memory over time: RSS, the tracked live total and the reserved but
+ * untouched mappings, sampled by a background thread.
  *
- * The thread reads RSS (/proc/self/statm) and mt_totals.live_bytes every `interval`
- * seconds into a buffer of at most MT_TIMELINE_CAP points; when the buffer is full every
+ * Every `interval` seconds the thread brings the mappings' touched bytes up to date
+ * (mt_maps_sync, memmaps.h), reads mt_totals.live_bytes and the untouched reserved bytes,
+ * then RSS (/proc/self/statm; read after, so pages counted as touched are in it) into a buffer of at most MT_TIMELINE_CAP points; when the buffer is full every
  * other point is dropped and the interval doubled, so a run of any length fits. start()
  * and stop() add a point each, so even interval 0 (no thread) gives two.
  *
@@ -21,6 +22,7 @@
 typedef struct {
     double t;
     uint64_t rss, heap;
+    uint64_t reserved;   /* mapped but not touched (not in heap) */
 } mt_point;
 
 /* (L) An empty buffer for a session. 0 / -1 out of memory (no exception set). */
@@ -52,7 +54,7 @@ typedef struct {
  * set). */
 int mt_timeline_copy(mt_timeline_snap *c);
 
-/* GIL held: [(t, rss, heap)]. A new reference, or NULL with an exception set. */
+/* GIL held: [(t, rss, heap, reserved)]. A new reference, or NULL with an exception set. */
 PyObject *mt_timeline_export(const mt_timeline_snap *c);
 
 void mt_timeline_snap_free(mt_timeline_snap *c);

@@ -15,7 +15,9 @@
 #include "memtrack.h"
 #include "memaccount.h"
 #include "memblocks.h"
+#include "memcaller.h"
 #include "memhooks.h"
+#include "memmaps.h"
 #include "memstacks.h"
 #include "memtimeline.h"
 #include "frames.h"
@@ -57,6 +59,7 @@ static void data_clear(void)
     mt_code_table codes;
     mt_lock();
     mt_blocks_clear();
+    mt_maps_clear();
     mt_stacks_clear(&codes);
     mt_timeline_clear();
     mt_account_clear();
@@ -73,7 +76,7 @@ static int data_init(int sampled)
     data_clear();
     mt_lock();
     int ok = mt_blocks_init(sampled) == 0 && mt_stacks_init() == 0 &&
-             mt_timeline_init() == 0;
+             mt_maps_init() == 0 && mt_timeline_init() == 0;
     mt_unlock();
     if (!ok) {
         data_clear();
@@ -86,7 +89,7 @@ static int data_init(int sampled)
 /* (L) */
 static size_t tracker_bytes(void)
 {
-    return mt_blocks_bytes() + mt_stacks_bytes() + mt_timeline_bytes();
+    return mt_blocks_bytes() + mt_stacks_bytes() + mt_maps_bytes() + mt_timeline_bytes();
 }
 
 /* ---- the MemTracker type ---------------------------------------------------------------- */
@@ -143,6 +146,7 @@ static PyObject *MemTracker_start(PyObject *self, PyObject *args, PyObject *kwds
         }
         atfork_registered = 1;
     }
+    mt_caller_init();
     if (data_init(m == MT_SAMPLED) < 0)
         return NULL;
     mt_session.mode = m;
@@ -203,6 +207,8 @@ static PyObject *MemTracker_snapshot(PyObject *self, PyObject *Py_UNUSED(ignored
     mt_tls.busy++;
     mt_lock();
     mt_codes_process_pending();
+    if (mt_active())
+        mt_maps_sync();                 /* touched mappings as of now (memmaps.h) */
     int stacks_ok = mt_stacks_copy(&sc) == 0;
     int points_ok = mt_timeline_copy(&tc) == 0;
     double peak_time = mt_totals.peak_dirty ? mt_now() : mt_totals.peak_time;
@@ -211,6 +217,8 @@ static PyObject *MemTracker_snapshot(PyObject *self, PyObject *Py_UNUSED(ignored
         mt_totals.free_bytes, (unsigned long long)mt_totals.live_count,
         (unsigned long long)mt_totals.live_bytes, (unsigned long long)mt_totals.peak_count,
         (unsigned long long)mt_totals.peak_bytes, mt_totals.samples};
+    unsigned long long maps[5] = {mt_maps.reserved, mt_maps.touched, mt_maps.reserved_max,
+                                  mt_maps.n, mt_maps.mapped};
     size_t tbytes = tracker_bytes();
     mt_unlock();
     mt_tls.busy--;
@@ -225,7 +233,8 @@ static PyObject *MemTracker_snapshot(PyObject *self, PyObject *Py_UNUSED(ignored
     if (!(nodes = mt_stacks_export(&sc)) || !(timeline = mt_timeline_export(&tc)))
         goto done;
     res = Py_BuildValue(
-        "{s:s,s:d,s:i,s:O,s:O,s:O,s:O,s:O,s:K,s:K,s:K,s:K,s:L,s:L,s:K,s:K,s:d,s:K,s:n,s:d}",
+        "{s:s,s:d,s:i,s:O,s:O,s:O,s:O,s:O,s:K,s:K,s:K,s:K,s:L,s:L,s:K,s:K,s:d,s:K,s:n,s:d,"
+        "s:K,s:K,s:K,s:K,s:K,s:O}",
         "mode", mt_session.mode == MT_SAMPLED ? "sampled" : "exact",
         "sample_bytes", mt_session.sample_bytes,
         "max_frames", mt_session.max_frames,
@@ -241,7 +250,10 @@ static PyObject *MemTracker_snapshot(PyObject *self, PyObject *Py_UNUSED(ignored
         "peak_time", peak_time,
         "samples", totals[8],
         "tracker_bytes", (Py_ssize_t)tbytes,
-        "duration", mt_now());
+        "duration", mt_now(),
+        "reserved_bytes", maps[0], "reserved_touched", maps[1], "reserved_max", maps[2],
+        "reserved_count", maps[3], "mappings", maps[4],
+        "native_by_caller", mt_caller.hi ? Py_True : Py_False);
 done:
     Py_XDECREF(nodes);
     Py_XDECREF(timeline);
@@ -259,6 +271,8 @@ static PyObject *MemTracker_live(PyObject *self, PyObject *Py_UNUSED(ignored))
 static PyObject *MemTracker_peak(PyObject *self, PyObject *Py_UNUSED(ignored))
 {
     mt_lock();
+    if (mt_active())
+        mt_maps_sync();                 /* nothing here allocates: no busy flag needed */
     long long p = mt_totals.peak_bytes;
     mt_unlock();
     return PyLong_FromLongLong(p);

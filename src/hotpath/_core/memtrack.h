@@ -6,7 +6,9 @@
  * allocators and anonymous mmap/munmap made by anything else in the process (C
  * extensions, NumPy). A block is counted once: while a hook forwards to the allocator
  * under it, the thread's `busy` flag hides the allocations that allocator makes itself
- * (pymalloc's arenas, PyMem_RawMalloc's malloc).
+ * (pymalloc's arenas, PyMem_RawMalloc's malloc). A block is native when the code that asked
+ * for it lies outside the interpreter (memcaller.h). An anonymous mapping is a reservation
+ * that counts in the heap only as far as it is touched (memmaps.h).
  *
  * What it records, per allocation: the Python stack that was running (innermost first,
  * up to max_frames frames, each the code object and instruction offset; line numbers are
@@ -27,8 +29,8 @@
  * The peak: the largest total of live bytes, and each stack's live bytes at that moment,
  * kept in O(1) per event by epochs (memaccount.h).
  *
- * Memory over time: a background pthread samples RSS (/proc/self/statm) and the tracked
- * live total every `interval` seconds into a bounded buffer (halved, and the interval
+ * Memory over time: a background pthread samples RSS (/proc/self/statm), the tracked live
+ * total and the untouched reserved bytes every `interval` seconds into a bounded buffer (halved, and the interval
  * doubled, when full).
  *
  * Concurrency: the tables are protected by one spinlock (RAW-domain and native hooks run
@@ -45,6 +47,8 @@
  *   memstacks.[ch]    the stack tree (interning by path hash) and the code objects it holds
  *   memblocks.[ch]    the live blocks (address table) and sampled mode's counting filter
  *   memaccount.[ch]   totals per stack and overall, and the peak (epochs)
+ *   memmaps.[ch]      anonymous mappings: reserved, and counted as far as touched (mincore)
+ *   memcaller.[ch]    native or not: is the code that asked outside the interpreter
  *   memsample.h       sampled mode's countdown and weights
  *   memtimeline.[ch]  the RSS / tracked-heap timeline thread
  *   frames.h          reading a thread's frames: the version shims over CPython internals

@@ -25,7 +25,7 @@
 #define HP_EXPORT __attribute__((visibility("default")))
 
 static hp_alloc_funcs real;                 /* written once by resolve() */
-static const hp_alloc_funcs *hooks;         /* the tracker's hooks, or NULL (atomic) */
+static const hp_alloc_hooks *hooks;         /* the tracker's hooks, or NULL (atomic) */
 static int resolving;                       /* inside resolve(): serve from boot[] */
 
 static _Alignas(64) char boot[1 << 16];
@@ -73,12 +73,16 @@ __attribute__((constructor)) static void hp_preload_init(void)
     resolve();
 }
 
-static inline const hp_alloc_funcs *attached(void)
+/* The address the calling function returns to: in the code that asked for the memory.
+ * Only frame 0's, which is always valid (no frame walking). */
+#define CALLER __builtin_return_address(0)
+
+static inline const hp_alloc_hooks *attached(void)
 {
     return __atomic_load_n(&hooks, __ATOMIC_ACQUIRE);
 }
 
-HP_EXPORT const hp_alloc_funcs *hotpath_preload_attach(const hp_alloc_funcs *h)
+HP_EXPORT const hp_alloc_funcs *hotpath_preload_attach(const hp_alloc_hooks *h)
 {
     resolve();
     __atomic_store_n(&hooks, h, __ATOMIC_RELEASE);
@@ -87,9 +91,9 @@ HP_EXPORT const hp_alloc_funcs *hotpath_preload_attach(const hp_alloc_funcs *h)
 
 HP_EXPORT void *malloc(size_t n)
 {
-    const hp_alloc_funcs *h = attached();
+    const hp_alloc_hooks *h = attached();
     if (h)
-        return h->malloc(n);
+        return h->malloc(n, CALLER);
     if (__builtin_expect(!real.free, 0)) {
         if (resolving)
             return boot_alloc(n);
@@ -100,9 +104,9 @@ HP_EXPORT void *malloc(size_t n)
 
 HP_EXPORT void *calloc(size_t n, size_t size)
 {
-    const hp_alloc_funcs *h = attached();
+    const hp_alloc_hooks *h = attached();
     if (h)
-        return h->calloc(n, size);
+        return h->calloc(n, size, CALLER);
     if (__builtin_expect(!real.free, 0)) {
         if (resolving)
             return size && n > SIZE_MAX / size ? NULL : boot_alloc(n * size);
@@ -115,7 +119,7 @@ HP_EXPORT void free(void *p)
 {
     if (!p || is_boot(p))
         return;
-    const hp_alloc_funcs *h = attached();
+    const hp_alloc_hooks *h = attached();
     if (h) {
         h->free(p);
         return;
@@ -141,9 +145,9 @@ HP_EXPORT void *realloc(void *p, size_t n)
 {
     if (p && is_boot(p))
         return boot_realloc(p, n);
-    const hp_alloc_funcs *h = attached();
+    const hp_alloc_hooks *h = attached();
     if (h)
-        return h->realloc(p, n);
+        return h->realloc(p, n, CALLER);
     if (__builtin_expect(!real.free, 0))
         resolve();
     return real.realloc(p, n);
@@ -157,9 +161,9 @@ HP_EXPORT void *reallocarray(void *p, size_t n, size_t size)
     }
     if (p && is_boot(p))
         return boot_realloc(p, n * size);
-    const hp_alloc_funcs *h = attached();
+    const hp_alloc_hooks *h = attached();
     if (h)
-        return h->realloc(p, n * size);
+        return h->realloc(p, n * size, CALLER);
     if (__builtin_expect(!real.free, 0))
         resolve();
     return real.reallocarray ? real.reallocarray(p, n, size) : real.realloc(p, n * size);
@@ -167,66 +171,72 @@ HP_EXPORT void *reallocarray(void *p, size_t n, size_t size)
 
 HP_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 {
-    const hp_alloc_funcs *h = attached();
+    const hp_alloc_hooks *h = attached();
     if (h)
-        return h->posix_memalign(out, align, n);
+        return h->posix_memalign(out, align, n, CALLER);
     resolve();
     return real.posix_memalign(out, align, n);
 }
 
 HP_EXPORT void *aligned_alloc(size_t align, size_t n)
 {
-    const hp_alloc_funcs *h = attached();
+    const hp_alloc_hooks *h = attached();
     if (h)
-        return h->aligned_alloc(align, n);
+        return h->aligned_alloc(align, n, CALLER);
     resolve();
     return real.aligned_alloc(align, n);
 }
 
 HP_EXPORT void *memalign(size_t align, size_t n)
 {
-    const hp_alloc_funcs *h = attached();
+    const hp_alloc_hooks *h = attached();
     if (h)
-        return h->memalign(align, n);
+        return h->memalign(align, n, CALLER);
     resolve();
     return real.memalign(align, n);
 }
 
 HP_EXPORT void *valloc(size_t n)
 {
-    const hp_alloc_funcs *h = attached();
+    const hp_alloc_hooks *h = attached();
     if (h)
-        return h->valloc(n);
+        return h->valloc(n, CALLER);
     resolve();
     return real.valloc(n);
 }
 
 HP_EXPORT void *pvalloc(size_t n)
 {
-    const hp_alloc_funcs *h = attached();
+    const hp_alloc_hooks *h = attached();
     if (h)
-        return h->pvalloc(n);
+        return h->pvalloc(n, CALLER);
     resolve();
     return real.pvalloc(n);
 }
 
-HP_EXPORT void *mmap(void *addr, size_t n, int prot, int flags, int fd, off_t off)
+static inline void *do_mmap(void *addr, size_t n, int prot, int flags, int fd, off_t off,
+                            const void *caller)
 {
-    const hp_alloc_funcs *h = attached();
+    const hp_alloc_hooks *h = attached();
     if (h)
-        return h->mmap(addr, n, prot, flags, fd, off);
+        return h->mmap(addr, n, prot, flags, fd, off, caller);
     resolve();
     return real.mmap(addr, n, prot, flags, fd, off);
 }
 
+HP_EXPORT void *mmap(void *addr, size_t n, int prot, int flags, int fd, off_t off)
+{
+    return do_mmap(addr, n, prot, flags, fd, off, CALLER);
+}
+
 HP_EXPORT void *mmap64(void *addr, size_t n, int prot, int flags, int fd, off64_t off)
 {
-    return mmap(addr, n, prot, flags, fd, (off_t)off);
+    return do_mmap(addr, n, prot, flags, fd, (off_t)off, CALLER);
 }
 
 HP_EXPORT int munmap(void *addr, size_t n)
 {
-    const hp_alloc_funcs *h = attached();
+    const hp_alloc_hooks *h = attached();
     if (h)
         return h->munmap(addr, n);
     resolve();

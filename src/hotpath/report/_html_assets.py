@@ -627,6 +627,7 @@ function renderMemory() {
   card("Allocated" + EST, fmtBytes(g("alloc_bytes")), fmtInt(g("alloc_count")) + " blocks");
   card("Freed", fmtBytes(g("free_bytes")), fmtInt(g("free_count")) + " blocks");
   card("Live at exit", fmtBytes(g("live_bytes")), fmtInt(g("live_count")) + " blocks");
+  if (g("reserved_max")) card("Reserved (mmap)", fmtBytes(g("reserved_max")), "most at once, not in the heap; at exit " + fmtBytes(g("reserved_touched")) + " of " + fmtBytes(g("reserved_bytes")) + " touched");
   card("Tracker's own memory", fmtBytes(g("tracker_bytes")), T.duration ? "recorded " + fmtSec(T.duration) : "");
 
   const L = MEM.lines;

@@ -6,8 +6,8 @@
   line-by-line tables for the functions chosen with ``@profile`` / ``-f``.
 * ``show_mem_lines`` — one memory_profiler table (Line #, Mem usage, Increment,
   Occurrences, Line Contents).
-* ``timeline_svg`` / ``write_timeline`` — memory over time (RSS and tracked heap): an SVG
-  always, a PNG too when matplotlib can be imported.
+* ``timeline_svg`` / ``write_timeline`` — memory over time (RSS, tracked heap, reserved but
+  untouched mappings): an SVG always, a PNG too when matplotlib can be imported.
 
 Everything reads only the section (plain lists and dicts), through ``MemoryView``.
 """
@@ -369,6 +369,11 @@ def print_memory(obj: Profile | dict[str, Any], stream: TextIO | None = None, li
     rss_note = f"; RSS peaked at {format_bytes(max(rss))}" if rss and max(rss) else ""
     w(f"Peak: {format_bytes(t.get('peak_bytes', 0))} of tracked heap live at "
       f"{t.get('peak_time', 0.0):.3f} s{rss_note}\n")
+    if t.get("reserved_max"):
+        w(f"Reserved: up to {format_bytes(t['reserved_max'])} of anonymous mappings (mmap) "
+          f"at once, {format_bytes(t.get('reserved_bytes', 0))} at exit of which "
+          f"{format_bytes(t.get('reserved_touched', 0))} touched; only touched pages "
+          f"count in the heap\n")
     w(f"Tracker's own memory: {format_bytes(t.get('tracker_bytes', 0))}\n")
     n = limit if limit > 0 else None
 
@@ -495,19 +500,21 @@ def _nice_step(span: float, ticks: int = 5) -> float:
 
 def timeline_svg(obj: Profile | dict[str, Any], width: int = 900, height: int = 360,
                  title: str | None = None) -> str:
-    """Memory over time as a self-contained SVG: RSS and the tracked heap, in MiB, against
-    seconds since recording started, with the peak marked."""
+    """Memory over time as a self-contained SVG: RSS, the tracked heap and the reserved but
+    untouched mappings, in MiB, against seconds since recording started, with the peak
+    marked."""
     v = MemoryView.of(obj)
     tl = v.data.get("timeline", {})
     ts = [float(x) for x in tl.get("t", [])]
     rss = [x / MiB for x in tl.get("rss", [])]
     heap = [x / MiB for x in tl.get("heap", [])]
+    reserved = [x / MiB for x in tl.get("reserved", [])]
     peak_t = float(v.totals.get("peak_time", 0.0))
     peak_b = v.totals.get("peak_bytes", 0) / MiB
     left, right, top, bottom = 70, 20, 40, 50
     pw, ph = width - left - right, height - top - bottom
     t_max = max(ts + [peak_t, 1e-3])
-    y_max = max(rss + heap + [peak_b, 0.001]) * 1.05
+    y_max = max(rss + heap + reserved + [peak_b, 0.001]) * 1.05
     xs = lambda t: left + pw * t / t_max                        # noqa: E731
     ys = lambda m: top + ph * (1 - m / y_max)                   # noqa: E731
     title = title or ("Memory over time" + (" (sampled estimate)" if v.sampled else ""))
@@ -544,13 +551,16 @@ def timeline_svg(obj: Profile | dict[str, Any], width: int = 900, height: int = 
     if any(rss):
         poly(rss, "#1f77b4", "RSS")
     poly(heap, "#d62728", "tracked heap")
+    if any(reserved):
+        poly(reserved, "#7f7f7f", "reserved, untouched (not in the heap)")
     px, py = xs(peak_t), ys(peak_b)
     out.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="4" fill="#d62728">'
                f'<title>peak {peak_b:.1f} MiB at {peak_t:.3f} s</title></circle>')
     out.append(f'<text x="{min(px + 8, left + pw - 120):.1f}" y="{max(py - 8, top + 12):.1f}">'
                f'peak {peak_b:.1f} MiB</text>')
     lx = left + 10
-    items = ([("RSS", "#1f77b4")] if any(rss) else []) + [("tracked heap", "#d62728")]
+    items = (([("RSS", "#1f77b4")] if any(rss) else []) + [("tracked heap", "#d62728")] +
+             ([("reserved, untouched", "#7f7f7f")] if any(reserved) else []))
     for i, (name, colour) in enumerate(items):
         y = top + 14 + 16 * i
         out.append(f'<line x1="{lx}" y1="{y - 4}" x2="{lx + 20}" y2="{y - 4}" stroke="{colour}" stroke-width="2"/>')
@@ -579,6 +589,9 @@ def write_timeline(obj: Profile | dict[str, Any], base: str) -> list[str]:
         if any(tl.get("rss", [])):
             ax.plot(tl["t"], [x / MiB for x in tl["rss"]], label="RSS")
         ax.plot(tl.get("t", []), [x / MiB for x in tl.get("heap", [])], label="tracked heap")
+        if any(tl.get("reserved", [])):
+            ax.plot(tl["t"], [x / MiB for x in tl["reserved"]], label="reserved, untouched",
+                    linestyle="--", color="grey")
         ax.plot([v.totals.get("peak_time", 0.0)], [v.totals.get("peak_bytes", 0) / MiB], "o",
                 label="peak")
         ax.set_xlabel("seconds")
