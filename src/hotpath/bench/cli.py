@@ -71,7 +71,8 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     h.add_argument("--gc", action="store_true",
                    help="keep the garbage collector on while timing (timeit's 'gc.enable()')")
     h.add_argument("--gross", action="store_true",
-                   help="do not subtract the loop's own cost (report what timeit reports)")
+                   help="do not subtract the loop's own cost: report timeit's figure (the "
+                        "time of the loop around the statement / its length)")
     h.add_argument("--processes", type=int, default=0, metavar="N",
                    help="run the rounds in N fresh worker processes, one after another")
     h.add_argument("--memory", action="store_true",
