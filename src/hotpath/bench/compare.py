@@ -230,16 +230,37 @@ class CompareResult:
             fh.write("\n")
 
     @classmethod
-    def from_document(cls, doc: dict) -> "CompareResult":
-        meta = doc["hotpath"]["compare"]
+    def from_document(cls, doc: dict, where: str = "compare file") -> "CompareResult":
+        """Read a document written by :meth:`to_document` (its benchmark entries
+        already checked); ValueError when the comparison does not hold together."""
+        meta = doc["hotpath"].get("compare")
+        if not isinstance(meta, dict):
+            raise ValueError(f"{where}: no 'hotpath.compare' object")
+        impls, sizes, baseline = (meta.get("implementations"), meta.get("sizes"),
+                                  meta.get("baseline"))
+        scalar = (str, int, float, bool, type(None))
+        if (not isinstance(impls, list) or not impls
+                or not all(isinstance(i, str) for i in impls)
+                or not isinstance(sizes, list) or not sizes
+                or not all(isinstance(x, scalar) for x in sizes)
+                or baseline not in impls):
+            raise ValueError(f"{where}: 'hotpath.compare' needs implementations (strings), "
+                             "sizes (numbers or strings) and a baseline among them")
         results = {}
         for d in doc["benchmarks"]:
             r = BenchResult.from_dict(d)
             params = r.params or {}
             results[(params.get("implementation"), params.get("size"))] = r
-        return cls(list(meta["implementations"]), list(meta["sizes"]), meta["baseline"],
-                   results, meta.get("alpha", ALPHA), meta.get("min_effect", MIN_EFFECT),
-                   meta.get("size_name", "size"))
+        missing = [(i, s) for i in impls for s in sizes if (i, s) not in results]
+        if missing:
+            raise ValueError(f"{where}: no benchmark for {missing[0][0]!r} at size "
+                             f"{missing[0][1]!r}")
+        alpha, effect = meta.get("alpha", ALPHA), meta.get("min_effect", MIN_EFFECT)
+        name = meta.get("size_name", "size")
+        return cls(list(impls), list(sizes), baseline, results,
+                   alpha if isinstance(alpha, float) else ALPHA,
+                   effect if isinstance(effect, float) else MIN_EFFECT,
+                   name if isinstance(name, str) else "size")
 
     def against(self, earlier: "CompareResult") -> str:
         """A table comparing each cell with the same cell of an earlier (loaded) run."""

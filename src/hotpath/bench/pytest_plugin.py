@@ -126,8 +126,8 @@ class _BenchSession:
         self.gate_lines: list[str] = []
         self.compare_rows: list[list[str]] = []
         self.failed = False
-        self.error: str | None = None
         self.timer_name = "auto"
+        self.earlier: list[BenchResult] | None = None
 
     def timer(self) -> str:
         """--hotpath-timer, else pytest-benchmark's --benchmark-timer (when hotpath owns
@@ -170,6 +170,14 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"--hotpath-compare-fail: {exc}") from None
     if config.getoption("hotpath_compare_fail") and not config.getoption("hotpath_compare"):
         raise pytest.UsageError("--hotpath-compare-fail needs --hotpath-compare=FILE")
+    session = config.stash[_SESSION_KEY]
+    if session.compare_path:
+        # Read (and check) the earlier run before any test runs — and before
+        # --hotpath-save may overwrite the same file.
+        try:
+            session.earlier = load_results(session.compare_path)
+        except (OSError, ValueError) as exc:
+            raise pytest.UsageError(f"--hotpath-compare: {exc}") from None
     pb_active = config.pluginmanager.has_plugin(_PYTEST_BENCHMARK)
     if mode == "always" and pb_active:
         raise pytest.UsageError(
@@ -182,7 +190,6 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line(
             "markers", "benchmark(**options): pytest-benchmark style settings, read by "
             "hotpath's benchmark fixture")
-    session = config.stash[_SESSION_KEY]
     session.timer_name = session.timer()
 
 
@@ -284,19 +291,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         with open(bs.save_path, "w", encoding="utf-8") as fh:
             json.dump(doc, fh, indent=2)
             fh.write("\n")
-    if bs.compare_path:
-        try:
-            earlier = {_key(r): r for r in load_results(bs.compare_path)}
-        except (OSError, ValueError) as exc:
-            bs.error = f"cannot read {bs.compare_path}: {exc}"
-            session.exitstatus = pytest.ExitCode.USAGE_ERROR
-            return
+    if bs.earlier is not None:
+        earlier = {_key(r): r for r in bs.earlier}
+        by_name = {r.name: r for r in bs.earlier}
         for r in bs.results:
-            old = earlier.get(_key(r)) or earlier.get(r.name)
+            old = earlier.get(_key(r)) or by_name.get(r.name)
             if old is None:
                 bs.compare_rows.append([r.name, "(not in the earlier run)"])
                 continue
-            bs.compare_rows.append([r.name, r.compare(old, bs.alpha, MIN_EFFECT).describe()])
+            diffs = r.differences(old)
+            bs.compare_rows.append([r.name, r.compare(old, bs.alpha, MIN_EFFECT).describe()
+                                    + (f"  (not alike: {'; '.join(diffs)})" if diffs else "")])
             for gate in bs.gates:
                 outcome = gate.check(r, old, bs.alpha)
                 bs.gate_lines.append(("FAILED " if outcome.failed else "") + outcome.message)
@@ -367,8 +372,6 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         tr.write_line(f"WARNING: {r.name}: {w}", yellow=True)
     if bs.save_path:
         tr.write_line(f"hotpath: saved {len(bs.results)} benchmarks to {bs.save_path}")
-    if bs.error:
-        tr.write_line(f"hotpath: {bs.error}", red=True)
     if bs.compare_rows:
         tr.write_sep("-", f"hotpath: compared with {bs.compare_path}")
         tr.write_line(render_table(["Name", "now / then (medians)"], bs.compare_rows))

@@ -19,6 +19,7 @@ from functools import cached_property
 from typing import Any
 
 from .clock import label as clock_label
+from .shapes import is_number
 from .stats import ALPHA, MIN_EFFECT, Comparison, Stats, choose_unit, compare_samples, format_time
 
 __all__ = ["BenchResult", "format_bytes", "clock_of"]
@@ -51,13 +52,22 @@ def clock_of(options: dict) -> str | None:
 
 
 def _stats_from_dict(d: dict) -> Stats:
-    """Stats as saved (when a file has no raw data, e.g. pytest-benchmark's default)."""
+    """Stats as saved (when a file has no raw data, e.g. pytest-benchmark's default);
+    the required fields were checked by hotpath.bench.shapes, optional ones that are
+    not numbers fall back to what can be derived."""
+    def num(key: str, default: float) -> float:
+        return d[key] if is_number(d.get(key)) else default
+
+    def count(key: str) -> int:
+        v = d.get(key)
+        return v if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else 0
+
     return Stats(min=d["min"], max=d["max"], mean=d["mean"], stddev=d["stddev"],
                  median=d["median"], q1=d["q1"], q3=d["q3"], rounds=d["rounds"],
-                 total=d.get("total", d["mean"] * d["rounds"]), low_outliers=0,
-                 high_outliers=d.get("iqr_outliers", 0),
-                 stddev_outliers=d.get("stddev_outliers", 0),
-                 ld15iqr=d.get("ld15iqr", d["min"]), hd15iqr=d.get("hd15iqr", d["max"]))
+                 total=num("total", d["mean"] * d["rounds"]), low_outliers=0,
+                 high_outliers=count("iqr_outliers"),
+                 stddev_outliers=count("stddev_outliers"),
+                 ld15iqr=num("ld15iqr", d["min"]), hd15iqr=num("hd15iqr", d["max"]))
 
 
 @dataclass
@@ -168,6 +178,21 @@ class BenchResult:
                        "waiting out")
         if g.rounds < 5:
             out.append(f"only {g.rounds} rounds: too few for reliable statistics")
+        return out
+
+    def differences(self, then: "BenchResult") -> list[str]:
+        """How this result and ``then`` (say, loaded from an earlier file) were not
+        measured alike: another clock, or net against gross times. Empty if alike."""
+        out = []
+        if self.clock != then.clock:
+            out.append(f"now {clock_label(self.clock)}, then "
+                       + (clock_label(then.clock) if then.clock else "an unknown clock"))
+        # pytest-benchmark and pyperf subtract nothing; hotpath says whether it did.
+        now_net = self.options.get("subtract", False)
+        then_net = then.options.get("subtract", False)
+        if now_net != then_net:
+            out.append("now " + ("net" if now_net else "gross") + ", then "
+                       + ("net" if then_net else "gross") + " of the loop's own cost")
         return out
 
     def compare(self, baseline: "BenchResult", alpha: float = ALPHA,
