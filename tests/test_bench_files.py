@@ -151,8 +151,18 @@ _json = st.recursive(
     max_leaves=25)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(doc=_json)
+# ... and documents that look like bench files from a distance: a "benchmarks" list of
+# objects with the keys the readers look at, holding anything.
+_entry = st.dictionaries(st.sampled_from(["name", "stats", "hotpath", "runs", "metadata",
+                                          "options", "params", "group"]), _json, max_size=5)
+_doc = _json | st.fixed_dictionaries(
+    {"benchmarks": st.lists(_entry | _json, min_size=1, max_size=3)},
+    optional={"hotpath": _json, "version": st.sampled_from(["1.0", "5.1.0"]) | _json,
+              "metadata": _json})
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(doc=_doc)
 def test_any_json_is_read_or_rejected_with_value_error(tmp_path, doc):
     path = tmp_path / "any.json"
     path.write_text(json.dumps(doc))

@@ -152,7 +152,7 @@ class CompareResult:
         return {clock_of(r.options) for r in self.results.values()}
 
     def clock_line(self) -> str:
-        """``Clock: thread CPU time for every cell (timer auto: <why>)``."""
+        """``Clock: thread CPU time (timer auto: <why>), for every cell``."""
         if len(self.clocks()) == 1:
             first = next(iter(self.results.values()))
             return f"Clock: {first.clock_description()}, for every cell"

@@ -22,7 +22,9 @@ Options: ``--hotpath-save=FILE`` (JSON, a superset of pytest-benchmark's),
 ``--hotpath-compare=FILE`` (a file from ``--hotpath-save``, ``hotpath bench --save`` or
 pytest-benchmark), ``--hotpath-compare-fail=median:5%`` (fail the session when a
 benchmark got worse by more than that *and* significantly), ``--hotpath-disable``,
-``--hotpath-skip``, ``--hotpath-only`` and the timing options below.
+``--hotpath-skip``, ``--hotpath-only`` and the timing options below. ``--hotpath-timer``
+chooses the clock (each table header names it); while pytest-benchmark is not active,
+its ``--benchmark-timer`` is accepted too.
 """
 from __future__ import annotations
 
@@ -130,14 +132,14 @@ class _BenchSession:
         self.earlier: list[BenchResult] | None = None
 
     def timer(self) -> str:
-        """--hotpath-timer, else pytest-benchmark's --benchmark-timer (when hotpath owns
-        it), else auto."""
+        """--hotpath-timer, else pytest-benchmark's --benchmark-timer (when hotpath
+        added it: pytest-benchmark is not active), else auto."""
         c = self.config
         asked = c.getoption("hotpath_timer")
         if asked:
             return asked
         pb_timer = c.getoption("benchmark_timer", None)
-        if pb_timer and c.pluginmanager.has_plugin(_ALIAS_PLUGIN):
+        if pb_timer and not c.pluginmanager.has_plugin(_PYTEST_BENCHMARK):
             clock = clock_of({"timer": pb_timer})
             if clock is None:
                 raise pytest.UsageError(
