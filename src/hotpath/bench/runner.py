@@ -77,9 +77,9 @@ class Options:
     seconds; ``"auto"`` (default) chooses one clock for everything measured together:
     the thread's CPU time when the code runs on this thread without waiting, the wall
     clock otherwise (see :mod:`hotpath.bench.clock`). ``gc``: keep the garbage
-    collector on while timing. ``subtract``: subtract the loop's own cost. ``processes``: run the rounds in that many fresh worker
-    processes, one after another. ``memory``: also record the peak memory one call
-    allocates (tracemalloc).
+    collector on while timing. ``subtract``: subtract the loop's own cost.
+    ``processes``: run the rounds in that many fresh worker processes, one after
+    another. ``memory``: also record the peak memory one call allocates (tracemalloc).
     """
 
     min_time: float = 0.002
