@@ -18,6 +18,9 @@ Prints, for this interpreter on this machine:
    against the original, ``--trials`` times each with ``hotpath.compare`` (interleaved
    rounds) — the slowed one flagged "slower" in >= 19/20 trials, the unchanged one
    flagged (either way) in <= 1/20.
+5. A/A under load: while one busy-loop process per core runs, a function compared with
+   itself (three copies, ``hotpath.compare`` with default timing options) ``--trials``
+   times — "no significant difference" in >= 19/20, and one clock per comparison.
 
 The figures depend on the machine's noise; the load average is printed with them.
 """
@@ -26,6 +29,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import subprocess
 import sys
 import time
 import timeit
@@ -80,6 +84,31 @@ def load() -> str:
         return f"load average {one:.2f} (1 min), {five:.2f} (5 min)"
     except OSError:
         return "load average unknown"
+
+
+def aa_under_load(trials: int, budget: float) -> bool:
+    """A function compared with itself while every core is busy: 'same' >= 19/20."""
+    fn = make(tune(10e-6))
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+            for _ in range(os.cpu_count() or 1)]
+    try:
+        same, clocks, worst = 0, set(), 1.0
+        for _ in range(trials):
+            res = compare({"a": fn, "b": fn, "c": fn}, max_time=budget, report=False)
+            cs = [res.comparison(k) for k in "bc"]
+            same += all(c.verdict == "same" for c in cs)
+            clocks.add(tuple(sorted({r.options["clock"] for r in res.results.values()})))
+            worst = max([worst] + [max(c.ratio, 1 / c.ratio) for c in cs])
+    finally:
+        for p in hogs:
+            p.kill()
+            p.wait()
+    need = trials - max(1, trials // 20)
+    good = same >= need and all(len(c) == 1 for c in clocks)
+    print(f"   'same' in {same}/{trials} (need >= {need}); clocks per comparison: "
+          f"{sorted(clocks)}; largest ratio of medians {worst:.3f}  "
+          f"{'PASS' if good else 'FAIL'}")
+    return good
 
 
 def main() -> int:
@@ -161,6 +190,9 @@ def main() -> int:
           f"{flagged_slow}/{args.trials}  {'PASS' if good_slow else 'FAIL'}")
     print(f"   unchanged: flagged different in {flagged_same}/{args.trials}  "
           f"{'PASS' if good_same else 'FAIL'}")
+    print(f"\n5. A/A on a loaded machine ({os.cpu_count()} busy-loop processes), "
+          f"{args.trials} trials")
+    ok &= aa_under_load(args.trials, budget)
     print(f"\n{load()}")
     print("ALL PASS" if ok else "SOME FIGURES OUT OF TARGET (see above; check the machine's load)")
     return 0 if ok else 1

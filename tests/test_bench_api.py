@@ -315,9 +315,11 @@ def test_compare_calls_setup_per_cell_and_interleaves():
     compare({"a": a, "b": b}, sizes=[1, 2], setup=lambda n: made.append(n) or [n],
             number=1, repeat=4, warmup=0, report=False)
     assert made == [1, 1, 2, 2]
-    # After calibration (one call each), rounds alternate and the order rotates.
-    timed = order[2:10]
-    assert timed == ["a", "b", "b", "a", "a", "b", "b", "a"]
+    # Every cell of every size is calibrated (one call) and probed for the clock
+    # (three calls) before any rounds; then rounds alternate and the order rotates.
+    assert order[:16] == ["a"] * 4 + ["b"] * 4 + ["a"] * 4 + ["b"] * 4
+    assert order[16:24] == ["a", "b", "b", "a", "a", "b", "b", "a"]
+    assert len(order) == 32
 
 
 def test_compare_prints_and_plots(tmp_path, capsys):

@@ -71,7 +71,8 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     h.add_argument("--gc", action="store_true",
                    help="keep the garbage collector on while timing (timeit's 'gc.enable()')")
     h.add_argument("--gross", action="store_true",
-                   help="do not subtract the loop's own cost (report what timeit reports)")
+                   help="do not subtract the loop's own cost: report timeit's figure (the "
+                        "time of the loop around the statement / its length)")
     h.add_argument("--processes", type=int, default=0, metavar="N",
                    help="run the rounds in N fresh worker processes, one after another")
     h.add_argument("--memory", action="store_true",
@@ -166,6 +167,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"hotpath bench: error: --size-name {args.size_name!r} is not a Python name",
               file=err)
         return 2
+    earlier = None
+    if args.compare:                        # read (and check) it before measuring anything
+        try:
+            earlier = load_results(args.compare)
+        except (OSError, ValueError) as exc:
+            print(f"hotpath bench: error: --compare: {exc}", file=err)
+            return 2
     if os.curdir not in sys.path:           # as timeit does: import from the current dir
         sys.path.insert(0, os.curdir)
     opts = Options(min_time=args.min_time, max_time=args.max_time, min_rounds=args.min_rounds,
@@ -231,34 +239,34 @@ def run(args: argparse.Namespace) -> int:
             results[0].save(args.save)
         print(f"saved: {args.save}", file=err if args.json else out)
     status = 0
-    if args.compare:
-        status = _compare_with(args.compare, results, gates, args.alpha, args.min_effect,
-                               err if args.json else out)
+    if earlier is not None:
+        status = _compare_with(args.compare, earlier, results, gates, args.alpha,
+                               args.min_effect, err if args.json else out)
     return status
 
 
-def _compare_with(path: str, results: list[BenchResult], gates: list[Gate], alpha: float,
-                  min_effect: float, out) -> int:
-    try:
-        earlier = load_results(path)
-    except (OSError, ValueError) as exc:
-        print(f"hotpath bench: error: cannot read {path}: {exc}", file=sys.stderr)
-        return 2
-    def key(r: BenchResult) -> tuple:
-        size = (r.params or {}).get("size")
-        return r.name, json.dumps(size, default=str)
+def _compare_with(path: str, earlier: list[BenchResult], results: list[BenchResult],
+                  gates: list[Gate], alpha: float, min_effect: float, out) -> int:
+    """Each result against the same benchmark in ``earlier``: the same name — or the
+    same statement (pyperf timeit names its benchmark "timeit") — and size."""
+    def size(r: BenchResult) -> str:
+        params = r.params if isinstance(r.params, dict) else {}
+        return json.dumps(params.get("size"), default=str)
 
-    by_key = {key(e): e for e in earlier}
+    by_key = {(e.name, size(e)): e for e in earlier}
+    by_source = {(e.source, size(e)): e for e in earlier if e.source}
     rows, failed = [], False
     lines = []
     for r in results:
-        old = by_key.get(key(r))
+        old = by_key.get((r.name, size(r))) or by_source.get((r.source, size(r)))
         label = r.name if not r.params or r.params.get("size") is None else \
             f"{r.name} @ {r.params['size']}"
         if old is None:
             rows.append([label, "(not in the earlier run)"])
             continue
-        rows.append([label, r.compare(old, alpha, min_effect).describe()])
+        diffs = r.differences(old)
+        rows.append([label, r.compare(old, alpha, min_effect).describe()
+                     + (f"  (not alike: {'; '.join(diffs)})" if diffs else "")])
         for g in gates:
             outcome = g.check(r, old, alpha)
             lines.append(("FAILED " if outcome.failed else "") + outcome.message)

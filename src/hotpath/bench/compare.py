@@ -26,7 +26,8 @@ from typing import Any, Callable, Mapping, Sequence, TextIO
 
 from .plot import have_matplotlib, png_plot, svg_plot
 from .result import BenchResult
-from .runner import Options, Timed, _as_args, _finish, measure_interleaved
+from .result import clock_of
+from .runner import Options, Timed, _as_args, _finish, choose_clock, prepare, run_rounds
 from .stats import ALPHA, MIN_EFFECT, Comparison, choose_unit, format_time
 
 __all__ = ["compare", "compare_timed", "CompareResult", "render_table"]
@@ -130,7 +131,8 @@ class CompareResult:
                 + ("loop's own cost subtracted" if first.options.get("subtract", True)
                    else "gross times") + "; " + ("gc off" if first.options.get("disable_gc", True)
                                                 else "gc on"))
-        parts = [f"Time per call (mean ± sd; {note})", self.table_absolute(unit), "",
+        parts = [f"Time per call (mean ± sd; {note})", self.clock_line(),
+                 self.table_absolute(unit), "",
                  f"Normalised to {self.baseline} (mean / baseline mean; * = significant, "
                  f"Mann-Whitney U p < {self.alpha:g} and >= {self.min_effect:.0%} apart)",
                  self.table_normalized()]
@@ -144,6 +146,18 @@ class CompareResult:
                 where = impl if s is None else f"{impl} @ {self.size_name}={s}"
                 parts.append(f"WARNING: {where}: {w}")
         return "\n".join(parts)
+
+    def clocks(self) -> set:
+        """The clocks the cells were read on (one, unless loaded from a foreign file)."""
+        return {clock_of(r.options) for r in self.results.values()}
+
+    def clock_line(self) -> str:
+        """``Clock: thread CPU time (timer auto: <why>), for every cell``."""
+        if len(self.clocks()) == 1:
+            first = next(iter(self.results.values()))
+            return f"Clock: {first.clock_description()}, for every cell"
+        return ("Clock: NOT THE SAME FOR EVERY CELL (" + ", ".join(sorted(map(str, self.clocks())))
+                + "): the ratios below compare different clocks")
 
     def __str__(self) -> str:
         return self.report()
@@ -197,7 +211,14 @@ class CompareResult:
                         compare={"implementations": self.implementations,
                                  "sizes": self.sizes, "baseline": self.baseline,
                                  "alpha": self.alpha, "min_effect": self.min_effect,
-                                 "size_name": self.size_name})
+                                 "size_name": self.size_name, "clock": self._clock_doc()})
+
+    def _clock_doc(self) -> dict | None:
+        """The comparison's one clock, as saved: {"clock", "timer", "reason"}."""
+        if len(self.clocks()) != 1:
+            return None
+        o = next(iter(self.results.values())).options
+        return {"clock": clock_of(o), "timer": o.get("timer"), "reason": o.get("clock_reason")}
 
     def to_json(self, include_data: bool = True, indent: int | None = 2) -> str:
         return json.dumps(self.to_document(include_data), indent=indent)
@@ -209,16 +230,37 @@ class CompareResult:
             fh.write("\n")
 
     @classmethod
-    def from_document(cls, doc: dict) -> "CompareResult":
-        meta = doc["hotpath"]["compare"]
+    def from_document(cls, doc: dict, where: str = "compare file") -> "CompareResult":
+        """Read a document written by :meth:`to_document` (its benchmark entries
+        already checked); ValueError when the comparison does not hold together."""
+        meta = doc["hotpath"].get("compare")
+        if not isinstance(meta, dict):
+            raise ValueError(f"{where}: no 'hotpath.compare' object")
+        impls, sizes, baseline = (meta.get("implementations"), meta.get("sizes"),
+                                  meta.get("baseline"))
+        scalar = (str, int, float, bool, type(None))
+        if (not isinstance(impls, list) or not impls
+                or not all(isinstance(i, str) for i in impls)
+                or not isinstance(sizes, list) or not sizes
+                or not all(isinstance(x, scalar) for x in sizes)
+                or baseline not in impls):
+            raise ValueError(f"{where}: 'hotpath.compare' needs implementations (strings), "
+                             "sizes (numbers or strings) and a baseline among them")
         results = {}
         for d in doc["benchmarks"]:
             r = BenchResult.from_dict(d)
             params = r.params or {}
             results[(params.get("implementation"), params.get("size"))] = r
-        return cls(list(meta["implementations"]), list(meta["sizes"]), meta["baseline"],
-                   results, meta.get("alpha", ALPHA), meta.get("min_effect", MIN_EFFECT),
-                   meta.get("size_name", "size"))
+        missing = [(i, s) for i in impls for s in sizes if (i, s) not in results]
+        if missing:
+            raise ValueError(f"{where}: no benchmark for {missing[0][0]!r} at size "
+                             f"{missing[0][1]!r}")
+        alpha, effect = meta.get("alpha", ALPHA), meta.get("min_effect", MIN_EFFECT)
+        name = meta.get("size_name", "size")
+        return cls(list(impls), list(sizes), baseline, results,
+                   alpha if isinstance(alpha, float) else ALPHA,
+                   effect if isinstance(effect, float) else MIN_EFFECT,
+                   name if isinstance(name, str) else "size")
 
     def against(self, earlier: "CompareResult") -> str:
         """A table comparing each cell with the same cell of an earlier (loaded) run."""
@@ -244,10 +286,14 @@ def compare_timed(cells: Mapping[tuple[str, Any], Timed], implementations: Seque
     if baseline not in implementations:
         raise ValueError(f"baseline {baseline!r} is not one of {implementations}")
     results: dict[tuple[str, Any], BenchResult] = {}
+    # Every cell is calibrated (and probed) first, so that one clock is chosen for the
+    # whole comparison, every size included; then each size's rounds run interleaved.
+    targets = {s: [cells[(impl, s)] for impl in implementations] for s in sizes}
+    raws = {s: prepare(targets[s]) for s in sizes}
+    choice = choose_clock([t for s in sizes for t in targets[s]])
     for s in sizes:
-        targets = [cells[(impl, s)] for impl in implementations]
-        raws = measure_interleaved(targets)
-        for impl, t, raw in zip(implementations, targets, raws):
+        run_rounds(targets[s], raws[s], choice)
+        for impl, t, raw in zip(implementations, targets[s], raws[s]):
             params = {"implementation": impl, "size": s}
             r = _finish(t, raw, group=f"{size_name}={_size_label(s)}", params=params)
             r.param = f"{impl}-{_size_label(s)}"

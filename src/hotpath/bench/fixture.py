@@ -20,12 +20,16 @@ from __future__ import annotations
 import asyncio
 import gc as _gc
 import inspect
+import time
 from typing import Any, Callable
 
 from hotpath import _timing
 
 from .result import BenchResult
-from .runner import CLOCKS, Options, Timed, _anoop, _finish, _Raw, measure, reference_for
+from .clock import Probe, fixed, probe_round
+from .clock import choose as choose_auto
+from .runner import (_PY_CLOCKS, CLOCKS, Options, Timed, _anoop, _finish, _Raw, measure,
+                     reference_for)
 
 __all__ = ["BenchmarkFixture", "StatsView"]
 
@@ -187,31 +191,53 @@ class BenchmarkFixture:
         name, fullname = self._label(case, target)
         opts = self.options
         is_async = inspect.iscoroutinefunction(target)
-        name_ = opts.clock_name()
-        clock = CLOCKS[name_ if name_ in CLOCKS else "perf"]   # auto / custom: wall clock
+        t = Timed(target, options=opts, name=name)
+        # One clock for the benchmark: a named one as asked; timer="auto" reads the
+        # thread's CPU clock and the wall clock for every round and chooses once, at
+        # the end, by the rule of hotpath.bench.clock.
+        auto = t.auto and not is_async
+        probe = Probe() if auto else None
         runner = asyncio.Runner() if is_async else None
 
-        def one_round(func: Callable, calls: list) -> float:
+        def one_round(func: Callable, calls: list, probed: bool) -> tuple[float, float | None]:
+            """Seconds per call on the benchmark's clock; with auto, (cpu, wall)."""
+            n = len(calls)
             if runner is not None:
-                return _async_round(runner, func, calls, opts.gc) / len(calls)
-            return _timing.run_each(func, calls, clock, opts.gc) * 1e-9 / len(calls)
+                return _async_round(runner, func, calls, opts.gc, _py_clock(t)) / n, None
+            if auto:
+                wall, cpu, proc, switches = probe_round(
+                    lambda: _wall_and_cpu(func, calls, opts.gc))
+                if probed:
+                    probe.add(wall, cpu, proc, switches)
+                return cpu * 1e-9 / n, wall * 1e-9 / n
+            if t.clock is None:                      # a Python callable timer
+                timer = t._py_timer
+                t0 = timer()
+                _timing.run_each(func, calls, CLOCKS["perf"], opts.gc)
+                return (timer() - t0) / n, None
+            return _timing.run_each(func, calls, t.clock, opts.gc) * 1e-9 / n, None
 
         raw = _Raw(loops=iterations)
+        ref_other: list[float] = []
         reference = None
         try:
             for r in range(warmup_rounds + rounds):
                 calls = [make_call() for _ in range(iterations)]
                 if reference is None:
                     reference = _anoop if is_async else reference_for(target, *calls[0])
-                gross = one_round(target, calls)
+                gross, other = one_round(target, calls, r >= warmup_rounds)
                 if teardown is not None:
                     for a, k in calls:
                         teardown(*a, **k)
-                ref = one_round(reference, calls) if opts.subtract else None
+                ref = one_round(reference, calls, False) if opts.subtract else None
                 if r >= warmup_rounds:
                     raw.gross.append(gross)
+                    if other is not None:
+                        raw.other.append(other)
                     if ref is not None:
-                        raw.reference.append(ref)
+                        raw.reference.append(ref[0])
+                        if ref[1] is not None:
+                            ref_other.append(ref[1])
             a, k = make_call()
             out = runner.run(target(*a, **k)) if runner is not None else target(*a, **k)
             if teardown is not None:
@@ -219,7 +245,15 @@ class BenchmarkFixture:
         finally:
             if runner is not None:
                 runner.close()
-        t = Timed(target, options=opts, name=name)
+        if auto:
+            raw.choice = choose_auto([(name, probe)])
+            if raw.choice.clock != "thread":         # keep the wall clock's rounds
+                raw.gross, raw.other = raw.other, raw.gross
+                raw.reference = ref_other
+        elif is_async and t.auto:
+            raw.choice = choose_auto([(name, None)])
+        else:
+            raw.choice = fixed(t.timer_name, t.clock_label)
         result = _finish(t, raw)
         result.options = dict(result.options, pedantic=True, rounds=rounds,
                               warmup_rounds=warmup_rounds, iterations=iterations)
@@ -227,20 +261,37 @@ class BenchmarkFixture:
         return out
 
 
-def _async_round(runner: asyncio.Runner, func: Callable, calls: list, keep_gc: bool) -> float:
-    from time import perf_counter
+def _py_clock(t: Timed) -> tuple[Callable[[], float], float]:
+    """The Python clock for async rounds and its scale to seconds: the benchmark's own
+    (the wall clock under timer="auto": the event loop may wait)."""
+    if t._py_timer is not None:
+        return t._py_timer, 1.0
+    return _PY_CLOCKS.get(t.clock_label, time.perf_counter_ns), 1e-9
+
+
+def _wall_and_cpu(func: Callable, calls: list, keep_gc: bool) -> tuple[int, int]:
+    """One round over prepared calls on the thread's CPU clock (in C), with the wall
+    clock read around it: (wall_ns, cpu_ns)."""
+    w0 = time.perf_counter_ns()
+    cpu = _timing.run_each(func, calls, CLOCKS["thread"], keep_gc)
+    return time.perf_counter_ns() - w0, cpu
+
+
+def _async_round(runner: asyncio.Runner, func: Callable, calls: list, keep_gc: bool,
+                 clock: tuple[Callable[[], float], float]) -> float:
+    timer, scale = clock
 
     async def round_():
-        t0 = perf_counter()
+        t0 = timer()
         for a, k in calls:
             await func(*a, **k)
-        return perf_counter() - t0
+        return timer() - t0
 
     gc_was = _gc.isenabled()
     if not keep_gc:
         _gc.disable()
     try:
-        return runner.run(round_())
+        return runner.run(round_()) * scale
     finally:
         if gc_was:
             _gc.enable()

@@ -17,7 +17,10 @@ The layout is pytest-benchmark's, so its tools read hotpath files, plus one top-
       }
     }
 
-:func:`load` also reads pytest-benchmark's own files (kind ``"pytest"``).
+:func:`load` also reads pytest-benchmark's own files (kind ``"pytest"``) and pyperf's
+(``pyperf timeit -o``, ``--output``; format version 1.0: see :mod:`.pyperf_file`). Every
+file is checked against the shape it claims before anything is read from it; a file
+of another shape is one ``ValueError`` that says what is wrong and where.
 """
 from __future__ import annotations
 
@@ -29,7 +32,9 @@ import sys
 from datetime import datetime, timezone
 from typing import Any
 
+from .pyperf_file import is_pyperf, pyperf_results
 from .result import BenchResult
+from .shapes import check_entry
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "document", "load", "load_results", "machine_info",
            "commit_info"]
@@ -86,38 +91,57 @@ def document(benchmarks: list[dict], kind: str = "bench", **extra: Any) -> dict:
     }
 
 
-def _read(path: str) -> dict:
+def _read(path: str) -> tuple[dict, list[BenchResult]]:
+    """The document and its benchmarks; ValueError (or OSError) when it is not a
+    hotpath, pytest-benchmark or pyperf benchmark file of a shape hotpath reads."""
     with open(path, encoding="utf-8") as fh:
-        doc = json.load(fh)
+        try:
+            doc = json.load(fh)
+        except ValueError as exc:
+            raise ValueError(f"{path}: not JSON ({exc})") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("benchmarks"), list):
         raise ValueError(f"{path}: not a benchmark file (no 'benchmarks' list)")
+    if is_pyperf(doc):
+        return doc, pyperf_results(doc, path)
     header = doc.get("hotpath")
     if header is not None:
-        if header.get("format") != FORMAT:
-            raise ValueError(f"{path}: unknown format {header.get('format')!r}")
-        if header.get("format_version", 0) > FORMAT_VERSION:
+        if not isinstance(header, dict) or header.get("format") != FORMAT:
+            fmt = header.get("format") if isinstance(header, dict) else header
+            raise ValueError(f"{path}: unknown format {fmt!r}")
+        version = header.get("format_version", 0)
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise ValueError(f"{path}: 'hotpath.format_version' must be an integer")
+        if version > FORMAT_VERSION:
             raise ValueError(f"{path}: written by a newer hotpath (format version "
-                             f"{header['format_version']}, this one reads {FORMAT_VERSION})")
-    return doc
+                             f"{version}, this one reads {FORMAT_VERSION})")
+    if not doc["benchmarks"]:
+        raise ValueError(f"{path}: the file holds no benchmarks")
+    results = []
+    for i, entry in enumerate(doc["benchmarks"]):
+        check_entry(entry, f"{path}: benchmarks[{i}]")
+        results.append(BenchResult.from_dict(entry))
+    if isinstance(header, dict) and header.get("kind") == "compare":
+        from .compare import CompareResult
+        CompareResult.from_document(doc, path)          # a comparison must hold together
+    return doc, results
 
 
 def load_results(path: str) -> list[BenchResult]:
-    """Every benchmark in a hotpath or pytest-benchmark file, as BenchResults."""
-    return [BenchResult.from_dict(d) for d in _read(path)["benchmarks"]]
+    """Every benchmark in a hotpath, pytest-benchmark or pyperf file, as BenchResults."""
+    return _read(path)[1]
 
 
 def load(path: str) -> Any:
     """Load a bench file back: a :class:`BenchResult` for a file saved by
     ``BenchResult.save``, a :class:`~hotpath.bench.compare.CompareResult` for one saved
     by ``CompareResult.save``, and a list of BenchResults otherwise (pytest plugin,
-    CLI, or pytest-benchmark files)."""
-    doc = _read(path)
-    header = doc.get("hotpath") or {}
-    results = [BenchResult.from_dict(d) for d in doc["benchmarks"]]
-    kind = header.get("kind")
+    CLI, pytest-benchmark or pyperf files)."""
+    doc, results = _read(path)
+    header = doc.get("hotpath") if not is_pyperf(doc) else None
+    kind = header.get("kind") if isinstance(header, dict) else None
     if kind == "bench" and len(results) == 1:
         return results[0]
     if kind == "compare":
         from .compare import CompareResult
-        return CompareResult.from_document(doc)
+        return CompareResult.from_document(doc, path)
     return results

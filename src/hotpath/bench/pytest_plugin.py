@@ -22,10 +22,13 @@ Options: ``--hotpath-save=FILE`` (JSON, a superset of pytest-benchmark's),
 ``--hotpath-compare=FILE`` (a file from ``--hotpath-save``, ``hotpath bench --save`` or
 pytest-benchmark), ``--hotpath-compare-fail=median:5%`` (fail the session when a
 benchmark got worse by more than that *and* significantly), ``--hotpath-disable``,
-``--hotpath-skip``, ``--hotpath-only`` and the timing options below.
+``--hotpath-skip``, ``--hotpath-only`` and the timing options below. ``--hotpath-timer``
+chooses the clock (each table header names it); while pytest-benchmark is not active,
+its ``--benchmark-timer`` is accepted too.
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 from typing import Any
@@ -36,7 +39,8 @@ from .compare import render_table
 from .fixture import BenchmarkFixture
 from .gate import Gate
 from .jsonio import document, load_results
-from .result import BenchResult
+from .clock import label as clock_label
+from .result import BenchResult, clock_of
 from .runner import CLOCKS, Options
 from .stats import ALPHA, MIN_EFFECT, choose_unit, format_time
 
@@ -56,7 +60,16 @@ _PB_MARKER_KW = {"group", "min_rounds", "max_time", "min_time", "timer", "disabl
                  "precision", "confidence"}
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
+def _pytest_benchmark_inactive(pluginmanager: pytest.PytestPluginManager) -> bool:
+    """True when pytest-benchmark will not own its options: blocked (``-p
+    no:benchmark``) or not installed."""
+    if pluginmanager.has_plugin(_PYTEST_BENCHMARK):
+        return False
+    return (pluginmanager.is_blocked(_PYTEST_BENCHMARK)
+            or importlib.util.find_spec("pytest_benchmark") is None)
+
+
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
     g = parser.getgroup("hotpath", "hotpath benchmarks")
     g.addoption("--hotpath-save", metavar="FILE",
                 help="write every benchmark to FILE as JSON (pytest-benchmark's layout, "
@@ -78,9 +91,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="fewest rounds (default: %(default)s)")
     g.addoption("--hotpath-warmup", type=int, default=_DEFAULTS.warmup, metavar="N",
                 help="rounds thrown away first (default: %(default)s)")
-    g.addoption("--hotpath-timer", choices=["auto", *sorted(CLOCKS)], default="auto",
-                help="clock: auto (CPU time when the code runs on the test's thread only, "
-                     "else wall), perf (wall), process or thread CPU time (default: auto)")
+    g.addoption("--hotpath-timer", choices=["auto", *sorted(CLOCKS)], default=None,
+                help="clock: auto (the thread's CPU time when the code runs on the test's "
+                     "thread without waiting, else the wall clock), perf (the wall clock, "
+                     "as pytest-benchmark), process or thread CPU time (default: auto)")
+    if _pytest_benchmark_inactive(pluginmanager):
+        # pytest-benchmark's own flag, for its users, while hotpath provides `benchmark`.
+        g.addoption("--benchmark-timer", metavar="FUNC", default=None,
+                    help="pytest-benchmark's timer option, read by hotpath's `benchmark` "
+                         "fixture: time.perf_counter (wall clock), time.process_time or "
+                         "time.thread_time (--hotpath-timer wins)")
     g.addoption("--hotpath-gc", action="store_true",
                 help="keep the garbage collector on while timing")
     g.addoption("--hotpath-gross", action="store_true",
@@ -108,13 +128,31 @@ class _BenchSession:
         self.gate_lines: list[str] = []
         self.compare_rows: list[list[str]] = []
         self.failed = False
-        self.error: str | None = None
+        self.timer_name = "auto"
+        self.earlier: list[BenchResult] | None = None
+
+    def timer(self) -> str:
+        """--hotpath-timer, else pytest-benchmark's --benchmark-timer (when hotpath
+        added it: pytest-benchmark is not active), else auto."""
+        c = self.config
+        asked = c.getoption("hotpath_timer")
+        if asked:
+            return asked
+        pb_timer = c.getoption("benchmark_timer", None)
+        if pb_timer and not c.pluginmanager.has_plugin(_PYTEST_BENCHMARK):
+            clock = clock_of({"timer": pb_timer})
+            if clock is None:
+                raise pytest.UsageError(
+                    f"--benchmark-timer={pb_timer}: hotpath's benchmark fixture reads "
+                    "time.perf_counter, time.process_time or time.thread_time")
+            return clock
+        return "auto"
 
     def options(self, overrides: dict) -> Options:
         c = self.config
         o = dict(min_time=c.getoption("hotpath_min_time"), max_time=c.getoption("hotpath_max_time"),
                  min_rounds=c.getoption("hotpath_min_rounds"), warmup=c.getoption("hotpath_warmup"),
-                 timer=c.getoption("hotpath_timer"), gc=c.getoption("hotpath_gc"),
+                 timer=self.timer_name, gc=c.getoption("hotpath_gc"),
                  subtract=not c.getoption("hotpath_gross"), memory=c.getoption("hotpath_memory"))
         o.update(overrides)
         return Options(**o)
@@ -134,6 +172,14 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"--hotpath-compare-fail: {exc}") from None
     if config.getoption("hotpath_compare_fail") and not config.getoption("hotpath_compare"):
         raise pytest.UsageError("--hotpath-compare-fail needs --hotpath-compare=FILE")
+    session = config.stash[_SESSION_KEY]
+    if session.compare_path:
+        # Read (and check) the earlier run before any test runs — and before
+        # --hotpath-save may overwrite the same file.
+        try:
+            session.earlier = load_results(session.compare_path)
+        except (OSError, ValueError) as exc:
+            raise pytest.UsageError(f"--hotpath-compare: {exc}") from None
     pb_active = config.pluginmanager.has_plugin(_PYTEST_BENCHMARK)
     if mode == "always" and pb_active:
         raise pytest.UsageError(
@@ -146,6 +192,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line(
             "markers", "benchmark(**options): pytest-benchmark style settings, read by "
             "hotpath's benchmark fixture")
+    session.timer_name = session.timer()
 
 
 def _uses_fixture(item: pytest.Item, config: pytest.Config) -> bool:
@@ -246,19 +293,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         with open(bs.save_path, "w", encoding="utf-8") as fh:
             json.dump(doc, fh, indent=2)
             fh.write("\n")
-    if bs.compare_path:
-        try:
-            earlier = {_key(r): r for r in load_results(bs.compare_path)}
-        except (OSError, ValueError) as exc:
-            bs.error = f"cannot read {bs.compare_path}: {exc}"
-            session.exitstatus = pytest.ExitCode.USAGE_ERROR
-            return
+    if bs.earlier is not None:
+        earlier = {_key(r): r for r in bs.earlier}
+        by_name = {r.name: r for r in bs.earlier}
         for r in bs.results:
-            old = earlier.get(_key(r)) or earlier.get(r.name)
+            old = earlier.get(_key(r)) or by_name.get(r.name)
             if old is None:
                 bs.compare_rows.append([r.name, "(not in the earlier run)"])
                 continue
-            bs.compare_rows.append([r.name, r.compare(old, bs.alpha, MIN_EFFECT).describe()])
+            diffs = r.differences(old)
+            bs.compare_rows.append([r.name, r.compare(old, bs.alpha, MIN_EFFECT).describe()
+                                    + (f"  (not alike: {'; '.join(diffs)})" if diffs else "")])
             for gate in bs.gates:
                 outcome = gate.check(r, old, bs.alpha)
                 bs.gate_lines.append(("FAILED " if outcome.failed else "") + outcome.message)
@@ -267,23 +312,45 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+def _group_clock(results: list[BenchResult]) -> str:
+    """What the group's header says about the clock."""
+    clocks = {r.clock for r in results}
+    if len(clocks) == 1:
+        return "clock: " + results[0].clock_description()
+    return ("clocks differ: " + ", ".join(sorted(clock_label(c) for c in clocks))
+            + " (choose one with --hotpath-timer)")
+
+
 def _group_table(results: list[BenchResult], alpha: float) -> str:
+    """One row per benchmark; a benchmark is compared with another only when both
+    were read on the same clock (a Clock column appears when they were not)."""
     base = next((r for r in results if r.baseline), None)
+    mixed = len({r.clock for r in results}) > 1
     unit = choose_unit([r.stats.median for r in results if r.stats.median > 0])
     f = lambda x: format_time(x, unit)  # noqa: E731
     fastest = min(results, key=lambda r: r.stats.median)
     rows = []
     for r in sorted(results, key=lambda r: r.stats.median):
         s = r.stats
-        if base is not None:
-            vs = "baseline" if r is base else r.compare(base, alpha, MIN_EFFECT).describe()
+        other = base if base is not None else fastest
+        if r is base:
+            vs = "baseline"
+        elif r.clock != other.clock:
+            vs = "(another clock)"
+        elif base is not None:
+            vs = r.compare(base, alpha, MIN_EFFECT).describe()
         else:
             ratio = s.median / fastest.stats.median if fastest.stats.median > 0 else math.nan
             vs = f"{ratio:.2f}x"
-        rows.append([r.name, f(s.min), f(s.median), f"{f(s.mean)} ± {f(s.stddev)}", f(s.iqr),
-                     f"{s.low_outliers};{s.high_outliers}", str(s.rounds), f"{r.loops:,}", vs])
+        row = [r.name, f(s.min), f(s.median), f"{f(s.mean)} ± {f(s.stddev)}", f(s.iqr),
+               f"{s.low_outliers};{s.high_outliers}", str(s.rounds), f"{r.loops:,}", vs]
+        if mixed:
+            row.insert(-1, clock_label(r.clock))
+        rows.append(row)
     head = ["Name", "Min", "Median", "Mean ± sd", "IQR", "Outliers", "Rounds", "Iterations",
             "vs baseline" if base is not None else "vs fastest"]
+    if mixed:
+        head.insert(-1, "Clock")
     return render_table(head, rows)
 
 
@@ -297,17 +364,16 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         groups.setdefault(r.group, []).append(r)
     for group, results in groups.items():
         title = "hotpath benchmarks" + (f": group {group!r}" if group else "")
-        tr.write_sep("-", title)
+        tr.write_sep("-", f"{title} — {_group_clock(results)}")
         tr.write_line(_group_table(results, bs.alpha))
-    tr.write_line("Times per call, loop's own cost subtracted unless --hotpath-gross; "
-                  "outliers low;high beyond 1.5 IQR.")
+    tr.write_line("Times per call on the clock named above (--hotpath-timer: auto, perf = "
+                  "the wall clock as pytest-benchmark, process, thread); loop's own cost "
+                  "subtracted unless --hotpath-gross; outliers low;high beyond 1.5 IQR.")
     warned = [(r, w) for r in bs.results for w in r.warnings()]
     for r, w in warned:
         tr.write_line(f"WARNING: {r.name}: {w}", yellow=True)
     if bs.save_path:
         tr.write_line(f"hotpath: saved {len(bs.results)} benchmarks to {bs.save_path}")
-    if bs.error:
-        tr.write_line(f"hotpath: {bs.error}", red=True)
     if bs.compare_rows:
         tr.write_sep("-", f"hotpath: compared with {bs.compare_path}")
         tr.write_line(render_table(["Name", "now / then (medians)"], bs.compare_rows))

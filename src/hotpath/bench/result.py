@@ -18,9 +18,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from .clock import label as clock_label
+from .shapes import is_number
 from .stats import ALPHA, MIN_EFFECT, Comparison, Stats, choose_unit, compare_samples, format_time
 
-__all__ = ["BenchResult", "format_bytes"]
+__all__ = ["BenchResult", "format_bytes", "clock_of"]
 
 
 def format_bytes(n: float) -> str:
@@ -31,14 +33,41 @@ def format_bytes(n: float) -> str:
     return f"{n:.1f} GiB"  # pragma: no cover
 
 
+#: pytest-benchmark's and pyperf's timer names, as their files record them.
+_TIMER_CLOCKS = {"perf_counter": "perf", "time.perf_counter": "perf", "monotonic": "perf",
+                 "time.monotonic": "perf", "process_time": "process",
+                 "time.process_time": "process", "thread_time": "thread",
+                 "time.thread_time": "thread", "perf": "perf", "process": "process",
+                 "thread": "thread"}
+
+
+def clock_of(options: dict) -> str | None:
+    """The clock of a benchmark from its saved options (hotpath's ``clock``, or the
+    ``timer`` pytest-benchmark records); None when unknown."""
+    clock = options.get("clock")
+    if isinstance(clock, str):
+        return clock
+    timer = options.get("timer")
+    return _TIMER_CLOCKS.get(timer) if isinstance(timer, str) else None
+
+
 def _stats_from_dict(d: dict) -> Stats:
-    """Stats as saved (when a file has no raw data, e.g. pytest-benchmark's default)."""
+    """Stats as saved (when a file has no raw data, e.g. pytest-benchmark's default);
+    the required fields were checked by hotpath.bench.shapes, optional ones that are
+    not numbers fall back to what can be derived."""
+    def num(key: str, default: float) -> float:
+        return d[key] if is_number(d.get(key)) else default
+
+    def count(key: str) -> int:
+        v = d.get(key)
+        return v if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else 0
+
     return Stats(min=d["min"], max=d["max"], mean=d["mean"], stddev=d["stddev"],
                  median=d["median"], q1=d["q1"], q3=d["q3"], rounds=d["rounds"],
-                 total=d.get("total", d["mean"] * d["rounds"]), low_outliers=0,
-                 high_outliers=d.get("iqr_outliers", 0),
-                 stddev_outliers=d.get("stddev_outliers", 0),
-                 ld15iqr=d.get("ld15iqr", d["min"]), hd15iqr=d.get("hd15iqr", d["max"]))
+                 total=num("total", d["mean"] * d["rounds"]), low_outliers=0,
+                 high_outliers=count("iqr_outliers"),
+                 stddev_outliers=count("stddev_outliers"),
+                 ld15iqr=num("ld15iqr", d["min"]), hd15iqr=num("hd15iqr", d["max"]))
 
 
 @dataclass
@@ -102,6 +131,19 @@ class BenchResult:
     stddev = property(lambda self: self.stats.stddev)
     iqr = property(lambda self: self.stats.iqr)
 
+    @property
+    def clock(self) -> str | None:
+        """The clock the samples were read on: ``perf`` (wall), ``process`` or
+        ``thread`` (CPU time), ``custom``; None when a file does not say."""
+        return clock_of(self.options)
+
+    def clock_description(self) -> str:
+        """``thread CPU time (timer auto: <why>)``, as printed with the results."""
+        timer = self.options.get("timer", "perf")
+        reason = self.options.get("clock_reason")
+        why = f": {reason}" if reason and reason != "as asked" else ""
+        return f"{clock_label(self.clock)} (timer {timer}{why})"
+
     def warnings(self) -> list[str]:
         """Why these results may be unreliable (empty when they look stable).
 
@@ -138,6 +180,21 @@ class BenchResult:
             out.append(f"only {g.rounds} rounds: too few for reliable statistics")
         return out
 
+    def differences(self, then: "BenchResult") -> list[str]:
+        """How this result and ``then`` (say, loaded from an earlier file) were not
+        measured alike: another clock, or net against gross times. Empty if alike."""
+        out = []
+        if self.clock != then.clock:
+            out.append(f"now {clock_label(self.clock)}, then "
+                       + (clock_label(then.clock) if then.clock else "an unknown clock"))
+        # pytest-benchmark and pyperf subtract nothing; hotpath says whether it did.
+        now_net = self.options.get("subtract", False)
+        then_net = then.options.get("subtract", False)
+        if now_net != then_net:
+            out.append("now " + ("net" if now_net else "gross") + ", then "
+                       + ("net" if then_net else "gross") + " of the loop's own cost")
+        return out
+
     def compare(self, baseline: "BenchResult", alpha: float = ALPHA,
                 min_effect: float = MIN_EFFECT) -> Comparison:
         """How this result compares with ``baseline`` (ratio of medians, Mann–Whitney
@@ -162,22 +219,19 @@ class BenchResult:
         if self.overhead:
             notes.append(f"loop's own cost {format_time(self.overhead, unit)} per call subtracted")
         elif self.options.get("subtract") is False:
-            notes.append("gross times (loop's own cost included)")
+            notes.append("gross times (loop's own cost included, as timeit)"
+                         if self.source is not None else
+                         "gross times (the loop's and the call's own cost included)")
         if self.options:
             notes.append("gc off" if self.options.get("disable_gc", True) else "gc on")
-            timer = self.options.get("timer", "perf")
-            clock = self.options.get("clock", timer)
-            if timer == "auto":
-                notes.append("timer auto: " + ("thread CPU time" if clock == "thread"
-                                               else "wall clock"))
-            elif timer != "perf":
-                notes.append(f"timer {timer}")
             if self.options.get("processes"):
                 notes.append(f"{self.options['processes']} worker processes")
         if self.memory_peak is not None:
             notes.append(f"peak memory {format_bytes(self.memory_peak)} per call")
         if notes:
             lines.append("  " + "; ".join(notes))
+        if self.options:
+            lines.append(f"  clock: {self.clock_description()}")
         if s.iqr_outliers:
             lines.append(f"  outliers: {s.low_outliers} low, {s.high_outliers} high "
                          "(beyond 1.5 IQR of the quartiles)")

@@ -5,17 +5,22 @@ statement compiled the way :mod:`timeit` compiles it — measured in *rounds*:
 
 1. **Calibration** (in C, ``hotpath._timing.calibrate``): the loop count grows until one
    round lasts at least ``min_time``; that loop count is kept for every round.
-2. **Warm-up**: ``warmup`` rounds that are thrown away (specialising interpreters need
+2. **Clock** (:mod:`hotpath.bench.clock`): one clock for every target measured
+   together, chosen once (``timer="auto"``: from a few probe rounds of each target).
+3. **Warm-up**: ``warmup`` rounds that are thrown away (specialising interpreters need
    a few calls before they settle).
-3. **Rounds**: each round calls the target ``loops`` times between two clock reads (in
-   C, ``hotpath._timing.run``), with the garbage collector off unless ``gc=True``. Right
-   after it, a *reference round* times a do-nothing callable of the same kind with the
-   same arguments and the same loop count: a generated empty Python function of the
-   same shape for Python functions and statements, the C ``noop`` builtin otherwise.
-4. **Subtraction**: the loop's own cost — the median per-call time of the reference
-   rounds, i.e. the loop plus the call of an empty function — is subtracted from every
-   round. ``lambda: None`` therefore measures ~0, and a statement measures the cost of
-   the statement alone. ``subtract=False`` keeps gross times (what timeit prints).
+4. **Rounds**: each round runs the target ``loops`` times between two clock reads (in
+   C, ``hotpath._timing.run``), with the garbage collector off unless ``gc=True``. A
+   callable is called by the C loop; a statement is inlined in a Python ``for`` loop,
+   as timeit's template does, and that loop function is called once per round. Right
+   after it, a *reference round* times the same with nothing to do: an empty Python
+   function of the same shape for Python functions, the C ``noop`` builtin for other
+   callables, the same ``for`` loop around ``pass`` for statements.
+5. **Subtraction**: the loop's own cost — the median per-call time of the reference
+   rounds — is subtracted from every round. ``lambda: None`` therefore measures ~0, and
+   a statement measures the cost of the statement alone. ``subtract=False`` keeps gross
+   times: for a statement that is timeit's figure (loop time / number, the ``for``
+   loop's own cost included).
 
 Samples are seconds per call, one per round. Several targets can be measured with
 their rounds interleaved (:func:`measure_interleaved`), so that drift of the machine
@@ -27,9 +32,9 @@ import asyncio
 import functools
 import gc as _gc
 import inspect
+import itertools
 import keyword
 import math
-import symtable
 import sys
 import textwrap
 import time
@@ -40,9 +45,12 @@ from typing import Any, Callable, Sequence
 
 from hotpath import _timing
 
+from .clock import ClockChoice, Probe, fixed, median, probe_round
+from .clock import choose as choose_auto
 from .result import BenchResult
 
-__all__ = ["Timed", "Options", "bench", "measure", "measure_interleaved", "CLOCKS"]
+__all__ = ["Timed", "Options", "bench", "measure", "measure_interleaved", "prepare",
+           "choose_clock", "run_rounds", "CLOCKS"]
 
 #: Clock names accepted as ``timer=`` and their number in ``hotpath._timing``.
 CLOCKS = {"perf": _timing.CLOCK_PERF, "process": _timing.CLOCK_PROCESS,
@@ -64,14 +72,14 @@ class Options:
     ``min_time``: a round lasts at least this long (sets the loop count), unless
     ``number`` fixes the loop count. ``max_time``: the time budget for the rounds of
     one benchmark, which sets the number of rounds unless ``repeat`` fixes it; never
-    fewer than ``min_rounds``. ``timer``: ``"perf"`` (wall clock, default),
+    fewer than ``min_rounds``. ``timer``: ``"perf"`` (wall clock, as timeit),
     ``"process"`` / ``"thread"`` (CPU time), or a zero-argument callable returning
-    seconds; ``"auto"`` (default) times every round on both the wall clock and the
-    thread's CPU clock and keeps CPU time when the code runs on this thread only (see
-    :func:`_choose_clock`). ``gc``: keep the garbage collector on while timing. ``subtract``: subtract
-    the loop's own cost. ``processes``: run the rounds in that many fresh worker
-    processes, one after another. ``memory``: also record the peak memory one call
-    allocates (tracemalloc).
+    seconds; ``"auto"`` (default) chooses one clock for everything measured together:
+    the thread's CPU time when the code runs on this thread without waiting, the wall
+    clock otherwise (see :mod:`hotpath.bench.clock`). ``gc``: keep the garbage
+    collector on while timing. ``subtract``: subtract the loop's own cost.
+    ``processes``: run the rounds in that many fresh worker processes, one after
+    another. ``memory``: also record the peak memory one call allocates (tracemalloc).
     """
 
     min_time: float = 0.002
@@ -112,28 +120,35 @@ class Options:
 
 # ------------------------------------------------------------- compiled statements
 
+# timeit's template, as a generator so that the setup runs once and state carries from
+# one round to the next: setup and statement are fast locals of one function, as in
+# timeit's ``inner``; each ``send(iterable)`` runs the statement once per item.
 _TEMPLATE = """\
 def __hotpath_make():
 {setup}
-    def __hotpath_inner():
-{decl}{stmt}
-    return __hotpath_inner
+    __hotpath_it = yield
+    while True:
+        for __hotpath_i in __hotpath_it:
+{stmt}
+        __hotpath_it = yield
 """
 
-
-def _assigned_in(func_table: symtable.SymbolTable) -> set[str]:
-    return {s.get_name() for s in func_table.get_symbols() if s.is_assigned()}
+_ONCE = (None,)
 
 
 def compile_statement(stmt: str, setup: str = "pass",
                       globals: dict | None = None) -> Callable[[], Any]:
     """Compile ``stmt`` into a zero-argument function, with ``setup`` run once first.
 
-    As in :mod:`timeit`, setup and statement share one scope: names the setup binds are
-    visible to the statement, and the statement may rebind them (they are declared
-    ``nonlocal``), so state carries from one call to the next just as it does from one
+    As in :mod:`timeit`, setup and statement share one scope (one function's locals):
+    names the setup binds are visible to the statement, and the statement may rebind
+    them, so state carries from one call to the next just as it does from one
     iteration of timeit's loop to the next. ``globals`` is the namespace for everything
     else (a fresh one by default).
+
+    The function's ``__hotpath_loop__(iterable)`` runs the statement once per item,
+    inlined in a ``for`` loop in that scope — timeit's template — which is what rounds
+    time.
     """
     for src, what in ((stmt, "statement"), (setup, "setup")):
         if not isinstance(src, str):
@@ -141,18 +156,19 @@ def compile_statement(stmt: str, setup: str = "pass",
         compile(src, f"<hotpath {what}>", "exec")          # a clear SyntaxError first
     stmt = textwrap.dedent(stmt).strip("\n") or "pass"
     setup = textwrap.dedent(setup).strip("\n") or "pass"
-    body = {"setup": textwrap.indent(setup, " " * 4), "stmt": textwrap.indent(stmt, " " * 8)}
-    probe = _TEMPLATE.format(decl="", **body)
-    table = symtable.symtable(probe, "<hotpath>", "exec")
-    make = table.lookup("__hotpath_make").get_namespace()
-    inner = make.lookup("__hotpath_inner").get_namespace()
-    shared = sorted(_assigned_in(inner) & (_assigned_in(make) - {"__hotpath_inner"}))
-    decl = " " * 8 + "nonlocal " + ", ".join(shared) + "\n" if shared else ""
-    source = _TEMPLATE.format(decl=decl, **body)
+    source = _TEMPLATE.format(setup=textwrap.indent(setup, " " * 4),
+                              stmt=textwrap.indent(stmt, " " * 12))
     ns = globals if globals is not None else {"__name__": "__hotpath_bench__"}
     exec(compile(source, "<hotpath bench>", "exec"), ns)
-    fn = ns.pop("__hotpath_make")()
+    gen = ns.pop("__hotpath_make")()
+    next(gen)                                   # runs the setup
+    loop = gen.send
+
+    def fn() -> None:
+        loop(_ONCE)
+
     fn.__hotpath_source__ = stmt
+    fn.__hotpath_loop__ = loop
     return fn
 
 
@@ -200,7 +216,8 @@ class Timed:
     """One target and how to run a round of it and of its reference.
 
     ``target`` is a callable (sync or ``async def``), or a statement string compiled
-    with ``setup`` (a string) in ``globals``.
+    with ``setup`` (a string) in ``globals``; a statement's rounds run it inlined in a
+    ``for`` loop, as timeit does.
     """
 
     def __init__(self, target: Callable | str, args: tuple = (), kwargs: dict | None = None,
@@ -223,49 +240,69 @@ class Timed:
         self.is_async = inspect.iscoroutinefunction(target) or inspect.iscoroutinefunction(
             getattr(target, "__call__", None))
         self.reference = _anoop if self.is_async else reference_for(target, self.args, self.kwargs)
-        clock = self.options.clock_name()
-        #: auto: every round is timed on the wall clock and on the thread's CPU clock.
-        self.auto = clock == "auto" and not self.is_async
-        if clock == "auto":
-            clock = "perf"
-        self.clock_label = clock or "custom"
-        self.clock = CLOCKS[clock] if clock is not None else None
-        self._py_timer = None if clock is not None else self.options.timer
-        self.last_cpu: float | None = None   # auto: CPU seconds per call of the last round
+        #: A statement: the for-loop functions a round calls once (timeit's template).
+        self.loop_func = target.__hotpath_loop__ if self.source is not None else None
+        self.reference_loop = (self.reference.__hotpath_loop__ if self.loop_func is not None
+                               else None)
+        asked = self.options.clock_name()
+        #: timer="auto": calibrated on the wall clock; the comparison's clock is set by
+        #: use_clock() before the rounds, which then read both clocks (the other one
+        #: only to say how busy the machine was).
+        self.auto = asked == "auto"
+        self.clock_label = "perf" if self.auto else (asked or "custom")
+        self.clock = CLOCKS.get(self.clock_label)
+        self._py_timer = None if asked is not None else self.options.timer
+        self.both = False
+        self.last_other: float | None = None   # auto: the other clock, last round, per call
+        self.probe: Probe | None = None
         self.loops = 0
         self._runner: asyncio.Runner | None = None
 
+    @property
+    def timer_name(self) -> str:
+        """The timer as asked: "auto", a clock name, or a callable's name."""
+        return self.options.as_dict()["timer"]
+
     # -- one round: seconds per call ---------------------------------------------
 
-    def _round_of(self, func: Callable, loops: int) -> float:
+    def _call(self, reference: bool, loops: int) -> tuple[Callable, int, tuple, dict]:
+        """What the C loop calls, how often, with what: a statement's loop function
+        once with an iterator of ``loops`` items, any other target ``loops`` times."""
+        if self.loop_func is not None:
+            loop = self.reference_loop if reference else self.loop_func
+            return loop, 1, (itertools.repeat(None, loops),), {}
+        return (self.reference if reference else self.func), loops, self.args, self.kwargs
+
+    def _round_of(self, reference: bool, loops: int) -> float:
         opts = self.options
         if self.is_async:
-            return self._async_round(func, loops) / loops
-        if self.auto:
-            wall, cpu = _timing.run_both(func, loops, self.args, self.kwargs, opts.gc)
-            self.last_cpu = cpu * 1e-9 / loops
-            return wall * 1e-9 / loops
+            return self._async_round(self.reference if reference else self.func, loops) / loops
+        func, n, args, kwargs = self._call(reference, loops)
+        if self.both:
+            wall, cpu = _timing.run_both(func, n, args, kwargs, opts.gc)
+            mine, other = (cpu, wall) if self.clock_label == "thread" else (wall, cpu)
+            self.last_other = other * 1e-9 / loops
+            return mine * 1e-9 / loops
         if self.clock is not None:
-            ns = _timing.run(func, loops, self.args, self.kwargs, self.clock, opts.gc)
-            return ns * 1e-9 / loops
-        return self._py_round(func, loops) / loops
+            return _timing.run(func, n, args, kwargs, self.clock, opts.gc) * 1e-9 / loops
+        return self._py_round(func, n, args, kwargs) / loops
 
     def round(self) -> float:
         """Time one round of the target; seconds per call (gross)."""
-        return self._round_of(self.func, self.loops)
+        return self._round_of(False, self.loops)
 
     def reference_round(self) -> float:
         """Time one round of the reference; seconds per call."""
-        return self._round_of(self.reference, self.loops)
+        return self._round_of(True, self.loops)
 
-    def _py_round(self, func: Callable, loops: int) -> float:
-        timer, args, kwargs = self._py_timer, self.args, self.kwargs
+    def _py_round(self, func: Callable, n: int, args: tuple, kwargs: dict) -> float:
+        timer = self._py_timer
         gc_was = _gc.isenabled()
         if not self.options.gc:
             _gc.disable()
         try:
             t0 = timer()
-            for _ in range(loops):
+            for _ in range(n):
                 func(*args, **kwargs)
             return timer() - t0
         finally:
@@ -299,7 +336,7 @@ class Timed:
             self._runner.close()
             self._runner = None
 
-    # -- calibration -------------------------------------------------------------
+    # -- calibration and the clock -----------------------------------------------
 
     def calibrate(self) -> float:
         """Set ``self.loops``; return the seconds per call seen while calibrating."""
@@ -310,18 +347,15 @@ class Timed:
             self.loops = opts.number
             return self.round()
         target_ns = max(1, int(opts.min_time * 1e9))
-        if self.clock is not None and not self.is_async:
+        if self.clock is not None and not self.is_async and self.loop_func is None:
             loops, ns = _timing.calibrate(self.func, target_ns, self.args, self.kwargs,
                                           self.clock, opts.gc)
             self.loops = loops
-            per_call = ns * 1e-9 / loops
-            if self.auto:
-                per_call = self._calibrate_cpu(target_ns, per_call)
-            return per_call
+            return ns * 1e-9 / loops
 
         loops = 1
-        while True:             # the same rule as the C calibration, for Python timers
-            per_call = self._round_of(self.func, loops)
+        while True:             # the same rule as the C calibration
+            per_call = self._round_of(False, loops)
             elapsed = per_call * loops * 1e9
             if elapsed >= target_ns:
                 self.loops = loops
@@ -331,21 +365,30 @@ class Timed:
             else:
                 loops = max(loops + 1, int(loops * 1.05 * target_ns / elapsed))
 
-    def _calibrate_cpu(self, target_ns: int, per_call: float) -> float:
-        """timer="auto": calibration ran on the wall clock, and on a busy machine part
-        of that was time spent descheduled, which leaves rounds short in CPU time. Probe
-        three rounds on both clocks; unless the code mostly waits (CPU under a quarter
-        of wall time: sleeping, I/O), grow the loop count (at most 20x) until a round
-        holds ``min_time`` of CPU time."""
-        probes = [_timing.run_both(self.func, self.loops, self.args, self.kwargs,
-                                   self.options.gc) for _ in range(3)]
-        per_call = min(w for w, _ in probes) * 1e-9 / self.loops
-        ratio = max((c / w for w, c in probes if w > 0), default=0.0)
-        cpu_ns = min(c for _, c in probes)
-        if ratio >= 0.25 and 0 < cpu_ns < target_ns:
-            grow = min(20.0, target_ns * 1.05 / cpu_ns)
-            self.loops = max(self.loops, math.ceil(self.loops * grow))
-        return per_call
+    def probe_clock(self, rounds: int = 3) -> Probe:
+        """timer="auto": a few rounds on every clock at once (see hotpath.bench.clock)."""
+        probe = Probe()
+        for _ in range(rounds):
+            func, n, args, kwargs = self._call(False, self.loops)
+            probe.add(*probe_round(
+                lambda: _timing.run_both(func, n, args, kwargs, self.options.gc)))
+        self.probe = probe
+        return probe
+
+    def use_clock(self, choice: ClockChoice) -> None:
+        """Read ``choice``'s clock from now on (timer="auto"; a named timer is read
+        from the start). Calibration ran on the wall clock, and on a busy machine part
+        of that was time spent descheduled, which leaves CPU-time rounds short: grow
+        the loop count (at most 20x) until the probe rounds held ``min_time`` of CPU."""
+        if not self.auto or self.is_async:
+            return
+        self.clock_label, self.clock, self.both = choice.clock, CLOCKS[choice.clock], True
+        if choice.clock == "thread" and self.options.number is None and self.probe:
+            target_ns = self.options.min_time * 1e9
+            cpu_ns = min(self.probe.cpu)
+            if 0 < cpu_ns < target_ns:
+                grow = min(20.0, target_ns * 1.05 / cpu_ns)
+                self.loops = max(self.loops, math.ceil(self.loops * grow))
 
     def call_once(self) -> Any:
         """Call the target once, untimed, and return its result."""
@@ -385,11 +428,12 @@ def _callable_name(fn: Callable) -> str:
 class _Raw:
     gross: list[float] = field(default_factory=list)
     reference: list[float] = field(default_factory=list)
-    gross_cpu: list[float] = field(default_factory=list)      # timer="auto" only
-    reference_cpu: list[float] = field(default_factory=list)
+    #: timer="auto": the same rounds on the other clock (wall when CPU time is kept).
+    other: list[float] = field(default_factory=list)
     loops: int = 0
     calibration: float = math.nan
     memory: int | None = None
+    choice: ClockChoice | None = None
 
 
 def _rounds_for(opts: Options, round_seconds: float) -> int:
@@ -403,14 +447,37 @@ def _rounds_for(opts: Options, round_seconds: float) -> int:
     return max(opts.min_rounds, min(n, MAX_ROUNDS), 1)
 
 
-def measure_interleaved(targets: Sequence[Timed], rounds: int | None = None) -> list[_Raw]:
-    """Calibrate every target, then run their rounds interleaved — round r of every
-    target before round r + 1 of any, with the order rotated each round so no target
-    always goes first. The shared round count comes from the summed round times."""
+def prepare(targets: Sequence[Timed]) -> list[_Raw]:
+    """Calibrate every target (and, for timer="auto", probe it for the clock)."""
     raws = [_Raw() for _ in targets]
     for t, raw in zip(targets, raws):
         raw.calibration = t.calibrate()
+        if t.auto and not t.is_async:
+            t.probe_clock()
         raw.loops = t.loops
+    return raws
+
+
+def choose_clock(targets: Sequence[Timed]) -> ClockChoice:
+    """The one clock of a comparison of prepared targets."""
+    timers = {t.timer_name for t in targets}
+    if len(timers) > 1:
+        raise ValueError(f"targets measured together must use one timer, not {sorted(timers)}")
+    first = targets[0]
+    if not first.auto:
+        return fixed(first.timer_name, first.clock_label)
+    return choose_auto([(t.name, None if t.is_async else t.probe) for t in targets])
+
+
+def run_rounds(targets: Sequence[Timed], raws: Sequence[_Raw], choice: ClockChoice,
+               rounds: int | None = None) -> None:
+    """Run the rounds of prepared targets on ``choice``'s clock, interleaved — round r
+    of every target before round r + 1 of any, with the order rotated each round so
+    no target always goes first. The shared round count comes from the summed round
+    times."""
+    for t, raw in zip(targets, raws):
+        t.use_clock(choice)
+        raw.loops, raw.choice = t.loops, choice
     ref_cost: list[float | None] = [None] * len(targets)
     for _ in range(max(t.options.warmup for t in targets)):
         for j, t in enumerate(targets):
@@ -432,60 +499,38 @@ def measure_interleaved(targets: Sequence[Timed], rounds: int | None = None) -> 
             j = (i + r) % k
             t, raw = targets[j], raws[j]
             raw.gross.append(t.round())
-            if t.auto:
-                raw.gross_cpu.append(t.last_cpu)
+            if t.both:
+                raw.other.append(t.last_other)
             if t.options.subtract:
                 raw.reference.append(t.reference_round())
-                if t.auto:
-                    raw.reference_cpu.append(t.last_cpu)
     for t, raw in zip(targets, raws):
         if t.options.memory:
             raw.memory = t.peak_memory()
         t.close()
+
+
+def measure_interleaved(targets: Sequence[Timed], rounds: int | None = None,
+                        choice: ClockChoice | None = None) -> list[_Raw]:
+    """Calibrate every target, choose one clock for all (unless ``choice`` is given),
+    then run their rounds interleaved (:func:`run_rounds`)."""
+    raws = prepare(targets)
+    run_rounds(targets, raws, choice or choose_clock(targets), rounds)
     return raws
-
-
-def _median(values: Sequence[float]) -> float:
-    v = sorted(values)
-    n = len(v)
-    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
-
-
-#: timer="auto" keeps CPU time when, in the least disturbed round, the thread was on
-#: the CPU for at least this fraction of the wall-clock time.
-AUTO_CPU_RATIO = 0.9
-
-
-def _choose_clock(raw: _Raw) -> tuple[str, list[float], list[float], float]:
-    """For timer="auto": which clock's rounds to keep.
-
-    Wall-clock time includes the time the thread was not running — other programs
-    holding the CPU, but also sleeping, waiting for I/O or for other threads. CPU time
-    leaves all of that out. If in some round the thread ran for >= 90% of the wall
-    time, the code runs on this thread (it does not sleep, wait or hand work to
-    threads), so the gap in the other rounds is the machine being busy, and CPU time
-    is the honest measure of the code. Otherwise wall-clock time is the only honest
-    measure. Returns (clock, gross, reference, median CPU/wall ratio).
-    """
-    ratios = [c / w for c, w in zip(raw.gross_cpu, raw.gross) if w > 0]
-    if ratios and max(ratios) >= AUTO_CPU_RATIO:
-        return "thread", raw.gross_cpu, raw.reference_cpu, _median(ratios)
-    return "perf", raw.gross, raw.reference, _median(ratios) if ratios else 1.0
 
 
 def _finish(t: Timed, raw: _Raw, *, group: str | None = None,
             params: dict | None = None) -> BenchResult:
     options = t.options.as_dict()
-    gross, reference = raw.gross, raw.reference
-    wall = None
-    if raw.gross_cpu and len(raw.gross_cpu) == len(raw.gross):
-        clock, gross, reference, ratio = _choose_clock(raw)
-        options["clock"] = clock
-        options["cpu_wall_ratio"] = ratio
-        wall = list(raw.gross)
-    else:
-        options["clock"] = t.clock_label
-    overhead = _median(reference) if reference else 0.0
+    choice = raw.choice or fixed(t.timer_name, t.clock_label)
+    options["clock"] = choice.clock
+    options["clock_reason"] = choice.reason
+    gross, wall = raw.gross, None
+    if raw.other and len(raw.other) == len(gross):
+        cpu, walls = (gross, raw.other) if choice.clock == "thread" else (raw.other, gross)
+        options["cpu_wall_ratio"] = median([c / w for c, w in zip(cpu, walls) if w > 0])
+        if choice.clock == "thread":
+            wall = list(raw.other)
+    overhead = median(raw.reference) if raw.reference else 0.0
     result = BenchResult(
         name=t.name, samples=[g - overhead for g in gross], gross=list(gross),
         overhead=overhead, loops=raw.loops, options=options,
@@ -515,8 +560,7 @@ def _worker_main(spec: dict) -> dict:
     else:
         t = Timed(spec["func"], spec["args"], spec["kwargs"], options=opts)
     raw = measure_interleaved([t], rounds=spec["rounds"])[0]
-    return {"gross": raw.gross, "reference": raw.reference, "gross_cpu": raw.gross_cpu,
-            "reference_cpu": raw.reference_cpu, "memory": raw.memory}
+    return {"gross": raw.gross, "reference": raw.reference, "memory": raw.memory}
 
 
 def _measure_in_workers(t: Timed) -> _Raw:
@@ -526,8 +570,11 @@ def _measure_in_workers(t: Timed) -> _Raw:
 
     opts = t.options
     n = opts.processes
-    # Calibrate here so every worker runs the same loop count; the rounds are split.
-    t.calibrate()
+    # Calibrate and choose the clock here, so every worker runs the same loop count on
+    # the same clock; the rounds are split.
+    prepare([t])
+    choice = choose_clock([t])
+    t.use_clock(choice)
     per_call = t.round()
     t.close()
     if opts.repeat is not None:
@@ -536,7 +583,9 @@ def _measure_in_workers(t: Timed) -> _Raw:
         total_rounds = _rounds_for(opts, per_call * t.loops * (2 if opts.subtract else 1))
     total_rounds = max(total_rounds, n)
     worker_opts = dict(vars(opts), processes=0, number=t.loops, repeat=None)
-    if not isinstance(worker_opts["timer"], str):
+    if t.auto:
+        worker_opts["timer"] = choice.clock
+    elif not isinstance(worker_opts["timer"], str):
         worker_opts["timer"] = opts.clock_name() or worker_opts["timer"]
     spec: dict = {"options": worker_opts, "stmt": t.source, "setup": None,
                   "func": None, "args": t.args, "kwargs": t.kwargs}
@@ -550,7 +599,7 @@ def _measure_in_workers(t: Timed) -> _Raw:
         raise ValueError("processes=N needs a target a worker process can import: a "
                          "module-level function with picklable arguments, or a "
                          f"statement string ({exc})") from None
-    raw = _Raw(loops=t.loops, calibration=per_call)
+    raw = _Raw(loops=t.loops, calibration=per_call, choice=choice)
     ctx = multiprocessing.get_context("spawn")
     for i in range(n):
         spec["rounds"] = total_rounds // n + (1 if i < total_rounds % n else 0)
@@ -558,8 +607,6 @@ def _measure_in_workers(t: Timed) -> _Raw:
             out = pool.submit(_worker_main, spec).result()
         raw.gross.extend(out["gross"])
         raw.reference.extend(out["reference"])
-        raw.gross_cpu.extend(out["gross_cpu"])
-        raw.reference_cpu.extend(out["reference_cpu"])
         if out["memory"] is not None:
             raw.memory = max(raw.memory or 0, out["memory"])
     return raw
