@@ -258,6 +258,9 @@ def test_sampled_estimates_match_exact():
 # -- fork ----------------------------------------------------------------------------------------------
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+# Under pytest-xdist the process has other threads, and 3.12+ warns that fork() may then
+# deadlock; the warning machinery's allocations would land on the next traced line.
+@pytest.mark.filterwarnings("ignore:This process.*is multi-threaded:DeprecationWarning")
 def test_forked_child_does_not_corrupt_the_parent():
     def work():
         keep = bytearray(5_000_000)                     # @parent
