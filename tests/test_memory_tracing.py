@@ -15,8 +15,10 @@ import sys
 print("trace:", sys.gettrace())
 def f():
     return 1
+held = []
 for _ in range(100000):
     f()
+    held.append(bytearray(8))
 """
 
 
@@ -34,7 +36,9 @@ def test_no_trace_function_and_no_frame_objects_without_chosen_functions(runner)
     counts = _line_counts(runner, "prog.hprof")
     # f's def line would hold ~100,000 frame objects made for a trace function
     assert counts.get(3, 0) < 100 and counts.get(4, 0) < 100, counts
-    assert counts.get(5, 0) > 90000, counts     # the program's own ints are still there
+    # the program's own blocks are still there (bytearrays: unlike ints, which 3.14+
+    # recycles through a free list, every one is an allocation on every version)
+    assert counts.get(8, 0) >= 100000, counts
 
 
 @pytest.mark.skipif(sys.version_info < (3, 12), reason="3.11 has only sys.settrace for lines")
@@ -57,8 +61,8 @@ g(2000)
     data = fileformat.read(str(runner.cwd / "prog.hprof")).extra["memory"]
     (g,) = data["lines"]
     rows = {r[0]: r for r in g["lines"]}
-    assert rows[11][3] == 2000                   # out.append ran 2000 times
-    assert rows[11][1] > 0                       # and memory was read after it
+    assert rows[13][3] == 2000                   # out.append ran 2000 times
+    assert rows[13][1] > 0                       # and memory was read after it
 
 
 def test_line_figures_agree_with_memray(runner):
@@ -80,6 +84,9 @@ def test_line_figures_agree_with_memray(runner):
             if filename.endswith("prog.py"):
                 theirs[line] = theirs.get(line, 0) + rec.n_allocations
                 break
-    for line in (3, 4, 5):
+    # f's lines and the loop's. (Not line 7, f(): on 3.11 memray's own profile hook makes
+    # CPython build a frame object per call, which memray records there; not line 8:
+    # memray counts a bytearray's allocations differently by version, 3 or 4 to our 2.)
+    for line in (3, 4, 6):
         a, b = ours.get(line, 0), theirs.get(line, 0)
         assert abs(a - b) <= max(100, 0.05 * b), (line, ours, theirs)
