@@ -254,7 +254,8 @@ def test_lines_and_memory_in_one_profile():
     # one list iterator per step; the float arithmetic reuses the float free list, so
     # (as memray records) it allocates nothing: the 99,900 blocks once shown there were
     # the 3.11 trace function's own work charged to the program
-    assert mem[35][2] >= 990
+    if sys.version_info < (3, 14):           # 3.14+ recycles list iterators too
+        assert mem[35][2] >= 990
     assert 36 not in mem or mem[36][2] < 100
     # the line-timed blocks come first, then the memory-only ones
     kinds = [b["time"] is not None for b in data["source"]["blocks"]]
