@@ -8,6 +8,10 @@ work without the compiled core):
 * ``MemoryProfiler``, ``memit`` — allocations per line and function, peak, leaks; %memit
 * ``load(path)`` / ``save(profile, path)`` — read and write hotpath profile files
 * ``bench``, ``compare`` — benchmarks with honest statistics
+
+PYTEST_DONT_REWRITE: under ``hotpath run -m pytest`` this package is imported before
+pytest loads its plugin (the ``pytest11`` entry point); the marker keeps pytest from
+warning that it cannot rewrite asserts in it (it has no test asserts to rewrite).
 """
 from __future__ import annotations
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shlex
 import sys
 import time
 from typing import Sequence
@@ -30,20 +31,43 @@ class UserError(Exception):
     """A problem with what the user asked for; printed as one line, exit status 2."""
 
 
+class _Formatter(argparse.HelpFormatter):
+    """Shows an option as ``action.invocation`` when set: ``--lines[=auto]``."""
+
+    def _format_action_invocation(self, action: argparse.Action) -> str:
+        return getattr(action, "invocation", None) or super()._format_action_invocation(action)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a bad option reported as one ``hotpath: error:`` line (no usage
+    block); ``--help`` shows the usage."""
+
+    def __init__(self, *args, **kw) -> None:
+        kw.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kw)
+
+    def error(self, message: str):        # type: ignore[override]
+        raise UserError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
 # -- hotpath run ---------------------------------------------------------------------
 
 _RUN_USAGE = ("hotpath run [-o PATH] [--sort KEY] [--limit N] [--no-builtins] [-q] "
               "[--lines[=auto] | --memory[=exact|sampled]] "
               "[-f pkg.mod:func | -f file.py:Class.method ...] "
-              "(script.py | -m module | -c code) [args ...]")
+              "(script.py | - | -m module | -c code) [args ...]")
 
 
 def _run_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="hotpath run", usage=_RUN_USAGE,
         description="Run a Python program under the function profiler, print its hottest "
                     "functions to stderr and write a profile file. The program's own "
-                    "stdout, stderr and exit status are unchanged.")
+                    "stdout, stderr and exit status are unchanged. The profile is written "
+                    "when the program returns, raises, exits, or gets Ctrl-C, SIGTERM or "
+                    "SIGHUP; its atexit handlers are profiled. Not covered: os._exit(), "
+                    "exec and SIGKILL end the process with no profile, and child processes "
+                    "are not followed (a note says when the program started any).")
     p.add_argument("-o", "--output", metavar="PATH",
                    help="profile file to write (default: <program>.hprof in the working directory)")
     p.add_argument("--sort", default="tottime", choices=["tottime", "cumtime", "calls", "name"],
@@ -58,7 +82,7 @@ def _run_parser() -> argparse.ArgumentParser:
     p.add_argument("--lines", action="store_const", const="explicit",
                    help="line-profile functions decorated with @profile (a builtin, as with "
                         "kernprof) or named with -f; --lines=auto chooses the hot ones itself; "
-                        "prints kernprof's table")
+                        "prints kernprof's table").invocation = "--lines[=auto]"
     p.add_argument("--_lines-auto", dest="lines", action="store_const", const="auto",
                    help=argparse.SUPPRESS)
     p.add_argument("-f", "--function", action="append", default=[], metavar="SPEC",
@@ -69,7 +93,8 @@ def _run_parser() -> argparse.ArgumentParser:
                         "function, the peak, leak candidates, memory over time; "
                         "--memory=sampled samples about one block per "
                         "--memory-sample-bytes for long runs; @profile / -f functions get "
-                        "memory_profiler's line-by-line table (docs/memory.md)")
+                        "memory_profiler's line-by-line table (docs/memory.md)"
+                   ).invocation = "--memory[=exact|sampled]"
     p.add_argument("--_memory-mode", dest="memory", choices=["exact", "sampled"],
                    help=argparse.SUPPRESS)
     p.add_argument("--memory-sample-bytes", type=int, default=16384, metavar="N",
@@ -79,7 +104,7 @@ def _run_parser() -> argparse.ArgumentParser:
                         "(which needs a re-run under LD_PRELOAD)")
     p.add_argument("-m", dest="module", metavar="MODULE", help="run a module, as python -m")
     p.add_argument("-c", dest="code", metavar="CODE", help="run code, as python -c")
-    p.add_argument("script", nargs="?", help="the script to run")
+    p.add_argument("script", nargs="?", help="the script to run (- reads it from stdin)")
     return p
 
 
@@ -116,6 +141,11 @@ def _cmd_run(argv: list[str]) -> int:
                                 run_program)
 
     own, program_args = _split_run_argv(argv)
+    for a in own:
+        if a.startswith("--lines=") and a != "--lines=auto":
+            raise UserError(f"hotpath run: --lines takes only =auto, not {a[8:]!r}")
+        if a.startswith("--memory=") and a[9:] not in ("exact", "sampled"):
+            raise UserError(f"hotpath run: --memory={a[9:]}: choose exact or sampled")
     own = ["--_lines-auto" if a == "--lines=auto" else a for a in own]
     own = [f"--_memory-mode={a[9:]}" if a.startswith("--memory=") else a for a in own]
     parser = _run_parser()
@@ -129,6 +159,8 @@ def _cmd_run(argv: list[str]) -> int:
         program = Program("module", opts.module, program_args)
     elif opts.code is not None:
         program = Program("code", opts.code, program_args)
+    elif opts.script == "-":
+        program = Program("stdin", "-", program_args)
     else:
         program = Program("script", opts.script, program_args)
     try:
@@ -136,9 +168,7 @@ def _cmd_run(argv: list[str]) -> int:
     except ProgramNotFound as e:
         raise UserError(str(e)) from None
     out_path = opts.output or f"{program.stem}.hprof"
-    out_dir = os.path.dirname(os.path.abspath(out_path))
-    if not os.path.isdir(out_dir):
-        raise UserError(f"cannot write {out_path!r}: directory {out_dir!r} does not exist")
+    check_writable(out_path)
 
     if opts.memory:
         if opts.lines:
@@ -175,11 +205,15 @@ def _cmd_run(argv: list[str]) -> int:
         except RuntimeError as e:        # another profiler holds the slot
             raise StartFailed(str(e)) from None
         if lines is not None:
-            lines.start()
+            try:
+                lines.start()
+            except RuntimeError as e:    # another tracer holds the trace hook (3.11)
+                prof.disable()
+                raise StartFailed(str(e)) from None
 
-    def finish() -> None:
-        if os.getpid() != started.get("pid"):
-            return       # a forked child ending: the parent writes and reports the profile
+    saved: dict[str, object] = {}
+
+    def save() -> None:
         line_data = lines.finish() if lines is not None else None
         try:
             prof.disable()
@@ -198,31 +232,77 @@ def _cmd_run(argv: list[str]) -> int:
         keep_program_calls(data)       # not hotpath's start-up tail and teardown
         if line_data is not None:
             data.extra["lines"] = line_data
-        from hotpath import fileformat
+        saved["data"] = data
+        saved["written"] = _write_profile(data, cwd, out_path)
+
+    def show() -> None:
+        data = saved["data"]
+        sys.stderr.write("\n")
+        if data.extra.get("lines") is not None:
+            from hotpath.report.lines import print_lines
+            print_lines(data, stream=sys.stderr)
+        else:
+            from hotpath.report.text import print_table
+            print_table(data, stream=sys.stderr, sort=opts.sort, limit=opts.limit)
+        if saved["written"]:
+            sys.stderr.write(written_hint(out_path))
+
+    def in_child() -> None:
+        # A forked child records nothing: it costs the child no time, as without hotpath.
+        if lines is not None:
+            lines.abandon()
         try:
-            fileformat.write(data, os.path.join(cwd, out_path))
-        except OSError as e:
-            sys.stderr.write(f"hotpath: error: cannot write {out_path!r}: {e.strerror or e}\n")
-            return
-        except (ValueError, TypeError) as e:   # metadata the format cannot hold: a bug
-            sys.stderr.write(f"hotpath: internal error: profile not written: {e}\n")
-            return
-        if not opts.quiet:
-            sys.stderr.write("\n")
-            if line_data is not None:
-                from hotpath.report.lines import print_lines
-                print_lines(data, stream=sys.stderr)
-            else:
-                from hotpath.report.text import print_table
-                print_table(data, sort=opts.sort, limit=opts.limit)
-            sys.stderr.write(f"hotpath: profile written to {out_path} "
-                             f"(hotpath report {out_path})\n")
-        sys.stderr.flush()
+            prof.disable()
+        except Exception:
+            pass
 
     try:
-        return run_program(program, start, finish)
+        return run_program(program, start, save, None if opts.quiet else show, in_child)
     except StartFailed as e:
         raise UserError(str(e)) from None
+
+
+def written_hint(out_path: str, extra: str = "") -> str:
+    """The last line of a run: where the profile is, as a command that can be pasted."""
+    q = shlex.quote(out_path)
+    return f"hotpath: profile written to {q} (hotpath report {q}){extra}\n"
+
+
+def _write_profile(data, cwd: str, out_path: str) -> bool:
+    """Write the profile; on failure one error line (the table is still shown)."""
+    from hotpath import fileformat
+    try:
+        fileformat.write(data, os.path.join(cwd, out_path))
+    except OSError as e:
+        sys.stderr.write(f"hotpath: error: cannot write {out_path!r}: {e.strerror or e}\n")
+        return False
+    except (ValueError, TypeError) as e:   # metadata the format cannot hold: a bug
+        sys.stderr.write(f"hotpath: internal error: profile not written: {e}\n")
+        return False
+    return True
+
+
+def check_writable(out_path: str) -> None:
+    """Fail before the program runs when the profile could not be written afterwards:
+    the directory must exist and take new files (the file is written beside itself and
+    renamed); an existing target that is not a regular file must itself be writable."""
+    out_dir = os.path.dirname(os.path.abspath(out_path))
+    if not os.path.isdir(out_dir):
+        raise UserError(f"cannot write {out_path!r}: directory {out_dir!r} does not exist")
+    if os.path.isdir(out_path):
+        raise UserError(f"cannot write {out_path!r}: it is a directory")
+    if os.path.exists(out_path) and not os.path.isfile(out_path):
+        if not os.access(out_path, os.W_OK):
+            raise UserError(f"cannot write {out_path!r}: permission denied")
+        return
+    import tempfile
+    try:     # a real probe: permissions, read-only mounts, root and ACLs all answer here
+        fd, probe = tempfile.mkstemp(dir=out_dir, prefix=".hotpath-probe-")
+    except OSError as e:
+        raise UserError(f"cannot write {out_path!r}: directory {out_dir!r}: "
+                        f"{e.strerror or e}") from None
+    os.close(fd)
+    os.unlink(probe)
 
 
 # -- hotpath report / export ---------------------------------------------------------
@@ -239,8 +319,17 @@ def _load(path: str):
         raise UserError(f"{path}: {e.strerror or e}") from None
 
 
+def _check_filter(pattern: str | None) -> None:
+    if pattern:
+        try:
+            re.compile(pattern)
+        except re.error as e:
+            raise UserError(f"bad --filter {pattern!r}: {e}") from None
+
+
 def _cmd_report(opts: argparse.Namespace) -> int:
     from hotpath.report.text import print_table
+    _check_filter(opts.filter)
     data = _load(opts.file)
     threads = None
     if opts.thread:
@@ -316,11 +405,7 @@ def _cmd_diff(opts: argparse.Namespace) -> int:
     a, b = _load(opts.a), _load(opts.b)
     if opts.limit < 0:
         raise UserError("--limit must be 0 or more")
-    if opts.filter:
-        try:
-            re.compile(opts.filter)
-        except re.error as e:
-            raise UserError(f"bad --filter {opts.filter!r}: {e}") from None
+    _check_filter(opts.filter)
     if opts.output:                # first, so that a bad path fails before any output
         try:
             diff.write_diff_html(a, b, opts.output, names=(opts.a, opts.b))
@@ -338,18 +423,27 @@ def _cmd_memit(opts: argparse.Namespace) -> int:
     from hotpath.memprof import cli_memit
     if opts.repeat < 1:
         raise UserError("--repeat must be at least 1")
+    for what, source in (("setup", "\n".join(opts.setup)), ("statement", "\n".join(opts.statement))):
+        try:
+            compile(source, f"<memit-{what}>", "exec")
+        except (SyntaxError, ValueError) as e:
+            where = f" (line {e.lineno})" if getattr(e, "lineno", None) else ""
+            msg = getattr(e, "msg", None) or str(e)
+            raise UserError(f"memit: the {what} is not valid Python: {msg}{where}") from None
     again = [a for s in opts.setup for a in ("-s", s)] + ["-r", str(opts.repeat)]
     again += ["--sampled"] * opts.sampled + ["--", *opts.statement]
     return cli_memit(opts, again)
 
 
 def _main_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="hotpath", description="A performance toolkit for Python.")
+    p = _Parser(prog="hotpath", description="A performance toolkit for Python.")
     p.add_argument("--version", action="version", version=f"hotpath {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("run", help="profile a program (hotpath run --help)", add_help=False)
 
-    rp = sub.add_parser("report", help="print the hot-function table of a profile file")
+    rp = sub.add_parser("report", help="print the hot-function table of a profile file",
+                        description="Print the tables of a profile file to stdout: hot "
+                                    "functions, and line timings or memory when it has them.")
     rp.add_argument("file")
     rp.add_argument("--sort", default="tottime", choices=["tottime", "cumtime", "calls", "name"])
     rp.add_argument("--limit", type=int, default=30, help="rows (0 for all)")
@@ -358,14 +452,18 @@ def _main_parser() -> argparse.ArgumentParser:
     rp.set_defaults(func=_cmd_report)
 
     from hotpath import report
-    ep = sub.add_parser("export", help="convert a profile file to another tool's format")
+    ep = sub.add_parser("export", help="convert a profile file to another tool's format",
+                        description="Convert a profile file to another tool's format: "
+                                    f"{', '.join(sorted(report.FORMATS))}.")
     ep.add_argument("file")
     ep.add_argument("--format", "-f", required=True, metavar="FORMAT",
                     help=f"one of: {', '.join(sorted(report.FORMATS))}")
     ep.add_argument("-o", "--output", required=True, metavar="OUT")
     ep.set_defaults(func=_cmd_export)
 
-    vp = sub.add_parser("view", help="write the HTML report of a profile and open it in a browser")
+    vp = sub.add_parser("view", help="write the HTML report of a profile and open it in a browser",
+                        description="Write the self-contained HTML report of a profile "
+                                    "file and open it in a browser (or print its path).")
     vp.add_argument("file")
     vp.add_argument("-o", "--output", metavar="OUT.html",
                     help="where to write the report (default: FILE with .html)")

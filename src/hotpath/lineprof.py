@@ -488,6 +488,23 @@ def _auto_exclusions() -> tuple[str, ...]:
     return (here + os.sep, *(os.path.join(stdlib, w) for w in waits))
 
 
+#: Before 3.12 line events come from the interpreter's one trace hook (sys.settrace),
+#: which a debugger or coverage may hold or take; from 3.12 sys.monitoring lets them coexist.
+SHARES_TRACE_HOOK = sys.version_info < (3, 12)
+
+
+def trace_hook_holder() -> str:
+    """Who holds the trace hook now, for a message: 'coverage (coverage.tracer.CTracer)',
+    or 'nothing' when it was removed."""
+    t = sys.gettrace()
+    if t is None:
+        return "nothing"
+    kind = t if isinstance(t, (types.FunctionType, types.MethodType)) else type(t)
+    module = getattr(kind, "__module__", None) or "?"
+    name = f"{module}.{getattr(kind, '__qualname__', getattr(kind, '__name__', '?'))}"
+    return f"{module.split('.')[0]} ({name})"
+
+
 class RunLines:
     """What ``hotpath run --lines[=auto] [-f SPEC ...]`` adds to a run: a LineProfiler
     for the whole run, ``@profile`` as a builtin (as kernprof injects it), functions
@@ -565,10 +582,33 @@ class RunLines:
             todo.extend(c for c in co.co_consts if isinstance(c, types.CodeType))
 
     def start(self) -> None:
-        self.lp.enable()
+        """Start timing; RuntimeError naming the other tool when the trace hook
+        (Python 3.11) is held by someone else."""
+        try:
+            self.lp.enable()
+        except RuntimeError:
+            if not SHARES_TRACE_HOOK or sys.gettrace() is None:
+                raise
+            raise RuntimeError(
+                f"--lines on Python 3.11 needs the interpreter's trace hook (sys.settrace) "
+                f"and {trace_hook_holder()} holds it; run one tool at a time, or use "
+                f"Python 3.12+ where both can run") from None
+
+    def abandon(self) -> None:
+        """In a forked child: stop recording; nothing is reported."""
+        try:
+            self.lp.disable()
+        except Exception:
+            pass
+        self._pending = {}
 
     def finish(self) -> dict[str, Any]:
         """Stop; returns the ``extra["lines"]`` section. Warnings go to stderr."""
+        if SHARES_TRACE_HOOK and self.lp.enabled and sys.gettrace() is not self.lp._tracer:
+            sys.stderr.write(
+                f"hotpath: warning: the program took the trace hook (sys.settrace) that "
+                f"--lines needs on Python 3.11 (now held by {trace_hook_holder()}); line "
+                f"timings stopped when it did\n")
         try:
             self.lp.disable()
         except Exception as e:     # a capture error: keep what was recorded

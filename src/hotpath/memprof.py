@@ -324,18 +324,19 @@ class RunMemory:
         self.mp.start()
         self.lines.enable()
 
-    def finish(self) -> dict[str, Any] | None:
-        """Stop; the ``extra["memory"]`` section (None in a forked child, which must not
-        write the parent's files). Warnings go to stderr."""
+    def abandon(self) -> None:
+        """In a forked child: stop tracking; nothing is reported."""
+        try:
+            self.lines.disable()
+            self.mp.stop()
+        except Exception:
+            pass
+
+    def finish(self) -> dict[str, Any]:
+        """Stop; the ``extra["memory"]`` section. Warnings go to stderr."""
         self.lines.disable()
         from hotpath.lineprof import profile
         profile.install(None)
-        if os.getpid() != self.pid:
-            try:
-                self.mp.stop()
-            except Exception:
-                pass
-            return None
         try:
             gc.collect()           # cyclic garbage is not a leak
         except Exception:
@@ -474,10 +475,10 @@ def cli_run(program: Any, opts: Any, run_argv: list[str], out_path: str) -> int:
         started["wall"] = time.time()
         mem.start()
 
-    def finish() -> None:
+    saved: dict[str, Any] = {}
+
+    def save() -> None:
         data = mem.finish()
-        if data is None:           # a forked child: the parent writes the results
-            return
         prof = Profile(meta={
             "command": program.display,
             "argv": [program.target, *program.args],
@@ -488,28 +489,33 @@ def cli_run(program: Any, opts: Any, run_argv: list[str], out_path: str) -> int:
             "duration": time.time() - started["wall"] if started["wall"] else 0.0,
             "hotpath_version": __version__,
         }, extra={"memory": data})
+        saved["prof"] = prof
         path = os.path.join(cwd, out_path)
+        saved["pictures"] = None
         try:
             fileformat.write(prof, path)
         except OSError as e:
             sys.stderr.write(f"hotpath: error: cannot write {out_path!r}: {e.strerror or e}\n")
             return
-        from hotpath.report.memory import print_memory, write_timeline
+        from hotpath.report.memory import write_timeline
         base = os.path.splitext(path)[0] + ".memory"
         try:
-            pictures = write_timeline(prof, base)
+            saved["pictures"] = write_timeline(prof, base)
         except OSError as e:
-            pictures = []
+            saved["pictures"] = []
             sys.stderr.write(f"hotpath: warning: cannot write the timeline: {e}\n")
-        if not opts.quiet:
-            sys.stderr.write("\n")
-            print_memory(prof, stream=sys.stderr, limit=opts.limit if opts.limit else 0)
-            shown = ", ".join(os.path.relpath(p, cwd) for p in pictures)
-            sys.stderr.write(f"hotpath: profile written to {out_path} (hotpath report "
-                             f"{out_path}); memory over time: {shown}\n")
-        sys.stderr.flush()
 
-    return run_program(program, start, finish)
+    def show() -> None:
+        from hotpath.cli import written_hint
+        from hotpath.report.memory import print_memory
+        sys.stderr.write("\n")
+        print_memory(saved["prof"], stream=sys.stderr, limit=opts.limit if opts.limit else 0)
+        pictures = saved["pictures"]
+        if pictures is not None:
+            shown = ", ".join(os.path.relpath(p, cwd) for p in pictures)
+            sys.stderr.write(written_hint(out_path, f"; memory over time: {shown}"))
+
+    return run_program(program, start, save, None if opts.quiet else show, mem.abandon)
 
 
 def cli_memit(opts: Any, argv: list[str]) -> int:

@@ -10,6 +10,7 @@ through ``sys.excepthook`` and exit 1; SIGTERM is re-delivered after ``on_finish
 """
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import os
 import runpy
@@ -18,7 +19,7 @@ import sys
 import threading
 import types
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, TextIO
 
 from hotpath.model import ROOT, Node, Profile
 
@@ -35,6 +36,8 @@ class Program:
 
     @property
     def display(self) -> str:
+        if self.kind == "stdin":
+            return " ".join(["-", *self.args])
         if self.kind == "module":
             return " ".join(["-m", self.target, *self.args])
         if self.kind == "code":
@@ -48,6 +51,8 @@ class Program:
             return os.path.splitext(os.path.basename(self.target))[0] or "program"
         if self.kind == "module":
             return self.target.rsplit(".", 1)[-1]
+        if self.kind == "stdin":
+            return "stdin"
         return "hotpath-c"
 
     def check(self) -> None:
@@ -82,10 +87,6 @@ class StartFailed(Exception):
     so nothing is finished or written, and the caller reports it as a user error."""
 
 
-class _Terminated(BaseException):
-    """Raised in the main thread by the SIGTERM handler, to unwind into on_finish."""
-
-
 def _strip_own_frames(tb: types.TracebackType | None, marker: str) -> types.TracebackType | None:
     """Drop leading traceback entries from this module, so the program's traceback
     reads as under plain python."""
@@ -110,6 +111,15 @@ def _enter_program(run: Callable[..., object], *args: object, **kw: object) -> N
     run(*args, **kw)
 
 
+def _register_source(code: types.CodeType, source: str, name: str) -> None:
+    """Make ``source`` the lines tracebacks show for ``name``, as python -c does (3.13+)."""
+    import linecache
+    lines = [line + "\n" for line in source.splitlines()]
+    linecache.cache[name] = (len(source), None, lines, name)
+    if hasattr(linecache, "_register_code"):
+        linecache._register_code(code, source, name)
+
+
 def _prepare_program(program: Program) -> tuple[Callable[..., object], tuple, dict]:
     """Set up sys.argv/sys.path/__main__ like python; return the call that runs the
     program, as (callable, args, kwargs) for ``_enter_program``."""
@@ -122,6 +132,15 @@ def _prepare_program(program: Program) -> tuple[Callable[..., object], tuple, di
         sys.path.insert(0, "")
         code = compile(program.target, "<string>", "exec")
         filename = None
+        if sys.version_info >= (3, 13):      # python -c shows the source in tracebacks
+            _register_source(code, program.target, "<string>")
+    elif program.kind == "stdin":
+        # python - : the script is stdin, read whole; __file__ is '<stdin>'.
+        sys.argv = ["-", *program.args]
+        sys.path.insert(0, "")
+        source = sys.stdin.buffer.read()
+        filename = "<stdin>"
+        code = compile(source, filename, "exec")
     else:
         sys.argv = [program.target, *program.args]
         path = program.target
@@ -191,61 +210,298 @@ def keep_program_calls(profile: Profile) -> None:
                 n.func = renumber[n.func]
 
 
-def run_program(program: Program, start: Callable[[], None], on_finish: Callable[[], None]) -> int:
-    """Run ``program``; call ``start()`` just before its first line and ``on_finish()``
-    once after it ends, however it ends. Returns the exit status (or re-raises
-    SystemExit / KeyboardInterrupt, as python would end on them). A profile recorded
-    between the two holds hotpath's own calls too: ``keep_program_calls`` removes them."""
+# -- hotpath's own output ---------------------------------------------------------------
+
+_err: TextIO | None = None
+
+
+def _capture_stderr() -> None:
+    """Keep a private duplicate of fd 2, taken before the program runs: hotpath's table
+    goes there even if the program closes or replaces ``sys.stderr`` or fd 2."""
+    global _err
+    if _err is not None:
+        return
+    try:
+        fd = os.dup(2)
+    except OSError:
+        return
+    encoding = getattr(sys.__stderr__, "encoding", None) or "utf-8"
+    _err = open(fd, "w", encoding=encoding, errors="backslashreplace", closefd=True)
+
+
+def hotpath_stderr() -> TextIO:
+    """The stream for hotpath's own messages and tables during and after a run."""
+    return _err or sys.__stderr__ or sys.stderr
+
+
+def _flush_program_streams() -> None:
+    """Flush the program's stdout/stderr (whatever they are now) before hotpath writes,
+    so its output keeps its place; a closed or broken stream is the program's business."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except Exception:
+            pass
+
+
+def say(text: str) -> None:
+    """Write one of hotpath's messages; never raises (hotpath's output must not change
+    the program's exit status)."""
+    err = hotpath_stderr()
+    try:
+        err.write(text)
+        err.flush()
+    except Exception:
+        pass
+
+
+# -- forked children --------------------------------------------------------------------
+
+@dataclass
+class _Active:
+    """The run in progress, as the fork hooks see it."""
+    pid: int
+    handlers: dict[int, tuple[object, object]] = field(default_factory=dict)  #: ours, theirs
+    in_child: Callable[[], None] | None = None
+    forks: int = 0
+
+
+_active: _Active | None = None
+
+
+_blocked = threading.local()     # signals blocked around one fork by the forking thread
+
+
+def _before_fork() -> None:
+    """Block hotpath's signals across the fork: a SIGTERM sent to the child before its
+    handlers are given back stays pending, and is delivered (and kills it) at unblock,
+    instead of reaching the inherited Python-level handler and being dropped."""
+    _blocked.signals = set()
+    run = _active
+    if run is None or not run.handlers or not hasattr(signal, "pthread_sigmask"):
+        return
+    try:
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, set(run.handlers))
+    except (OSError, ValueError):
+        return
+    _blocked.signals = set(run.handlers) - set(old)
+
+
+def _unblock() -> None:
+    added = getattr(_blocked, "signals", None)
+    _blocked.signals = set()
+    if added:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, added)
+
+
+def _after_fork_in_child() -> None:
+    """A forked child is the program's alone: give back the signal handlers hotpath
+    replaced, stop recording, and never write or print anything."""
+    global _active, _err
+    run = _active
+    if run is None:
+        _unblock()
+        return
+    _active = None
+    for signum, (ours, theirs) in run.handlers.items():
+        try:
+            if signal.getsignal(signum) is ours:
+                signal.signal(signum, theirs)   # type: ignore[arg-type]
+        except (ValueError, OSError, TypeError):
+            pass
+    _err = None          # the parent's duplicate of fd 2 (non-inheritable across exec)
+    _unblock()           # a SIGTERM that came meanwhile ends the child now, as it would have
+    if run.in_child is not None:
+        try:
+            run.in_child()
+        except Exception:
+            pass
+
+
+def _after_fork_in_parent() -> None:
+    _unblock()
+    if _active is not None:
+        _active.forks += 1
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child,
+                        after_in_parent=_after_fork_in_parent)
+
+
+def children_note(forks: int, cpu_before: float) -> str | None:
+    """One line saying the program ran child processes that were not profiled, or None.
+    Forks are counted by the fork hook; other children (subprocess) show as CPU time of
+    waited-for children in ``os.times()``."""
+    try:
+        t = os.times()
+        cpu = t.children_user + t.children_system - cpu_before
+    except OSError:
+        cpu = 0.0
+    if not forks and cpu <= 0:
+        return None
+    what = f"{forks} fork{'s' if forks != 1 else ''}, " if forks else ""
+    return (f"hotpath: note: the program started child processes ({what}{cpu:.2f} s CPU "
+            f"in children); their time is not in this profile (children are not followed)\n")
+
+
+def _children_cpu() -> float:
+    try:
+        t = os.times()
+        return t.children_user + t.children_system
+    except OSError:
+        return 0.0
+
+
+# -- running ------------------------------------------------------------------------------
+
+#: Signals that end a process by default and that hotpath intercepts to write the profile
+#: first; the signal is then re-delivered, so the process ends as it would have.
+_ENDING_SIGNALS = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n))
+
+
+class _DeferredSigint:
+    """While active (main thread only), Ctrl-C does not interrupt: it is only counted.
+    The profile file is written inside one of these, so a second Ctrl-C never loses it."""
+
+    def __init__(self) -> None:
+        self.hits = 0
+        self._previous: object = None
+
+    def __enter__(self) -> "_DeferredSigint":
+        if threading.current_thread() is threading.main_thread():
+            def count(signum, frame):
+                self.hits += 1
+            try:
+                self._previous = signal.signal(signal.SIGINT, count)
+            except (ValueError, OSError):
+                self._previous = None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)   # type: ignore[arg-type]
+
+
+def _atexit_now(run: _Active) -> bool:
+    """Whether to run the program's atexit handlers now, inside the recorded region
+    (python would run them at exit, after hotpath had stopped recording; they still run
+    once). The caller calls ``_enter_program(atexit._run_exitfuncs)`` itself, so that
+    the handlers are top-level frames that ``keep_program_calls`` keeps."""
+    return os.getpid() == run.pid and atexit._ncallbacks() > 0
+
+
+def run_program(program: Program, start: Callable[[], None], save: Callable[[], None],
+                show: Callable[[], None] | None = None,
+                in_child: Callable[[], None] | None = None) -> int:
+    """Run ``program``; call ``start()`` just before its first line, and once after it
+    ends, however it ends: ``save()`` (stop recording, write the file), then ``show()``
+    (print the table). Returns the exit status (or re-raises SystemExit /
+    KeyboardInterrupt, as python would end on them). A profile recorded between the two
+    holds hotpath's own calls too: ``keep_program_calls`` removes them.
+
+    The program's atexit handlers run inside the recorded region. SIGTERM and SIGHUP (if
+    the program's environment left them at their default) save and show, then end the
+    process by the same signal. A second Ctrl-C while saving is held back until the
+    file is written, and then skips the table. In a forked child ``in_child()`` runs
+    right after the fork, hotpath's signal handlers are gone, and nothing is saved or
+    shown. hotpath's output goes to a duplicate of fd 2 taken before the program ran.
+    """
+    global _active
+    _capture_stderr()
+    run = _Active(pid=os.getpid(), in_child=in_child)
+    cpu_before = _children_cpu()
     finished = False
 
-    def finish() -> None:
+    def finish(announce: bool = False) -> None:
         nonlocal finished
-        if not finished:
-            finished = True
-            on_finish()
+        if finished or os.getpid() != run.pid:
+            return
+        finished = True
+        _flush_program_streams()
+        if announce:
+            say("\nhotpath: writing profile…\n")
+        # hotpath's messages (sys.stderr.write anywhere below) go to hotpath's stream.
+        program_stderr, sys.stderr = sys.stderr, hotpath_stderr()
+        try:
+            with _DeferredSigint() as again:
+                save()
+            if show is None:
+                return
+            if again.hits:
+                say("hotpath: interrupted again: table skipped (the profile is written)\n")
+                return
+            note = children_note(run.forks, cpu_before)
+            try:
+                show()
+            except KeyboardInterrupt:
+                say("\nhotpath: interrupted: table skipped (the profile is written)\n")
+            except (OSError, ValueError):
+                pass                 # hotpath's stderr is gone: the file is what counts
+            if note:
+                say(note)
+        finally:
+            try:
+                sys.stderr.flush()
+            except Exception:
+                pass
+            sys.stderr = program_stderr
 
-    def on_sigterm(signum, frame):
-        raise _Terminated()
+    def on_ending_signal(signum, frame):
+        # As without hotpath the program sees no exception and runs no finally blocks:
+        # save and show from here, then end by the same signal.
+        finish()
+        _flush_program_streams()
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
 
-    previous = None
     if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGTERM, on_sigterm)
+        for signum in _ENDING_SIGNALS:
+            if signal.getsignal(signum) is signal.SIG_DFL:   # not if ignored (nohup)
+                run.handlers[signum] = (on_ending_signal, signal.signal(signum, on_ending_signal))
+    _active = run
     try:
         try:
-            run, args, kw = _prepare_program(program)
-            start()
-            _enter_program(run, *args, **kw)
-            _wait_for_threads()
-        finally:
-            # The program may have replaced our SIGTERM handler; only undo our own.
-            if previous is not None and signal.getsignal(signal.SIGTERM) is on_sigterm:
-                signal.signal(signal.SIGTERM, previous)
-    except StartFailed:
-        raise
-    except _Terminated:
+            try:
+                call, args, kw = _prepare_program(program)
+                start()
+                _enter_program(call, *args, **kw)
+                _wait_for_threads()
+            finally:
+                # The program may have replaced our handlers; only undo our own.
+                for signum, (ours, theirs) in run.handlers.items():
+                    if signal.getsignal(signum) is ours:
+                        signal.signal(signum, theirs)   # type: ignore[arg-type]
+        except StartFailed:
+            raise
+        except SystemExit as e:
+            if _atexit_now(run) and (e.code is None or isinstance(e.code, int)):
+                _enter_program(atexit._run_exitfuncs)
+            finish()
+            raise
+        except KeyboardInterrupt as e:
+            # python prints the traceback, runs atexit, then ends itself with SIGINT (130).
+            finish(announce=True)
+            tb = _strip_own_frames(e.__traceback__, __file__)
+            sys.excepthook(type(e), e.with_traceback(tb), tb)
+            atexit._run_exitfuncs()
+            _flush_program_streams()
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGINT)
+            return 130  # not reached
+        except BaseException as e:
+            # python prints the traceback, then runs atexit: so do we, atexit recorded.
+            tb = _strip_own_frames(e.__traceback__, __file__)
+            sys.excepthook(type(e), e.with_traceback(tb), tb)
+            if _atexit_now(run):
+                _enter_program(atexit._run_exitfuncs)
+            finish()
+            return 1
+        if _atexit_now(run):
+            _enter_program(atexit._run_exitfuncs)
         finish()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGTERM)
-        return 143  # not reached: the signal ends the process as it would have
-    except SystemExit:
-        finish()
-        raise
-    except KeyboardInterrupt as e:
-        # python prints the traceback, then ends itself with SIGINT (exit status 130).
-        finish()
-        tb = _strip_own_frames(e.__traceback__, __file__)
-        sys.excepthook(type(e), e.with_traceback(tb), tb)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGINT)
-        return 130  # not reached
-    except BaseException as e:
-        finish()
-        tb = _strip_own_frames(e.__traceback__, __file__)
-        sys.excepthook(type(e), e.with_traceback(tb), tb)
-        return 1
-    finish()
-    return 0
+        return 0
+    finally:
+        if _active is run:
+            _active = None
