@@ -7,6 +7,7 @@ docs/profiling.md states however many functions the program creates.
 """
 from __future__ import annotations
 
+import os
 import sys
 from collections import Counter
 
@@ -54,7 +55,9 @@ def test_memory_bound_holds_for_generated_functions(runner):
         profiled = _peak_kb(runner, "-m", "hotpath", "run", "-q", "--max-nodes", "1000",
                             "-o", f"gen{n}.hprof", "gen.py", str(n))
         extra[n] = profiled - plain
-    assert extra[200_000] <= FIXED_KB + 1000 * PER_NODE_KB + SLACK_KB, extra
+    if "libasan" not in os.environ.get("LD_PRELOAD", ""):
+        # (under AddressSanitizer the fixed share includes its shadow memory)
+        assert extra[200_000] <= FIXED_KB + 1000 * PER_NODE_KB + SLACK_KB, extra
     assert extra[200_000] - extra[50_000] <= 4 * 1024, extra
     data = hotpath.load(str(runner.cwd / "gen200000.hprof"))
     assert any(t.truncated for t in data.threads)
