@@ -15,7 +15,7 @@ from hotpath import _core
 from hotpath.capture import profile_from_snapshot
 from hotpath.model import Profile as ProfileData
 
-__all__ = ["Profile", "ProfilerActiveError", "ProfilerEntry", "ProfilerSubEntry"]
+__all__ = ["Profile", "ProfilerActiveError", "ProfilerEntry", "ProfilerSubEntry", "FreedCode"]
 
 # The C core's refusals to enable while something else holds the hooks start with this.
 _ACTIVE_PREFIX = "another profiler is active"
@@ -25,6 +25,20 @@ class ProfilerActiveError(RuntimeError, ValueError):
     """enable() found another profiler holding what hotpath needs. A RuntimeError, and a
     ValueError as cProfile raises in the same case (3.12+), so code written for cProfile
     catches it too."""
+
+
+@dataclass(frozen=True)
+class FreedCode:
+    """Stands for a code object freed since it was profiled, in ``getstats()`` rows.
+
+    hotpath holds no reference to the code objects it profiles (generated code that is
+    dropped is freed while profiling), so a row for one that is gone carries its identity
+    instead, under the same attribute names (``cProfile.label`` reads them).
+    """
+    co_filename: str
+    co_firstlineno: int
+    co_name: str
+    co_qualname: str
 
 
 @dataclass
@@ -59,7 +73,6 @@ class Profile(_core.Profiler):
     def __init__(self, timer: Callable[[], float | int] | None = None, timeunit: float = 0.0,
                  subcalls: bool = True, builtins: bool = True, *, max_nodes: int = 1 << 20):
         super().__init__(timer, timeunit, builtins, max_nodes)
-        self._codes: list[Any] = []
         self.subcalls = subcalls
         self.stats: dict = {}
 
@@ -84,9 +97,7 @@ class Profile(_core.Profiler):
 
     def snapshot(self, meta: dict[str, Any] | None = None) -> ProfileData:
         """Everything recorded so far as a ``hotpath.model.Profile``."""
-        snap = super().snapshot()
-        self._codes = [f[4] for f in snap["functions"]]
-        return profile_from_snapshot(snap, meta)
+        return profile_from_snapshot(super().snapshot(), meta)
 
     # -- cProfile's API ----------------------------------------------------------------
 
@@ -114,17 +125,21 @@ class Profile(_core.Profiler):
 
     def getstats(self) -> list[ProfilerEntry]:
         """Per-function entries with their callees, as ``_lsprof.Profiler.getstats()``."""
-        data = self.snapshot()
+        snap = super().snapshot()
+        # Code objects only for this call: keeping them would keep generated code alive.
+        codes = [FreedCode(f, line, name, qual) if code is None else code
+                 for f, line, name, qual, code in snap["functions"]]
+        data = profile_from_snapshot(snap)
         sec = data.tick_seconds
         entries: dict[int, ProfilerEntry] = {}
         for i, s in data.function_stats().items():
-            entries[i] = ProfilerEntry(self._codes[i], s.calls, s.calls - s.primitive_calls,
+            entries[i] = ProfilerEntry(codes[i], s.calls, s.calls - s.primitive_calls,
                                        s.cum_ticks * sec, s.self_ticks * sec,
                                        [] if self.subcalls else None)
         if self.subcalls:
             for (caller, callee), s in data.edge_stats().items():
                 entries[caller].calls.append(ProfilerSubEntry(  # type: ignore[union-attr]
-                    self._codes[callee], s.calls, s.calls - s.primitive_calls,
+                    codes[callee], s.calls, s.calls - s.primitive_calls,
                     s.cum_ticks * sec, s.self_ticks * sec))
         return list(entries.values())
 

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+_Static_assert(sizeof(hp_node) == 48, "a node fits with its neighbours in few cache lines");
+
 hp_thread *hp_calltree_new(uint32_t max_nodes)
 {
     hp_thread *t = calloc(1, sizeof *t);
@@ -36,6 +38,7 @@ void hp_calltree_free(hp_thread *t)
 {
     if (!t)
         return;
+    hp_ptrmap_clear(&t->by_key);
     free(t->nodes);
     free(t->slots);
     free(t->stack);
@@ -86,7 +89,7 @@ static uint32_t append_node(hp_thread *t, uint32_t parent, uint32_t func)
 uint32_t hp_calltree_add(hp_thread *t, const void *key, uint32_t func)
 {
     uint32_t parent = hp_calltree_parent(t);
-    if (t->n_nodes >= t->max_nodes) {
+    if (hp_calltree_full(t)) {
         t->truncated = 1;
         if (!t->overflow_node) {
             t->overflow_node = append_node(t, 0, HP_FUNC_TRUNCATED);
@@ -99,9 +102,16 @@ uint32_t hp_calltree_add(hp_thread *t, const void *key, uint32_t func)
     }
     if ((t->n_slots_used + 1) * 2 > t->slot_mask + 1 && grow_slots(t) < 0)
         goto nomem;
+    uint32_t prev_same = 0;
+    hp_ptrmap_get(&t->by_key, key, &prev_same);
     uint32_t i = append_node(t, parent, func);
     if (!i)
         goto nomem;
+    if (hp_ptrmap_put(&t->by_key, key, i) < 0) {
+        t->n_nodes--;              /* the node was never reachable: take it back */
+        goto nomem;
+    }
+    t->nodes[i].next_same = prev_same;
     uint32_t h = hp_calltree_slot_hash(parent, key) & t->slot_mask;
     while (t->slots[h].key)
         h = (h + 1) & t->slot_mask;
@@ -114,6 +124,45 @@ uint32_t hp_calltree_add(hp_thread *t, const void *key, uint32_t func)
 nomem:
     t->failed = 1;
     return 0;
+}
+
+/* Remove the child-table slot (parent, key) by backward-shift deletion: each later
+ * slot of the same probe run moves into the hole unless its home lies cyclically
+ * between the hole and itself. */
+static void remove_slot(hp_thread *t, uint32_t parent, const void *key)
+{
+    uint32_t mask = t->slot_mask, i = hp_calltree_slot_hash(parent, key) & mask;
+    while (!(t->slots[i].key == key && t->slots[i].parent == parent)) {
+        if (!t->slots[i].key)
+            return;
+        i = (i + 1) & mask;
+    }
+    for (uint32_t j = (i + 1) & mask; t->slots[j].key; j = (j + 1) & mask) {
+        uint32_t home = hp_calltree_slot_hash(t->slots[j].parent, t->slots[j].key) & mask;
+        if (((j - home) & mask) >= ((j - i) & mask)) {
+            t->slots[i] = t->slots[j];
+            i = j;
+        }
+    }
+    t->slots[i].key = NULL;
+    t->n_slots_used--;
+}
+
+void hp_calltree_forget(hp_thread *t, const void *key)
+{
+    uint32_t n;
+    if (!hp_ptrmap_get(&t->by_key, key, &n))
+        return;
+    hp_ptrmap_del(&t->by_key, key);
+    for (; n; n = t->nodes[n].next_same) {
+        uint32_t parent = t->nodes[n].parent;
+        remove_slot(t, parent, key);
+        if (t->nodes[parent].cache_key == key)
+            t->nodes[parent].cache_key = NULL;
+        t->nodes[n].next_same = 0;
+    }
+    /* A parent whose cache sends `key` to the overflow node keeps it: the tree is full
+     * (it never shrinks), so a new object at this address would go there anyway. */
 }
 
 int hp_calltree_grow_stack(hp_thread *t)

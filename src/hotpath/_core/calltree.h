@@ -4,7 +4,11 @@
  * found from (parent node, key) where the key is the pointer the event already carries
  * — the PyCodeObject* of a Python function, the PyMethodDef* of a C function — so the
  * per-event path never consults the function table: funcreg runs only when a node is
- * created. Keys stay unique because funcreg holds every keyed code object strongly.
+ * created. hotpath holds no reference to a code object, so a key is unique only while
+ * its object lives: when a code object is freed, funcreg's co_extra free function has
+ * every tree forget its key (hp_calltree_forget drops the slots and caches that lead
+ * to its nodes, found through by_key), so a new object at the same address never
+ * reaches the old one's nodes. The nodes themselves stay, with their times.
  * Lookup: a one-entry cache on the parent (a loop calling the same callee hits it),
  * else one open-addressing table per thread whose 16-byte slots hold the key inline, so
  * a probe touches one cache line. The live stack is an array of frames pointing at
@@ -15,13 +19,18 @@
  * "overflow" node under the root (func HP_FUNC_TRUNCATED) and `truncated` is set.
  * Memory comes from malloc (the tool's own memory, invisible to Python's allocator hooks).
  * Each hp_thread is touched only by its own thread while holding the GIL, and by
- * enable/disable/snapshot, which also hold the GIL.
+ * enable/disable/snapshot and hp_calltree_forget (run from a code object's dealloc in
+ * any thread), which also hold the GIL. hp_calltree_forget only clears slots and
+ * caches: it never moves nodes or reallocates an array, so a node index held across a
+ * call into Python (the custom timer) stays valid.
  */
 #ifndef HP_CALLTREE_H
 #define HP_CALLTREE_H
 
 #include <stdint.h>
 #include <stddef.h>
+
+#include "table.h"
 
 #define HP_FUNC_ROOT      UINT32_MAX
 #define HP_FUNC_TRUNCATED 0u   /* function id 0 is reserved for the overflow node */
@@ -34,7 +43,8 @@ typedef struct {
     uint32_t parent;
     const void *cache_key;    /* one-entry cache: last child looked up from here */
     uint32_t cache_child;
-} hp_node;
+    uint32_t next_same;       /* the previous node created for the same key, 0 = none */
+} hp_node;                    /* 48 bytes */
 
 typedef struct {
     const void *key;          /* NULL = empty */
@@ -54,6 +64,7 @@ typedef struct hp_thread {
     hp_slot *slots;           /* child table */
     uint32_t slot_mask;       /* capacity - 1 (a power of two) */
     uint32_t n_slots_used;
+    hp_ptrmap by_key;         /* key → newest node for it (chained by next_same) */
     hp_frame *stack;
     uint32_t depth, cap_stack;
     uint32_t overflow_node;   /* 0 until first needed */
@@ -75,6 +86,14 @@ void hp_calltree_free(hp_thread *t);
  * `func`. Returns the node index (the overflow node past the cap); 0 on out-of-memory,
  * with t->failed set. */
 uint32_t hp_calltree_add(hp_thread *t, const void *key, uint32_t func);
+/* Whether the tree is at its cap: every new path goes to the overflow node. */
+static inline int hp_calltree_full(const hp_thread *t)
+{
+    return t->n_nodes >= t->max_nodes;
+}
+/* Cold: `key` no longer names what it named (its code object was freed): no lookup
+ * will find its nodes again. Never allocates, never fails. */
+void hp_calltree_forget(hp_thread *t, const void *key);
 /* Grow the stack to hold at least one more frame. 0 / -1 (t->failed set). */
 int hp_calltree_grow_stack(hp_thread *t);
 

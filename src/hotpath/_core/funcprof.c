@@ -94,11 +94,12 @@ void hp_funcprof_name_thread(hp_profiler *p)
 }
 
 /* Both node makers are out of line and marked cold, so the per-event callers keep a
- * short prologue. */
+ * short prologue. A full tree sends the call to its overflow node without registering
+ * the function: the table only grows with the trees. */
 __attribute__((cold, noinline))
 uint32_t hp_funcprof_new_code_node(hp_profiler *p, hp_thread *t, PyCodeObject *co)
 {
-    uint32_t id = hp_funcreg_code(&p->reg, co);
+    uint32_t id = hp_calltree_full(t) ? HP_FUNC_TRUNCATED : hp_funcreg_code(&p->reg, co);
     uint32_t node = id == HP_NO_FUNC ? 0 : hp_calltree_add(t, co, id);
     if (!node)
         hp_funcprof_fail(p, HP_ERR_NOMEMORY);
@@ -109,8 +110,8 @@ __attribute__((cold, noinline))
 uint32_t hp_funcprof_new_cfunc_node(hp_profiler *p, hp_thread *t, PyMethodDef *ml,
                                     PyObject *cfunc)
 {
-    uint32_t id;
-    if (!hp_funcreg_cfunc_known(&p->reg, ml, &id)) {
+    uint32_t id = HP_FUNC_TRUNCATED;
+    if (!hp_calltree_full(t) && !hp_funcreg_cfunc_known(&p->reg, ml, &id)) {
         if (!cfunc)
             return HP_NEED_LABEL;
         hp_saved_exc saved;
@@ -210,17 +211,27 @@ int hp_funcprof_restore_threading_hook(hp_profiler *p)
 
 /* ---- the type ------------------------------------------------------------------- */
 
+/* funcreg's death notice: every thread's tree forgets the freed code object's key. */
+static void forget_code(hp_funcreg *r, const void *key)
+{
+    hp_profiler *p = (hp_profiler *)((char *)r - offsetof(hp_profiler, reg));
+    for (hp_thread *t = p->threads; t; t = t->next)
+        hp_calltree_forget(t, key);
+}
+
 static void free_threads(hp_profiler *p)
 {
+    /* Detach first: releasing a name may run Python code that frees a code object,
+     * whose death notice walks p->threads. */
     hp_thread *t = p->threads;
+    p->threads = NULL;
+    p->threads_tail = &p->threads;
     while (t) {
         hp_thread *next = t->next;
         Py_XDECREF((PyObject *)t->name);
         hp_calltree_free(t);
         t = next;
     }
-    p->threads = NULL;
-    p->threads_tail = &p->threads;
 }
 
 /* 0, or -1 with RuntimeError when called from inside one of p's hooks (the custom timer):
@@ -270,7 +281,7 @@ static int Profiler_init(hp_profiler *p, PyObject *args, PyObject *kwds)
     p->displaced = 0;
     p->tool_id = -1;
     p->enabled_ticks = 0;
-    return hp_funcreg_init(&p->reg, (uint32_t)p->session);
+    return hp_funcreg_init(&p->reg, forget_code);
 }
 
 static void Profiler_dealloc(hp_profiler *p)
@@ -395,7 +406,7 @@ static PyObject *Profiler_clear_data(hp_profiler *p, PyObject *Py_UNUSED(ignored
     p->error = 0;
     p->displaced = 0;
     p->enabled_ticks = 0;
-    if (hp_funcreg_init(&p->reg, (uint32_t)p->session) < 0)
+    if (hp_funcreg_init(&p->reg, forget_code) < 0)
         return NULL;
     Py_RETURN_NONE;
 }

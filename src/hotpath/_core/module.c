@@ -52,13 +52,8 @@ static int add_type(PyObject *m, PyType_Spec *spec, PyObject **slot)
 static int hp_exec(PyObject *m)
 {
     hp_clock_init();
-    if (hp_funcreg_extra_index < 0) {
-        hp_funcreg_extra_index = hp_code_request_extra_index(NULL);
-        if (hp_funcreg_extra_index < 0) {
-            PyErr_SetString(PyExc_RuntimeError, "hotpath: no code-object extra slot left");
-            return -1;
-        }
-    }
+    if (hp_funcreg_request_extra_index() < 0)
+        return -1;
     hp_module_state *st = get_state(m);
     if (add_type(m, &hp_profiler_spec, &st->profiler_type) < 0 ||
         add_type(m, &hp_floor_spec, &st->floor_type) < 0 ||

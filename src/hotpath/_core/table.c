@@ -1,11 +1,11 @@
-/* table.c — growth and insertion for hp_ptrmap; kept at most half full. */
+/* table.c — growth, insertion and deletion for hp_ptrmap; kept at most half full. */
 #include "table.h"
 
 #include <stdlib.h>
 
 static void insert_unchecked(hp_ptrmap *m, const void *key, uint32_t value)
 {
-    size_t h = ((uintptr_t)key >> 4) * 0x9E3779B97F4A7C15ull >> 20;
+    size_t h = hp_ptrmap_hash(key);
     for (;;) {
         h &= m->mask;
         if (m->keys[h] == NULL || m->keys[h] == key) {
@@ -39,6 +39,30 @@ int hp_ptrmap_put(hp_ptrmap *m, const void *key, uint32_t value)
     }
     insert_unchecked(m, key, value);
     return 0;
+}
+
+/* Linear probing's backward-shift deletion: after emptying slot i, each later entry of
+ * the same run moves into the hole unless its home slot lies cyclically in (i, j]. */
+void hp_ptrmap_del(hp_ptrmap *m, const void *key)
+{
+    if (!m->keys)
+        return;
+    size_t i = hp_ptrmap_hash(key) & m->mask;
+    while (m->keys[i] != key) {
+        if (m->keys[i] == NULL)
+            return;
+        i = (i + 1) & m->mask;
+    }
+    for (size_t j = (i + 1) & m->mask; m->keys[j]; j = (j + 1) & m->mask) {
+        size_t home = hp_ptrmap_hash(m->keys[j]) & m->mask;
+        if (((j - home) & m->mask) >= ((j - i) & m->mask)) {
+            m->keys[i] = m->keys[j];
+            m->values[i] = m->values[j];
+            i = j;
+        }
+    }
+    m->keys[i] = NULL;
+    m->used--;
 }
 
 void hp_ptrmap_clear(hp_ptrmap *m)
