@@ -39,10 +39,13 @@ def test_default_header_names_one_clock_for_call_and_pedantic(pytester, tmp_path
     save = tmp_path / "r.json"
     result = run(pytester, f"--hotpath-save={save}")
     result.assert_outcomes(passed=2)
-    result.stdout.fnmatch_lines(["*hotpath benchmarks: group 'g' — clock: thread CPU time "
-                                 "(timer auto: the code runs on this thread without waiting)*"])
+    # Which clock auto picks depends on how the probe rounds ran (on a heavily loaded
+    # machine a CPU-bound target can look as if it waits); what must hold is that the
+    # header names it with its reason and both tests share it.
+    result.stdout.fnmatch_lines(["*hotpath benchmarks: group 'g' — clock: * (timer auto: *)*"])
     assert "clocks differ" not in result.stdout.str()
-    assert _clocks(save) == {"test_call": "thread", "test_pedantic": "thread"}
+    clocks = _clocks(save)
+    assert clocks["test_call"] == clocks["test_pedantic"] in {"thread", "process", "perf"}
 
 
 @pytest.mark.parametrize("args, clock, label", [
