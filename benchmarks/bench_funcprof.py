@@ -103,7 +103,8 @@ TOOL_NAMES = {"floor": "hotpath-floor", "cProfile": "cProfile", "hotpath": "hotp
 def hook_installed(variant: str, hook) -> bool:
     """Whether `hook`, enabled right now, is what the interpreter will call."""
     if sys.version_info >= (3, 12):
-        return sys.monitoring.get_tool(sys.monitoring.PROFILER_ID) == TOOL_NAMES[variant]
+        # cProfile takes PROFILER_ID; hotpath and the floor take the first free of 5, 3, 2.
+        return TOOL_NAMES[variant] in [sys.monitoring.get_tool(i) for i in range(6)]
     # 3.11: sys.getprofile() returns the object the C profile hook was installed with.
     return sys.getprofile() is hook
 
