@@ -547,7 +547,11 @@ class RunLines:
                 path = os.path.realpath(found.origin)
             self._pending.setdefault(path, []).append((spec, qual))
         if self._pending:
-            sys.addaudithook(self._on_audit)
+            self._watch_exec()
+
+    def _watch_exec(self) -> None:
+        """Have ``_on_audit`` see every module's code as it is executed."""
+        sys.addaudithook(self._on_audit)
 
     def _add_qualname(self, mod: types.ModuleType, qual: str) -> bool:
         obj: Any = mod

@@ -10,14 +10,16 @@ chosen functions sees no trace function and pays nothing. Then the events come f
 * 3.12+: ``sys.monitoring`` *local* events (PY_START, PY_RESUME, LINE, PY_RETURN,
   PY_YIELD) switched on for the chosen code objects only, on every thread. No trace
   function is installed (``sys.gettrace()`` stays None) and no frame object is made.
-* 3.11: ``sys.settrace`` (and ``threading.settrace`` for threads started later), the only
-  source of line events there; it answers only for the chosen code objects. CPython
-  makes a frame object for every call while a trace function is set, so on 3.11 a run
-  with chosen functions records those as allocations; runs without chosen functions are
-  not affected.
+* 3.11: a C trace function (``MemTracker.settrace``, src/hotpath/_core/memtrace.h) on
+  every thread, the only source of line events there; it calls back only for the chosen
+  code objects and mutes every other frame on its first event.
 
-Every callback pauses the tracker before doing anything, so the profiler's own work
-(rows, dict entries, ints) is never recorded as the program's.
+No allocation the hooks cause is charged to the program. Every callback pauses the
+tracker before doing anything, so the profiler's own work (rows, dict entries) is not
+recorded; what the interpreter allocates for a callback before it runs is forgotten
+(``MemTracker.forget``, docs/memory.md): on 3.12+ the int of a LINE event's line number
+and of an event's instruction offset (above 256), on 3.11 the frame object CPython makes
+for every call while a trace function is set.
 """
 from __future__ import annotations
 
@@ -215,7 +217,12 @@ class _Monitoring:
             finally:
                 tr.resume()
 
+        forget = tr.forget
+
+        # The ints CPython made for `offset` / `line` (above 256) are hotpath's: forgotten
+        # first (forget allocates nothing; nothing else was allocated since them).
         def on_resume(code: types.CodeType, offset: int) -> None:
+            forget(offset)
             tr.pause()
             try:
                 p._on_start(code, line_at(code, offset))
@@ -223,6 +230,7 @@ class _Monitoring:
                 tr.resume()
 
         def on_line(code: types.CodeType, line: int) -> None:
+            forget(line)
             tr.pause()
             try:
                 p._on_line(code, line)
@@ -230,6 +238,7 @@ class _Monitoring:
                 tr.resume()
 
         def on_return(code: types.CodeType, offset: int, value: Any) -> None:
+            forget(offset)
             tr.pause()
             try:
                 p._on_return(code)
@@ -260,39 +269,33 @@ class _Monitoring:
 
 
 class _SetTrace:
-    """3.11: a Python trace function that answers only for the chosen code objects."""
+    """3.11: a C trace function that calls back only for the chosen code objects (the
+    tracker is paused while the callback runs; the frame object 3.11 makes for every
+    call is forgotten in C)."""
 
     def __init__(self, prof: MemLineProfiler) -> None:
         self.prof = prof
         self._prev: Any = None
-        tr = prof.tracker._tracker
-        codes = prof.codes
+        self._tr = tr = prof.tracker._tracker
 
-        def trace(frame: types.FrameType, event: str, arg: Any) -> Any:
+        def event(frame: types.FrameType, what: int) -> None:
             code = frame.f_code
-            if code not in codes:
-                return None
-            tr.pause()
-            try:
-                if event == "call":
-                    prof._on_start(code, frame.f_lineno)
-                elif event == "line":
-                    prof._on_line(code, frame.f_lineno)
-                elif event == "return":
-                    prof._on_return(code)
-            finally:
-                tr.resume()
-            return trace
-        self.trace = trace
+            if what == 0:
+                prof._on_start(code, frame.f_lineno)
+            elif what == 2:
+                prof._on_line(code, frame.f_lineno)
+            elif what == 3:
+                prof._on_return(code)
+        self.event = event
 
     def start(self) -> None:
         self._prev = sys.gettrace()
-        threading.settrace(self.trace)
-        sys.settrace(self.trace)
+        self._tr.settrace(self.event)
 
     def watch(self, code: types.CodeType) -> None:
-        pass                      # the trace function reads prof.codes
+        self._tr.watch(code)
 
     def stop(self) -> None:
-        sys.settrace(self._prev)
-        threading.settrace(None)       # type: ignore[arg-type]
+        self._tr.settrace(None)
+        if self._prev is not None:
+            sys.settrace(self._prev)

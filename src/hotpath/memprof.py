@@ -167,11 +167,12 @@ class MemoryProfiler:
         return self._tracker.snapshot()
 
     def memory_data(self, lines: list[dict[str, Any]] | None = None,
-                    trim: Iterable[str] = ()) -> dict[str, Any]:
+                    trim: Iterable[str] = (),
+                    entry: types.CodeType | None = None) -> dict[str, Any]:
         """The JSON-able section ``profile.extra["memory"]`` (layout in docs/memory.md).
         ``trim``: file prefixes whose frames are cut from the outer end of every stack
-        (hotpath's own files always are)."""
-        return memory_data(self.snapshot(), lines=lines, trim=trim)
+        (hotpath's own files always are). ``entry``: see ``memory_data``."""
+        return memory_data(self.snapshot(), lines=lines, trim=trim, entry=entry)
 
     def print_stats(self, stream: TextIO | None = None, limit: int = 10) -> None:
         """The text report: top lines and functions, the peak, leak candidates."""
@@ -188,12 +189,20 @@ def _trim_prefixes(extra: Iterable[str]) -> tuple[str, ...]:
 
 
 def memory_data(snap: dict[str, Any], lines: list[dict[str, Any]] | None = None,
-                trim: Iterable[str] = ()) -> dict[str, Any]:
+                trim: Iterable[str] = (),
+                entry: types.CodeType | None = None) -> dict[str, Any]:
     """Turn a ``MemTracker.snapshot()`` into the ``extra["memory"]`` section.
 
     Frames are resolved to (function, line); frames of hotpath itself (and runpy) are cut
     from the outer end of each stack, stacks made only of hotpath's frames are dropped
     (the tool's own allocations), and stacks that became equal are merged.
+
+    ``entry``: the code of the one frame through which hotpath entered the program
+    (``runner._enter_program``). A stack through it keeps only the frames inside it; a
+    stack not through it that has one of hotpath's frames was hotpath's own work in the
+    program's thread — the tail of its start-up, waiting for threads, restoring signal
+    handlers, finishing — and is dropped like the tool's other allocations (the memory
+    side of ``runner.keep_program_calls``). Other threads' stacks stay as they are.
     """
     prefixes = _trim_prefixes(trim)
     functions: list[list[Any]] = []
@@ -238,6 +247,12 @@ def memory_data(snap: dict[str, Any], lines: list[dict[str, Any]] | None = None,
         truncated = 2 if i == 0 else int(cut[i])
         raw = list(paths[i])
         had_frames = bool(raw)
+        if entry is not None and raw:
+            at = next((k for k, (c, _) in enumerate(raw) if c is entry), -1)
+            if at >= 0:
+                raw = raw[:at]
+            elif any(c is not None and c.co_filename.startswith(_HERE) for c, _ in raw):
+                raw = []
         while raw and raw[-1][0] is not None and raw[-1][0].co_filename.startswith(prefixes):
             raw.pop()
         if had_frames and not raw:
@@ -306,6 +321,8 @@ class RunMemory:
 
         lines = MemLineProfiler(self.mp)
 
+        tracker = self.mp._tracker
+
         class _Select(RunLines):
             def __init__(self) -> None:       # RunLines' selection, our line profiler
                 self.mode = "explicit"
@@ -313,6 +330,12 @@ class RunMemory:
                 self.specs = resolve_targets(specs)
                 self.found: set[str] = set()
                 self._pending: dict[str, list[tuple[str, str]]] = {}
+
+            def _watch_exec(self) -> None:
+                # Not a Python audit hook: CPython would build each audited event's name,
+                # a hook iterator and a call in the program's name. The tracker's C hook
+                # forgets the event's argument tuple and calls us, paused, on "exec" only.
+                tracker.audit_exec(lambda code: self._on_audit("exec", (code,)))
 
         self.lines = lines
         self.select = _Select()
@@ -335,6 +358,7 @@ class RunMemory:
     def finish(self) -> dict[str, Any]:
         """Stop; the ``extra["memory"]`` section. Warnings go to stderr."""
         self.lines.disable()
+        self.mp._tracker.audit_exec(None)
         from hotpath.lineprof import profile
         profile.install(None)
         try:
@@ -349,7 +373,9 @@ class RunMemory:
             if spec not in self.select.found:
                 sys.stderr.write(f"hotpath: warning: -f {spec}: no such function was run "
                                  f"or defined\n")
-        return self.mp.memory_data(lines=self.lines.line_data() or None)
+        from hotpath.runner import _enter_program
+        return self.mp.memory_data(lines=self.lines.line_data() or None,
+                                   entry=_enter_program.__code__)
 
 
 # -- memit -------------------------------------------------------------------------------------------------

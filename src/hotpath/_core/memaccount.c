@@ -13,7 +13,7 @@ void mt_account_clear(void)
     mt_totals.peak_epoch = 1;
     mt_totals.peak_time = 0;
     mt_totals.alloc_count = mt_totals.alloc_bytes = mt_totals.free_count =
-        mt_totals.free_bytes = mt_totals.samples = 0;
+        mt_totals.free_bytes = mt_totals.samples = mt_totals.seq = 0;
 }
 
 void mt_account_reset_peak(void)

@@ -26,6 +26,8 @@ typedef struct {
     double peak_time;              /* mt_now() when the peak was left */
     uint64_t alloc_count, alloc_bytes, free_count, free_bytes;
     uint64_t samples;              /* blocks recorded */
+    uint64_t seq;                  /* bumped by every alloc and free accounted: forget()
+                                      can tell whether anything happened since a block */
 } mt_totals_state;                 /* (L) */
 
 extern mt_totals_state mt_totals MT_HIDDEN;
@@ -50,6 +52,7 @@ static inline void mt_account_alloc(uint32_t sid, uint64_t bytes, uint32_t count
     mt_totals.alloc_count += count;
     mt_totals.alloc_bytes += bytes;
     mt_totals.live_count += count;
+    mt_totals.seq++;
     int64_t live = mt_totals.live_bytes + (int64_t)bytes;
     __atomic_store_n(&mt_totals.live_bytes, live, __ATOMIC_RELAXED);
     if (live > mt_totals.peak_bytes) {
@@ -74,8 +77,46 @@ static inline void mt_account_free(uint32_t sid, uint64_t bytes, uint32_t count)
     mt_totals.free_count += count;
     mt_totals.free_bytes += bytes;
     mt_totals.live_count -= count;
+    mt_totals.seq++;
     __atomic_store_n(&mt_totals.live_bytes, mt_totals.live_bytes - (int64_t)bytes,
                      __ATOMIC_RELAXED);
+}
+
+/* (L) Undo mt_account_alloc(sid, bytes, count) as if it had never happened: the stack's
+ * and the totals' allocation counters and the live total go back. The peak is the
+ * caller's (memtrack.c: restored when nothing was accounted since, else kept). */
+static inline void mt_account_unalloc(uint32_t sid, uint64_t bytes, uint32_t count)
+{
+    mt_stack *s = &mt_stacks.nodes[sid];
+    mt_account_touch(s);
+    s->alloc_count -= count;
+    s->alloc_bytes -= bytes;
+    mt_totals.alloc_count -= count;
+    mt_totals.alloc_bytes -= bytes;
+    mt_totals.live_count -= count;
+    mt_totals.seq++;
+    __atomic_store_n(&mt_totals.live_bytes, mt_totals.live_bytes - (int64_t)bytes,
+                     __ATOMIC_RELAXED);
+}
+
+/* (L) Note the block at `addr`, about to be accounted, as the calling thread's newest
+ * (memstate.h's mt_recent, for forget()): with the peak as it is before it. The caller
+ * sets the entry's `seq` once it is accounted. */
+static inline mt_recent *mt_recent_push(uintptr_t addr)
+{
+    if (mt_tls.recent_session != mt_session.id) {
+        mt_tls.recent_session = mt_session.id;
+        mt_tls.nrecent = 0;
+    }
+    mt_tls.top = (mt_tls.top + 1) % MT_RECENT;
+    if (mt_tls.nrecent < MT_RECENT)
+        mt_tls.nrecent++;
+    mt_recent *e = &mt_tls.recent[mt_tls.top];
+    e->addr = addr;
+    e->peak_bytes = mt_totals.peak_bytes;
+    e->peak_count = mt_totals.peak_count;
+    e->peak_dirty = mt_totals.peak_dirty;
+    return e;
 }
 
 /* (L) Everything zero, a fresh epoch. */

@@ -60,6 +60,21 @@ static inline int mt_blocks_put(const mt_block *b, mt_block *old)
     return 0;
 }
 
+/* (L) The block at `addr`, or NULL when it is not tracked. */
+static inline const mt_block *mt_blocks_find(uintptr_t addr)
+{
+    if (!mt_blocks.used)
+        return NULL;
+    size_t i = mt_ptr_slot(addr, mt_blocks.mask);
+    for (;;) {
+        if (!mt_blocks.slots[i].addr)
+            return NULL;
+        if (mt_blocks.slots[i].addr == addr)
+            return &mt_blocks.slots[i];
+        i = (i + 1) & mt_blocks.mask;
+    }
+}
+
 /* (L) Remove the block at `addr` into *out. 1 found, 0 not tracked. */
 static inline int mt_blocks_take(uintptr_t addr, mt_block *out)
 {

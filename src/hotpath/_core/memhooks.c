@@ -94,7 +94,9 @@ static void record_alloc(void *p, size_t n, int kind, const void *caller)
             mt_account_free(old.stack, old.bytes, old.count);
         else
             mt_filter_add(b.addr);
+        mt_recent *e = mt_recent_push(b.addr);
         mt_account_alloc(b.stack, bytes, count);
+        e->seq = mt_totals.seq;
         mt_totals.samples++;
     }
     mt_unlock();

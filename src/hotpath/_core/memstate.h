@@ -31,6 +31,17 @@
 enum { MT_EXACT = 0, MT_SAMPLED = 1 };
 enum { MT_ERR_NONE = 0, MT_ERR_NOMEMORY = 1 };
 
+/* One of the calling thread's latest recorded blocks, as forget() needs it: where it is,
+ * and the state of the peak just before it was accounted (memaccount.h). */
+typedef struct {
+    uintptr_t addr;      /* 0: empty */
+    uint64_t seq;        /* mt_totals.seq right after it was accounted */
+    int64_t peak_bytes, peak_count;
+    int peak_dirty;
+} mt_recent;
+
+#define MT_RECENT 8      /* latest recorded blocks kept per thread (a ring) */
+
 /* Thread-local: each thread touches only its own. */
 typedef struct {
     int busy;            /* inside the tracker or a forwarded call: record nothing */
@@ -38,6 +49,11 @@ typedef struct {
     uint64_t session;    /* the session the sampling state below belongs to */
     int64_t countdown;   /* sampled mode: bytes until the next sample (memsample.h) */
     uint64_t rng;        /* xorshift64* state (memsample.h) */
+    /* forget(): this thread's latest recorded blocks, newest at recent[top]; valid for
+     * the session `recent_session` only. Written under the lock (memtrack.c). */
+    uint64_t recent_session;
+    unsigned top, nrecent;
+    mt_recent recent[MT_RECENT];
 } mt_tls_slot;
 
 /* initial-exec: a register-relative access per hook, no __tls_get_addr call. */

@@ -16,6 +16,8 @@
 #include "memaccount.h"
 #include "memblocks.h"
 #include "memcaller.h"
+#include "memforget.h"
+#include "memtrace.h"
 #include "memhooks.h"
 #include "memmaps.h"
 #include "memstacks.h"
@@ -300,6 +302,108 @@ static PyObject *MemTracker_resume(PyObject *self, PyObject *Py_UNUSED(ignored))
     Py_RETURN_NONE;
 }
 
+/* forget(*objs): each object, in the order given (newest first), is forgotten when it is
+ * this thread's newest recorded block (memforget.h). The number of blocks forgotten.
+ * Nothing is allocated before the objects are forgotten (a small int is returned). */
+static PyObject *MemTracker_forget(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    int n = 0;
+    if (mt_session.owner == self)
+        for (Py_ssize_t i = 0; i < nargs; i++)
+            n += mt_forget_object(args[i]);
+    return PyLong_FromLong(n);
+}
+
+static PyObject *MemTracker_settrace(PyObject *self, PyObject *callback)
+{
+    return mt_trace_set(callback);
+}
+
+static PyObject *MemTracker_watch(PyObject *self, PyObject *code)
+{
+    return mt_trace_watch(code);
+}
+
+/* ---- the audit hook (finding functions chosen by file, as their module runs) ----------- */
+
+/* While an audit hook is installed, CPython builds every audited event's argument tuple
+ * before calling any hook; a Python-level hook adds the event's name, an iterator over
+ * the hooks and the call. This C hook is called first and alone: it forgets the tuple and
+ * the arguments made for it (reference count 1: the tuple's own), newest first, and calls
+ * the callback, paused, for "exec" events only. C audit hooks cannot be removed: once
+ * installed it stays, inert while no callback is set. All of it is protected by the GIL. */
+static PyObject *audit_callback = NULL;      /* callback(code) for "exec" events */
+static PyObject *audit_owner = NULL;         /* the MemTracker that set it (borrowed) */
+static int audit_installed = 0;
+
+static void forget_event_args(PyObject *args)
+{
+    PyObject *made[9];
+    int n = 0, left;
+    made[n++] = args;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(args) && n < 9; i++) {
+        PyObject *a = PyTuple_GET_ITEM(args, i);
+        if (Py_REFCNT(a) == 1)
+            made[n++] = a;
+    }
+    /* Newest first, whatever order they were made in (a tuple is made before its items,
+     * or after a single one): retry until a pass forgets nothing. */
+    do {
+        left = 0;
+        for (int i = 0; i < n; i++)
+            if (made[i] && mt_forget_object(made[i])) {
+                made[i] = NULL;
+                left = 1;
+            }
+    } while (left);
+}
+
+static int audit_hook(const char *event, PyObject *args, void *data)
+{
+    if (!audit_callback || mt_session.owner != audit_owner)
+        return 0;
+    if (args && PyTuple_Check(args))
+        forget_event_args(args);
+    if (strcmp(event, "exec") != 0 || !args || !PyTuple_Check(args) ||
+        PyTuple_GET_SIZE(args) < 1)
+        return 0;
+    PyObject *cb = Py_NewRef(audit_callback);
+    mt_tls.paused++;
+    PyObject *r = PyObject_CallOneArg(cb, PyTuple_GET_ITEM(args, 0));
+    if (r)
+        Py_DECREF(r);
+    else
+        PyErr_WriteUnraisable(cb);   /* never into the program's exec */
+    mt_tls.paused--;
+    Py_DECREF(cb);
+    return 0;
+}
+
+/* audit_exec(callback or None): call callback(code) for every "exec" audit event while
+ * this tracker records, and forget every audited event's arguments (above). */
+static PyObject *MemTracker_audit_exec(PyObject *self, PyObject *callback)
+{
+    if (callback == Py_None) {
+        if (audit_owner == self) {
+            Py_CLEAR(audit_callback);
+            audit_owner = NULL;
+        }
+        Py_RETURN_NONE;
+    }
+    if (!PyCallable_Check(callback)) {
+        PyErr_SetString(PyExc_TypeError, "audit_exec() needs a callable or None");
+        return NULL;
+    }
+    if (!audit_installed) {
+        if (PySys_AddAuditHook(audit_hook, NULL) < 0)
+            return NULL;
+        audit_installed = 1;
+    }
+    Py_XSETREF(audit_callback, Py_NewRef(callback));
+    audit_owner = self;
+    Py_RETURN_NONE;
+}
+
 static PyObject *MemTracker_clear(PyObject *self, PyObject *Py_UNUSED(ignored))
 {
     if (mt_session.owner == self) {
@@ -330,6 +434,10 @@ static PyObject *MemTracker_get_forked(PyObject *self, void *closure)
 static void MemTracker_dealloc(PyObject *self)
 {
     PyTypeObject *tp = Py_TYPE(self);
+    if (audit_owner == self) {
+        Py_CLEAR(audit_callback);
+        audit_owner = NULL;
+    }
     if (mt_session.owner == self) {
         PyObject *r = MemTracker_stop(self, NULL);
         if (!r)
@@ -355,6 +463,18 @@ static PyMethodDef MemTracker_methods[] = {
     {"pause", MemTracker_pause, METH_NOARGS,
      "Stop recording this thread's allocations (nests)."},
     {"resume", MemTracker_resume, METH_NOARGS, "Undo one pause()."},
+    {"forget", (PyCFunction)(void (*)(void))MemTracker_forget, METH_FASTCALL,
+     "forget(*objs) -> int\nDrop objects the interpreter just allocated for a hook, newest "
+     "first, as if never allocated (only this thread's newest recorded blocks; see "
+     "docs/memory.md). Returns how many blocks were dropped."},
+    {"settrace", MemTracker_settrace, METH_O,
+     "settrace(callback or None)\n3.11: callback(frame, event) (0 call, 2 line, 3 return) "
+     "for code marked with watch(), from a C trace function on every thread; called "
+     "paused. The frame object 3.11 makes for each call is forgotten."},
+    {"watch", MemTracker_watch, METH_O, "watch(code)\n3.11: mark code for settrace()."},
+    {"audit_exec", MemTracker_audit_exec, METH_O,
+     "audit_exec(callback or None)\nCall callback(code) for each 'exec' audit event while "
+     "this tracker records; audited events' argument tuples are forgotten."},
     {"clear", MemTracker_clear, METH_NOARGS, "Drop the data (not while recording)."},
     {"native_available", MemTracker_native_available, METH_NOARGS | METH_STATIC,
      "Whether the preload shim is loaded, so native allocations can be tracked."},

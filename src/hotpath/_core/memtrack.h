@@ -50,6 +50,8 @@
  *   memmaps.[ch]      anonymous mappings: reserved, and counted as far as touched (mincore)
  *   memcaller.[ch]    native or not: is the code that asked outside the interpreter
  *   memsample.h       sampled mode's countdown and weights
+ *   memforget.[ch]    forgetting what the interpreter allocates for hotpath's own hooks
+ *   memtrace.[ch]     3.11: the C trace function of the memory line view
  *   memtimeline.[ch]  the RSS / tracked-heap timeline thread
  *   frames.h          reading a thread's frames: the version shims over CPython internals
  * The per-allocation parts of each are static inline in its header.
