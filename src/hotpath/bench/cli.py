@@ -156,6 +156,16 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"hotpath bench: error: {exc}", file=err)
         return 2
+    for name, value, least in (("-n/--number", args.number, 1), ("-r/--repeat", args.repeat, 1),
+                               ("--min-rounds", args.min_rounds, 1), ("--warmup", args.warmup, 0),
+                               ("--processes", args.processes, 0)):
+        if value is not None and value < least:
+            print(f"hotpath bench: error: {name} must be at least {least}, not {value}", file=err)
+            return 2
+    for name, value in (("--min-time", args.min_time), ("--max-time", args.max_time)):
+        if not value > 0:
+            print(f"hotpath bench: error: {name} must be a positive number of seconds", file=err)
+            return 2
     if gates and not args.compare:
         print("hotpath bench: error: --compare-fail needs --compare FILE", file=err)
         return 2
