@@ -25,7 +25,6 @@ import gc
 import json
 import math
 import os
-import secrets
 import struct
 import sys
 import zlib
@@ -34,6 +33,7 @@ from operator import attrgetter
 from typing import IO, Any, Iterator, Union
 
 from .model import ROOT, Function, Node, Profile, ThreadProfile
+from .outfile import open_output
 
 __all__ = ["write", "read", "dumps", "loads", "FormatError",
            "MAGIC", "FORMAT_MAJOR", "FORMAT_MINOR"]
@@ -185,34 +185,20 @@ def dumps(profile: Profile) -> bytes:
 def write(profile: Profile, path: PathOrFile) -> None:
     """Write ``profile`` to ``path`` (a file name, or a binary file object).
 
-    A named file is written atomically: the data goes to a temporary file in the same
-    directory, which then replaces ``path``, so readers never see a half-written
-    profile and a failed write leaves any previous file untouched.
+    A named file is written as ``hotpath.outfile.open_output`` writes every output: a
+    regular (or new) file atomically — the data goes to a temporary file in the same
+    directory, which then replaces it, so readers never see a half-written profile and a
+    failed write leaves any previous file untouched; a symbolic link is followed to its
+    target; a device or FIFO is written in place, never replaced.
     """
     chunks = list(_encode(profile))        # encode (and validate) before writing a byte
     if hasattr(path, "write"):
         for chunk in chunks:
             path.write(chunk)  # type: ignore[union-attr]
         return
-    target = os.fspath(path)
-    directory, base = os.path.split(target)
-    tmp = os.path.join(directory, f".{base}.{secrets.token_hex(4)}.tmp")
-    # os.open with 0o666 lets the umask decide permissions, as a plain open() would.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
-                 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            for chunk in chunks:
-                f.write(chunk)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    with open_output(path, "wb") as f:
+        for chunk in chunks:
+            f.write(chunk)
 
 
 def _encode(profile: Profile) -> Iterator[bytes]:

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from ..model import FunctionStats, Profile
+from ..outfile import open_output
 from .base import PathShortener, exporter_name, format_seconds, node_spans, xml_escape
 
 __all__ = ["FunctionDiff", "DiffTree", "function_keys", "diff_functions", "diff_tree",
@@ -409,5 +410,5 @@ def to_html(a: Profile, b: Profile, names: tuple[str, str] = ("A", "B")) -> str:
 def write_diff_html(a: Profile, b: Profile, path: str,
                     names: tuple[str, str] = ("A", "B")) -> None:
     """Write the differential flame graph page of ``a`` → ``b`` to ``path``."""
-    with open(path, "w", encoding="utf-8") as f:
+    with open_output(path, "w", encoding="utf-8") as f:
         f.write(to_html(a, b, names))
