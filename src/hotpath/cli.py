@@ -267,9 +267,13 @@ def _cmd_export(opts: argparse.Namespace) -> int:
     if opts.format not in report.FORMATS:
         raise UserError(f"unknown format {opts.format!r}; choose from {', '.join(sorted(report.FORMATS))}")
     try:
-        report.export(data, opts.format, opts.output)
+        note = report.export(data, opts.format, opts.output)
+    except report.ExportError as e:
+        raise UserError(f"{opts.file}: {e}") from None
     except OSError as e:
         raise UserError(f"cannot write {opts.output!r}: {e.strerror or e}") from None
+    if note:
+        sys.stderr.write(f"hotpath: note: {note}\n")
     sys.stderr.write(f"hotpath: wrote {opts.output} ({opts.format})\n")
     return 0
 
