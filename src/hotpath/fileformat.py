@@ -8,10 +8,11 @@ a second, most of it spent creating the Node objects. The full specification, wi
 ``docs/format.md``; the byte layout is also drawn next to the encoder below.
 
 Reading never trusts the input: every size is checked before anything is allocated,
-every section's checksum is verified, and every index in the trees is validated, so a
-truncated, corrupted or foreign file gives exactly one :class:`FormatError` with a
-message that says what is wrong and where — never an ``IndexError``, ``struct.error``,
-``UnicodeDecodeError`` or similar. No pickle, no eval: only JSON, struct and array.
+every section's checksum is verified, every index in the trees is validated, and the
+extra sections reporters read (``lines``, ``memory``) are checked against their layouts
+(``hotpath.extras``), so a truncated, corrupted, foreign or wrongly shaped file gives
+exactly one :class:`FormatError` with a message that says what is wrong and where —
+never an ``IndexError``, ``struct.error``, ``UnicodeDecodeError`` or similar. No pickle, no eval: only JSON, struct and array.
 
 Public API::
 
@@ -32,6 +33,7 @@ from array import array
 from operator import attrgetter
 from typing import IO, Any, Iterator, Union
 
+from .extras import ShapeError, check_extra
 from .model import ROOT, Function, Node, Profile, ThreadProfile
 from .outfile import open_output
 
@@ -230,6 +232,10 @@ def _sections(profile: Profile) -> Iterator[tuple[bytes, bytes, bool]]:
     for name, value in profile.extra.items():
         if not isinstance(name, str):
             raise TypeError(f"profile.extra keys must be str, not {name!r}")
+        try:
+            check_extra(name, value)       # the layouts reporters rely on (extras.py)
+        except ShapeError as e:
+            raise ShapeError(f"profile.extra[{name!r}] has the wrong shape: {e}") from None
         nb = _utf8(name)
         # Extras are optional data: a reader that does not know them may skip them.
         yield (TAG_EXTRA, _U32.pack(len(nb)) + nb
@@ -682,7 +688,13 @@ class _Decoder:
             raise self.fail(f"section EXTRA: name of {name_len} bytes does not fit in "
                             f"{size} bytes", offset)
         name = self.text(body[4:4 + name_len], "section EXTRA name", offset)
-        return name, self.json(body[4 + name_len:], f"EXTRA {name!r}", offset)
+        value = self.json(body[4 + name_len:], f"EXTRA {name!r}", offset)
+        try:
+            check_extra(name, value)       # shapes the reporters rely on: lines, memory
+        except ShapeError as e:
+            raise self.fail(f"section EXTRA {name!r} has the wrong shape: {e}",
+                            offset) from None
+        return name, value
 
 
 def _ints(buf: memoryview, width: int, signed: bool) -> array:
