@@ -323,13 +323,17 @@ def _cmd_diff(opts: argparse.Namespace) -> int:
             re.compile(opts.filter)
         except re.error as e:
             raise UserError(f"bad --filter {opts.filter!r}: {e}") from None
-    if opts.output:                # first, so that a bad path fails before any output
-        try:
-            diff.write_diff_html(a, b, opts.output, names=(opts.a, opts.b))
-        except OSError as e:
-            raise UserError(f"cannot write {opts.output!r}: {e.strerror or e}") from None
-    diff.print_diff(a, b, stream=sys.stdout, sort=opts.sort, metric=opts.metric,
-                    limit=opts.limit, name_filter=opts.filter, names=(opts.a, opts.b))
+    try:
+        diff.check_comparable(a, b, names=(opts.a, opts.b))
+        if opts.output:            # first, so that a bad path fails before any output
+            try:
+                diff.write_diff_html(a, b, opts.output, names=(opts.a, opts.b))
+            except OSError as e:
+                raise UserError(f"cannot write {opts.output!r}: {e.strerror or e}") from None
+        diff.print_diff(a, b, stream=sys.stdout, sort=opts.sort, metric=opts.metric,
+                        limit=opts.limit, name_filter=opts.filter, names=(opts.a, opts.b))
+    except diff.DiffError as e:    # different kinds, or a view that does not apply
+        raise UserError(str(e)) from None
     if opts.output:
         sys.stdout.flush()
         sys.stderr.write(f"hotpath: wrote {opts.output} (differential flame graph)\n")

@@ -4,6 +4,10 @@ Each format is a small module that reads only the model (``hotpath.model``) and 
 the helpers in ``base``. ``FORMATS`` maps a format name to ``writer(profile, path)``;
 ``export(profile, fmt, path)`` is the one entry point the CLI needs. Modules are
 imported when their format is used, so importing this package stays cheap.
+
+Every format but ``html`` is made of function timings (the calling-context trees): a
+memory profile (``hotpath run --memory``), which has none, is refused with
+``ExportError`` rather than written as an empty file.
 """
 from __future__ import annotations
 
@@ -62,11 +66,16 @@ def export(profile: Profile, fmt: str, out_path: str) -> str | None:
     """Write ``profile`` to ``out_path`` in format ``fmt`` (a key of ``FORMATS``).
 
     Returns a note for the user, or None. Raises ``ExportError`` (nothing written) when
-    the profile cannot be written in this format.
+    the format does not apply to the profile, e.g. pstats of a memory profile.
     """
     try:
         writer = FORMATS[fmt]
     except KeyError:
         raise ValueError(f"unknown export format {fmt!r}; choose one of: "
                          f"{', '.join(sorted(FORMATS))}") from None
+    if _WRITERS[fmt][3] and not has_timings(profile) and "memory" in profile.extra:
+        others = ", ".join(f for f, row in _WRITERS.items() if not row[3])
+        raise ExportError(f"this is a memory profile: it holds no function timings, "
+                          f"which the {fmt} format is made of; `hotpath report` shows it, "
+                          f"and so does --format {others}")
     return writer(profile, out_path)
