@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import io
+import sys
 from pathlib import Path
 
 import pytest
@@ -24,10 +25,16 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def _fuzz():
+    # The script puts src/ first on sys.path (to fuzz the source tree); hotpath is
+    # already imported here, and later tests' child processes must not see src/.
+    saved = list(sys.path)
     spec = importlib.util.spec_from_file_location("fuzz_reader",
                                                   REPO / "fuzz" / "fuzz_reader.py")
     mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    try:
+        spec.loader.exec_module(mod)
+    finally:
+        sys.path[:] = saved
     return mod
 
 
