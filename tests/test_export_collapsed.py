@@ -168,3 +168,22 @@ def test_cli_deep_mutual_recursion_is_refused_before_writing(runner):
     # the formats that store each frame once still work
     r = runner.hotpath("export", "deep.hprof", "--format", "speedscope", "-o", "deep.json")
     assert r.returncode == 0, r.stderr
+
+
+def test_undecodable_file_names_and_exact_size(tmp_path):
+    """Lone surrogates (undecodable bytes of file names) are written, not a traceback,
+    and the size computed before writing is the size written."""
+    from hotpath.model import Node, Profile, ThreadProfile
+    from hotpath.report.collapsed import collapsed_size
+    prof = Profile([Function("/src/\udcff.py", 1, "f"), Function("/src/\ud800.py", 1, "g")],
+                   [ThreadProfile(1, "MainThread", [Node(-1, -1), Node(0, 0, 1, 5, 10),
+                                                    Node(1, 1, 1, 5, 5)])], 1e-9)
+    path = tmp_path / "s.folded"
+    write_collapsed(prof, str(path))
+    data = path.read_bytes()
+    assert data == (b"f (/src/\xff.py:1) 5\n"
+                    b"f (/src/\xff.py:1);g (/src/\xef\xbf\xbd.py:1) 5\n")
+    assert collapsed_size(prof) == len(data)
+    sample = sample_profile()
+    write_collapsed(sample, str(path))
+    assert collapsed_size(sample) == path.stat().st_size

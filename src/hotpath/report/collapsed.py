@@ -22,6 +22,8 @@ the merged stack tree, one entry per distinct (folded) stack.
 """
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from typing import Iterable, Iterator
 
 from ..model import Profile, ThreadProfile
@@ -33,6 +35,15 @@ __all__ = ["collapsed_lines", "write_collapsed", "collapsed_size", "UNITS", "MAX
 
 UNITS = {"ns": 1e9, "us": 1e6, "ms": 1e3, "s": 1.0}
 MAX_BYTES = 1 << 30        #: default bound on a written file (1 GiB)
+# Undecodable bytes in file names reach labels as lone surrogates: they are written as
+# the bytes they came from (surrogateescape); other lone surrogates become U+FFFD first.
+_ERRORS = "surrogateescape"
+_OTHER_SURROGATES = re.compile("[\ud800-\udc7f\udd00-\udfff]")
+
+
+@lru_cache(maxsize=4096)
+def _writable(label: str) -> str:
+    return _OTHER_SURROGATES.sub("\ufffd", label)
 
 
 class _Stacks:
@@ -69,7 +80,7 @@ class _Stacks:
         for i in range(1, len(nodes)):     # parents come before their children
             n = nodes[i]
             up = mapped[n.parent]
-            text = label(n.func)
+            text = _writable(label(n.func))
             if fold and self.is_frame[up] and self.label[up] == text:
                 k = up                     # a direct recursive call: same frame again
                 self.folded += 1
@@ -101,14 +112,10 @@ class _Stacks:
     def size(self, scale: float) -> tuple[int, int, int]:
         """(bytes, lines, deepest line's frames) of the output, without building it."""
         prefix = [0]                       # bytes of the path to each depth, with ';'s
-        width: dict[int, int] = {}         # UTF-8 length of each label, by stack
         total = count = deepest = 0
         for k, depth, value in self.walk(scale):
-            n = width.get(k)
-            if n is None:
-                n = width[k] = len(self.label[k].encode("utf-8", "surrogatepass")) + 1
             del prefix[depth:]
-            prefix.append(prefix[-1] + n)
+            prefix.append(prefix[-1] + len(self.label[k].encode("utf-8", _ERRORS)) + 1)
             if value > 0:
                 total += prefix[depth] + len(str(value)) + 1    # ' value\n', no first ';'
                 count += 1
@@ -170,7 +177,7 @@ def write_collapsed(profile: Profile, path: str, unit: str = "ns",
             f"up to {deepest:,} frames each; every line repeats its whole stack), over "
             f"the {_mib(max_bytes)} limit; export --format speedscope, svg or html, "
             f"which store each frame once")
-    with open_output(path, "w", encoding="utf-8", newline="\n") as f:
+    with open_output(path, "w", encoding="utf-8", errors=_ERRORS, newline="\n") as f:
         for line in stacks.lines(scale):
             f.write(line)
             f.write("\n")
