@@ -13,7 +13,7 @@ the self time of the run's stacks is summed there. Without that, the format is q
 in stack depth (every line repeats its whole path): a 4,000-deep recursion of 26 KB
 became a 160 MB file. ``fold_recursion=False`` keeps every frame.
 
-**Size is bounded**: the exact size of the output is computed before a byte is written,
+**Size is bounded**: the size of the output is computed before a byte is written,
 and a profile whose collapsed stacks would exceed ``max_bytes`` (1 GiB by default; deep
 mutual recursion, which folding does not shorten) raises ``ExportError`` saying how
 large it would be, so nothing half-written or out of memory is left behind. Lines are
@@ -23,7 +23,6 @@ the merged stack tree, one entry per distinct (folded) stack.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Iterable, Iterator
 
 from ..model import Profile, ThreadProfile
@@ -41,53 +40,64 @@ _ERRORS = "surrogateescape"
 _OTHER_SURROGATES = re.compile("[\ud800-\udc7f\udd00-\udfff]")
 
 
-@lru_cache(maxsize=4096)
 def _writable(label: str) -> str:
     return _OTHER_SURROGATES.sub("\ufffd", label)
 
 
 class _Stacks:
     """The threads' trees merged by label path (and folded): stack ``k`` is the path
-    ``label[k]`` under ``parent[k]``; 0 is the root. Children are in first-seen order."""
+    ``label[k]`` under ``parent[k]``; 0 is the root, and parents come before their
+    children, which are in first-seen order. Thread frames (``split``) are not frames
+    of code: recursion never folds into them."""
 
     def __init__(self) -> None:
         self.parent: list[int] = [-1]
         self.label: list[str] = [""]
         self.self_ticks: list[int] = [0]
         self.children: list[list[int]] = [[]]
-        self.is_frame: list[bool] = [False]    # False for the root and thread frames
-        self._index: dict[tuple[int, str, bool], int] = {}
+        self.threads: set[int] = {0}            # the root and the thread frames
+        self._index: dict[tuple, int] = {}      # (parent, label[, "thread"]) -> stack
         self.folded = 0                         # frames folded into their caller
 
-    def child(self, parent: int, label: str, frame: bool = True) -> int:
-        key = (parent, label, frame)
-        k = self._index.get(key)
-        if k is None:
-            k = self._index[key] = len(self.parent)
-            self.parent.append(parent)
-            self.label.append(label)
-            self.self_ticks.append(0)
-            self.children.append([])
-            self.is_frame.append(frame)
-            self.children[parent].append(k)
+    def _new(self, parent: int, label: str) -> int:
+        k = len(self.parent)
+        self.parent.append(parent)
+        self.label.append(label)
+        self.self_ticks.append(0)
+        self.children.append([])
+        self.children[parent].append(k)
         return k
 
     def add_thread(self, t: ThreadProfile, label: Labeler, split: bool, fold: bool) -> None:
-        base = self.child(0, thread_label(t), frame=False) if split else 0
+        base = 0
+        if split:
+            name = _writable(thread_label(t))
+            base = self._index.get((0, name, "thread"))
+            if base is None:
+                base = self._index[(0, name, "thread")] = self._new(0, name)
+                self.threads.add(base)
         nodes = t.nodes
         mapped = [0] * len(nodes)
         mapped[0] = base
+        texts: dict[int, str] = {}
+        index, labels, ticks, threads = self._index, self.label, self.self_ticks, self.threads
+        folded = 0
         for i in range(1, len(nodes)):     # parents come before their children
             n = nodes[i]
             up = mapped[n.parent]
-            text = _writable(label(n.func))
-            if fold and self.is_frame[up] and self.label[up] == text:
+            text = texts.get(n.func)
+            if text is None:
+                text = texts[n.func] = _writable(label(n.func))
+            if fold and labels[up] == text and up not in threads:
                 k = up                     # a direct recursive call: same frame again
-                self.folded += 1
+                folded += 1
             else:
-                k = self.child(up, text)
-            self.self_ticks[k] += n.self_ticks
+                k = index.get((up, text))
+                if k is None:
+                    k = index[(up, text)] = self._new(up, text)
+            ticks[k] += n.self_ticks
             mapped[i] = k
+        self.folded += folded
 
     def walk(self, scale: float) -> Iterator[tuple[int, int, int]]:
         """(stack, depth, value) for every stack, depth first; values are rounded with a
@@ -109,17 +119,37 @@ class _Stacks:
             if value > 0:
                 yield f"{';'.join(path)} {value}"
 
-    def size(self, scale: float) -> tuple[int, int, int]:
-        """(bytes, lines, deepest line's frames) of the output, without building it."""
-        prefix = [0]                       # bytes of the path to each depth, with ';'s
+    def _prefixes(self) -> tuple[list[int], list[int]]:
+        """UTF-8 bytes of each stack's path (with a ';' before each frame), and depth."""
+        widths: dict[str, int] = {}
+        prefix, depth = [0], [0]
+        parent = self.parent
+        for k in range(1, len(parent)):    # parents first
+            text = self.label[k]
+            w = widths.get(text)
+            if w is None:
+                w = widths[text] = len(text.encode("utf-8", _ERRORS)) + 1
+            prefix.append(prefix[parent[k]] + w)
+            depth.append(depth[parent[k]] + 1)
+        return prefix, depth
+
+    def size(self, scale: float) -> int:
+        """The exact number of bytes of the output, without building it."""
+        prefix = self._prefixes()[0]
+        # a line is its path without the first ';', a space, the value and '\n'
+        return sum(prefix[k] + len(str(value)) + 1
+                   for k, _, value in self.walk(scale) if value > 0)
+
+    def estimate(self, scale: float) -> tuple[int, int, int]:
+        """(bytes, lines, deepest line's frames) of the output, from the tree alone: the
+        size to within a byte or two per line (values are rounded later)."""
         total = count = deepest = 0
-        for k, depth, value in self.walk(scale):
-            del prefix[depth:]
-            prefix.append(prefix[-1] + len(self.label[k].encode("utf-8", _ERRORS)) + 1)
-            if value > 0:
-                total += prefix[depth] + len(str(value)) + 1    # ' value\n', no first ';'
+        prefix, depth = self._prefixes()
+        for k, ticks in enumerate(self.self_ticks):
+            if ticks:
+                total += prefix[k] + len(str(round(ticks * scale) + 1)) + 1
                 count += 1
-                deepest = max(deepest, depth)
+                deepest = max(deepest, depth[k])
         return total, count, deepest
 
 
@@ -153,7 +183,7 @@ def collapsed_lines(profile: Profile, threads: Iterable[ThreadProfile] | None = 
 def collapsed_size(profile: Profile, unit: str = "ns", fold_recursion: bool = True) -> int:
     """The number of bytes ``write_collapsed`` would write (computed, not built)."""
     scale = _scale(profile, unit)
-    return _build(profile, None, None, None, fold_recursion).size(scale)[0]
+    return _build(profile, None, None, None, fold_recursion).size(scale)
 
 
 def _mib(n: int) -> str:
@@ -170,7 +200,7 @@ def write_collapsed(profile: Profile, path: str, unit: str = "ns",
     """
     scale = _scale(profile, unit)
     stacks = _build(profile, None, None, None, fold_recursion)
-    size, count, deepest = stacks.size(scale)
+    size, count, deepest = stacks.estimate(scale)
     if size > max_bytes:
         raise ExportError(
             f"collapsed stacks of this profile would take {_mib(size)} ({count:,} lines, "
