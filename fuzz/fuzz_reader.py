@@ -38,6 +38,37 @@ _SECTION = struct.Struct("<4sIQQII")
 
 # -- seeds ------------------------------------------------------------------------------
 
+#: A ``lines`` section as ``hotpath run --lines=auto`` writes it (docs/lines.md).
+LINES = {"version": 1, "unit": 1e-9, "mode": "auto", "clock": "tsc", "samples": 9,
+         "functions": [
+             {"filename": "/src/app.py", "lineno": 10, "name": "main",
+              "lines": [[11, 3, 120], [12, 1, 40]], "auto": None},
+             {"filename": "/src/app.py", "lineno": 20, "name": "f",
+              "lines": [[21, 5, 900]],
+              "auto": {"chosen_at": 0.25, "samples": 4, "own_seconds": 0.01}}]}
+
+#: A ``memory`` section as ``hotpath run --memory -f app.py:main`` writes it
+#: (docs/memory.md).
+MEMORY = {
+    "version": 1, "mode": "exact", "sample_bytes": None, "native": True,
+    "max_frames": 128, "forked": False,
+    "functions": [["/src/app.py", "main", 10], ["/src/app.py", "f", 20]],
+    "frames": [[0, 11], [1, 21], [0, 12]],
+    "stack_fields": ["frames", "native", "truncated", "alloc_count", "alloc_bytes",
+                     "free_count", "free_bytes", "peak_count", "peak_bytes"],
+    "stacks": [[[1, 0], 0, 0, 10, 4096, 4, 1024, 6, 3072],
+               [[2], 1, 0, 1, 1 << 20, 0, 0, 1, 1 << 20],
+               [[], 0, 2, 3, 300, 3, 300, 0, 0]],
+    "totals": {"alloc_count": 14, "alloc_bytes": 1053172, "free_count": 7,
+               "free_bytes": 1324, "live_count": 7, "live_bytes": 1051848,
+               "peak_count": 7, "peak_bytes": 1051648, "peak_time": 0.125, "samples": 0,
+               "tracker_bytes": 65536, "duration": 0.5, "own_bytes": 0, "own_count": 0},
+    "timeline": {"t": [0.0, 0.01, 0.02], "rss": [10 << 20, 11 << 20, 12 << 20],
+                 "heap": [0, 4096, 1 << 20]},
+    "lines": [{"filename": "/src/app.py", "lineno": 10, "name": "main",
+               "lines": [[11, 4096, 4096, 1], [12, 1052672, 1048576, 1]]}],
+}
+
 def seed_profiles() -> list[Profile]:
     """Small profiles covering every section type, compressed and not."""
     funcs = [Function("~", 0, "<built-in method builtins.len>"),
@@ -53,13 +84,19 @@ def seed_profiles() -> list[Profile]:
                 {"command": ["app.py"], "mode": "function"}),
         Profile(funcs, [ThreadProfile(2**64 - 1, "T", small, truncated=True),
                         ThreadProfile(7, "worker", big)], 2.5e-10,
-                {"python": "3.11"}, {"lines": {"app.py:10": [1, 2, 3]},
-                                     "memory": list(range(600))}),
+                {"python": "3.11"}, {"counts": {"app.py:10": [1, 2, 3]},
+                                     "heap": list(range(600))}),
+        Profile(funcs, [ThreadProfile(1, "MainThread", small)], 1e-9, {"mode": "lines"},
+                {"lines": LINES}),
+        Profile(meta={"mode": "memory"}, extra={"memory": MEMORY}),
     ]
 
 
 def seeds() -> list[bytes]:
     return [dumps(p) for p in seed_profiles()]
+
+
+_SEED_PROFILES = seed_profiles()
 
 
 # -- structure-aware helpers -----------------------------------------------------------
@@ -107,6 +144,113 @@ def join_sections(header: bytes, sections: list[tuple[bytes, int, bytes]],
         head = struct.pack("<4sIQQI", tag, flags, len(payload), raw, zlib.crc32(payload))
         parts += [head, struct.pack("<I", zlib.crc32(head)), payload]
     return b"".join(parts)
+
+
+# -- wrong shapes behind valid checksums ------------------------------------------------
+#
+# The ``lines`` and ``memory`` extras are JSON the reporters index into. A file whose
+# checksums are all right but whose JSON has the wrong shape (a row too short, a string
+# where a number belongs, a frame index out of range) must be refused by the reader, or
+# be one the reporters can show. These mutate the decoded JSON and re-encode the file
+# with correct sizes and CRCs, so the decoders, not the checksums, judge them.
+
+#: Values put in place of each JSON value: other types, edge numbers, empty containers.
+REPLACEMENTS = [None, True, 0, -1, 10**6, 2**31 - 1, 2**31, 2**64, 0.5, -2.5, "", "x",
+                [], [0], {}, {"a": 1}, [[0, 0]], [None] * 9]
+
+_Path = tuple  # keys and indices from the section's root down to one value
+
+
+def json_paths(value: object, path: _Path = ()) -> list[_Path]:
+    """Every place in a JSON value, depth first (the root is ``()``)."""
+    out = [path]
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out += json_paths(v, path + (k,))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            out += json_paths(v, path + (i,))
+    return out
+
+
+def _replaced(value: object, path: _Path, new: object, delete: bool = False) -> object:
+    """A copy of ``value`` with the place at ``path`` set to ``new`` (or removed)."""
+    if not path:
+        return new
+    head, rest = path[0], path[1:]
+    if isinstance(value, dict):
+        out = dict(value)
+    else:
+        out = list(value)  # type: ignore[call-overload]
+    if not rest and delete:
+        del out[head]
+    else:
+        out[head] = _replaced(value[head], rest, new, delete)  # type: ignore[index]
+    return out
+
+
+def shape_variants(value: object) -> list[tuple[str, object]]:
+    """Every single-place change of ``value``: each place replaced by each of
+    ``REPLACEMENTS`` (when that changes it), removed, and each list grown by a copy of
+    its last item; (description, changed value) pairs, deterministic."""
+    out: list[tuple[str, object]] = []
+    for path in json_paths(value):
+        here = value
+        for k in path:
+            here = here[k]  # type: ignore[index]
+        where = "".join(f"[{k!r}]" for k in path) or "(root)"
+        for new in REPLACEMENTS:
+            if type(new) is not type(here) or new != here:
+                out.append((f"{where} = {new!r}", _replaced(value, path, new)))
+        if path:
+            out.append((f"del {where}", _replaced(value, path, None, delete=True)))
+        if isinstance(here, list) and here:
+            out.append((f"{where} += last item", _replaced(value, path, here + here[-1:])))
+    return out
+
+
+def with_extra(profile: Profile, name: str, value: object) -> bytes:
+    """``profile``'s file with ``extra[name]`` replaced by ``value`` as raw JSON, valid
+    checksums and all, bypassing the writer's own shape check."""
+    import json
+    sections = split_sections(dumps(profile))
+    nb = name.encode()
+    for k, (tag, flags, payload) in enumerate(sections):
+        if tag == b"XTRA" and payload[4:4 + len(nb)] == nb and \
+                struct.unpack_from("<I", payload)[0] == len(nb):
+            body = json.dumps(value, separators=(",", ":")).encode()
+            sections[k] = (tag, flags, payload[:4 + len(nb)] + body)
+    return join_sections(dumps(profile)[:16], sections, compress=False)
+
+
+def shape_seed_files() -> list[tuple[str, bytes]]:
+    """(description, file bytes) of every shape variant of the seed ``lines`` and
+    ``memory`` sections."""
+    out = []
+    for profile in seed_profiles():
+        for name in ("lines", "memory"):
+            if name in profile.extra:
+                for what, value in shape_variants(profile.extra[name]):
+                    out.append((f"{name}{what}", with_extra(profile, name, value)))
+    return out
+
+
+def mutate_json(rng: random.Random, profile: Profile, name: str) -> bytes:
+    """One random shape change (1-3 places) of ``profile.extra[name]``, re-encoded."""
+    value = profile.extra[name]
+    for _ in range(rng.choice((1, 1, 2, 3))):
+        path = rng.choice(json_paths(value))
+        here = value
+        for k in path:
+            here = here[k]  # type: ignore[index]
+        op = rng.random()
+        if path and op < 0.15:
+            value = _replaced(value, path, None, delete=True)
+        elif isinstance(here, list) and here and op < 0.3:
+            value = _replaced(value, path, here + here[-1:])
+        else:
+            value = _replaced(value, path, rng.choice(REPLACEMENTS))
+    return with_extra(profile, name, value)
 
 
 # -- the property -----------------------------------------------------------------------
@@ -167,6 +311,11 @@ def mutate(rng: random.Random, seed: bytes) -> bytes:
     """One test input: a whole-file mutation, CRCs repaired or not, or a mutation of one
     decompressed section payload re-wrapped into a consistent file."""
     r = rng.random()
+    if r < 0.1:                                         # wrong JSON shape, valid CRCs
+        profile = rng.choice([p for p in _SEED_PROFILES if "lines" in p.extra
+                              or "memory" in p.extra])
+        return mutate_json(rng, profile, rng.choice([n for n in ("lines", "memory")
+                                                     if n in profile.extra]))
     if r < 0.3:
         return mutate_bytes(rng, seed)
     if r < 0.6:

@@ -174,8 +174,9 @@ def test_unicode_and_odd_names():
 
 def test_extra_sections_and_meta_values():
     extra = {
-        "lines": {"/src/app.py:10": [1, 2, 3], "t": [0.5, 1e-300, -2.5e300]},
-        "memory": {"peak": 2**70, "timeline": [[0.0, 1024], [0.5, 4096]]},
+        # free-form (only "lines" and "memory" have a layout: test_extra_shapes.py)
+        "counts": {"/src/app.py:10": [1, 2, 3], "t": [0.5, 1e-300, -2.5e300]},
+        "heap": {"peak": 2**70, "timeline": [[0.0, 1024], [0.5, 4096]]},
         "samples": [],
         "flag": True,
         "nothing": None,

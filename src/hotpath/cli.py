@@ -358,9 +358,13 @@ def _cmd_export(opts: argparse.Namespace) -> int:
     if opts.format not in report.FORMATS:
         raise UserError(f"unknown format {opts.format!r}; choose from {', '.join(sorted(report.FORMATS))}")
     try:
-        report.export(data, opts.format, opts.output)
+        note = report.export(data, opts.format, opts.output)
+    except report.ExportError as e:
+        raise UserError(f"{opts.file}: {e}") from None
     except OSError as e:
         raise UserError(f"cannot write {opts.output!r}: {e.strerror or e}") from None
+    if note:
+        sys.stderr.write(f"hotpath: note: {note}\n")
     sys.stderr.write(f"hotpath: wrote {opts.output} ({opts.format})\n")
     return 0
 
@@ -406,13 +410,17 @@ def _cmd_diff(opts: argparse.Namespace) -> int:
     if opts.limit < 0:
         raise UserError("--limit must be 0 or more")
     _check_filter(opts.filter)
-    if opts.output:                # first, so that a bad path fails before any output
-        try:
-            diff.write_diff_html(a, b, opts.output, names=(opts.a, opts.b))
-        except OSError as e:
-            raise UserError(f"cannot write {opts.output!r}: {e.strerror or e}") from None
-    diff.print_diff(a, b, stream=sys.stdout, sort=opts.sort, metric=opts.metric,
-                    limit=opts.limit, name_filter=opts.filter, names=(opts.a, opts.b))
+    try:
+        diff.check_comparable(a, b, names=(opts.a, opts.b))
+        if opts.output:            # first, so that a bad path fails before any output
+            try:
+                diff.write_diff_html(a, b, opts.output, names=(opts.a, opts.b))
+            except OSError as e:
+                raise UserError(f"cannot write {opts.output!r}: {e.strerror or e}") from None
+        diff.print_diff(a, b, stream=sys.stdout, sort=opts.sort, metric=opts.metric,
+                        limit=opts.limit, name_filter=opts.filter, names=(opts.a, opts.b))
+    except diff.DiffError as e:    # different kinds, or a view that does not apply
+        raise UserError(str(e)) from None
     if opts.output:
         sys.stdout.flush()
         sys.stderr.write(f"hotpath: wrote {opts.output} (differential flame graph)\n")

@@ -8,10 +8,11 @@ a second, most of it spent creating the Node objects. The full specification, wi
 ``docs/format.md``; the byte layout is also drawn next to the encoder below.
 
 Reading never trusts the input: every size is checked before anything is allocated,
-every section's checksum is verified, and every index in the trees is validated, so a
-truncated, corrupted or foreign file gives exactly one :class:`FormatError` with a
-message that says what is wrong and where — never an ``IndexError``, ``struct.error``,
-``UnicodeDecodeError`` or similar. No pickle, no eval: only JSON, struct and array.
+every section's checksum is verified, every index in the trees is validated, and the
+extra sections reporters read (``lines``, ``memory``) are checked against their layouts
+(``hotpath.extras``), so a truncated, corrupted, foreign or wrongly shaped file gives
+exactly one :class:`FormatError` with a message that says what is wrong and where —
+never an ``IndexError``, ``struct.error``, ``UnicodeDecodeError`` or similar. No pickle, no eval: only JSON, struct and array.
 
 Public API::
 
@@ -25,7 +26,6 @@ import gc
 import json
 import math
 import os
-import secrets
 import struct
 import sys
 import zlib
@@ -33,7 +33,9 @@ from array import array
 from operator import attrgetter
 from typing import IO, Any, Iterator, Union
 
+from .extras import ShapeError, check_extra
 from .model import ROOT, Function, Node, Profile, ThreadProfile
+from .outfile import open_output
 
 __all__ = ["write", "read", "dumps", "loads", "FormatError",
            "MAGIC", "FORMAT_MAJOR", "FORMAT_MINOR"]
@@ -185,34 +187,20 @@ def dumps(profile: Profile) -> bytes:
 def write(profile: Profile, path: PathOrFile) -> None:
     """Write ``profile`` to ``path`` (a file name, or a binary file object).
 
-    A named file is written atomically: the data goes to a temporary file in the same
-    directory, which then replaces ``path``, so readers never see a half-written
-    profile and a failed write leaves any previous file untouched.
+    A named file is written as ``hotpath.outfile.open_output`` writes every output: a
+    regular (or new) file atomically — the data goes to a temporary file in the same
+    directory, which then replaces it, so readers never see a half-written profile and a
+    failed write leaves any previous file untouched; a symbolic link is followed to its
+    target; a device or FIFO is written in place, never replaced.
     """
     chunks = list(_encode(profile))        # encode (and validate) before writing a byte
     if hasattr(path, "write"):
         for chunk in chunks:
             path.write(chunk)  # type: ignore[union-attr]
         return
-    target = os.fspath(path)
-    directory, base = os.path.split(target)
-    tmp = os.path.join(directory, f".{base}.{secrets.token_hex(4)}.tmp")
-    # os.open with 0o666 lets the umask decide permissions, as a plain open() would.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
-                 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            for chunk in chunks:
-                f.write(chunk)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    with open_output(path, "wb") as f:
+        for chunk in chunks:
+            f.write(chunk)
 
 
 def _encode(profile: Profile) -> Iterator[bytes]:
@@ -244,6 +232,10 @@ def _sections(profile: Profile) -> Iterator[tuple[bytes, bytes, bool]]:
     for name, value in profile.extra.items():
         if not isinstance(name, str):
             raise TypeError(f"profile.extra keys must be str, not {name!r}")
+        try:
+            check_extra(name, value)       # the layouts reporters rely on (extras.py)
+        except ShapeError as e:
+            raise ShapeError(f"profile.extra[{name!r}] has the wrong shape: {e}") from None
         nb = _utf8(name)
         # Extras are optional data: a reader that does not know them may skip them.
         yield (TAG_EXTRA, _U32.pack(len(nb)) + nb
@@ -696,7 +688,13 @@ class _Decoder:
             raise self.fail(f"section EXTRA: name of {name_len} bytes does not fit in "
                             f"{size} bytes", offset)
         name = self.text(body[4:4 + name_len], "section EXTRA name", offset)
-        return name, self.json(body[4 + name_len:], f"EXTRA {name!r}", offset)
+        value = self.json(body[4 + name_len:], f"EXTRA {name!r}", offset)
+        try:
+            check_extra(name, value)       # shapes the reporters rely on: lines, memory
+        except ShapeError as e:
+            raise self.fail(f"section EXTRA {name!r} has the wrong shape: {e}",
+                            offset) from None
+        return name, value
 
 
 def _ints(buf: memoryview, width: int, signed: bool) -> array:

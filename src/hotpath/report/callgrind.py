@@ -31,6 +31,7 @@ from __future__ import annotations
 from typing import Iterable, TextIO
 
 from ..model import Profile, ThreadProfile
+from ..outfile import open_output
 from .base import Rounder, exporter_name
 
 __all__ = ["write_callgrind", "to_callgrind"]
@@ -68,7 +69,7 @@ class _Names:
 def write_callgrind(profile: Profile, path: str,
                     threads: Iterable[ThreadProfile] | None = None) -> None:
     """Write ``profile`` as a callgrind file at ``path``."""
-    with open(path, "w", encoding="utf-8", newline="\n") as f:
+    with open_output(path, "w", encoding="utf-8", newline="\n") as f:
         to_callgrind(profile, f, threads)
 
 

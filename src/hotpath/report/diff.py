@@ -17,6 +17,10 @@ apart by their order in the file. Everything else is derived from that matching:
   self-contained page (``_diff_assets``), frames laid out by B's (or A's) time and
   coloured by how much they grew or shrank, with a sortable table of the functions.
 
+Both profiles must be of one kind: two memory profiles (``hotpath run --memory``) are
+compared line by line by ``memdiff``; a function profile against a memory profile, or a
+flame graph of memory profiles, raises ``DiffError`` (the CLI's one error line).
+
 Injection safety is ``html.py``'s: the data goes into the page as JSON made safe by
 ``json_for_script``, the title through ``xml_escape``, and the script uses
 ``textContent`` only.
@@ -30,11 +34,12 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from ..model import FunctionStats, Profile
+from ..outfile import open_output
 from .base import PathShortener, exporter_name, format_seconds, node_spans, xml_escape
 
 __all__ = ["FunctionDiff", "DiffTree", "function_keys", "diff_functions", "diff_tree",
            "format_diff", "print_diff", "diff_data", "to_html", "write_diff_html",
-           "SORT_KEYS", "METRICS"]
+           "SORT_KEYS", "METRICS", "DiffError", "profile_kind", "check_comparable"]
 
 #: ``--sort`` choices: what each puts first
 SORT_KEYS = {
@@ -59,6 +64,27 @@ _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 # in a function name must not reach the terminal).
 _ONE_LINE = str.maketrans({c: " " for c in "\r\n\t"})
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+class DiffError(ValueError):
+    """The two profiles cannot be compared (this way): different kinds, or a view that
+    does not apply to their kind."""
+
+
+def profile_kind(profile: Profile) -> str:
+    """``"memory"`` for a memory profile (no function timings, a memory section), else
+    ``"function"`` (timings, with or without line timings)."""
+    from . import has_timings
+    return "memory" if not has_timings(profile) and "memory" in profile.extra else "function"
+
+
+def check_comparable(a: Profile, b: Profile, names: tuple[str, str] = ("A", "B")) -> str:
+    """The kind both profiles share; ``DiffError`` if they differ."""
+    ka, kb = profile_kind(a), profile_kind(b)
+    if ka != kb:
+        raise DiffError(f"{names[0]} is a {ka} profile and {names[1]} a {kb} profile; "
+                        f"diff compares two profiles of the same kind")
+    return ka
 
 
 def function_keys(profile: Profile, shorten: PathShortener | None = None) -> list[Key]:
@@ -280,9 +306,16 @@ def format_diff(a: Profile, b: Profile, sort: str = "delta", metric: str = "self
 
 
 def print_diff(a: Profile, b: Profile, stream: IO[str] | None = None, **kw: Any) -> None:
-    """Write ``format_diff`` to ``stream`` (stdout), coloured on a terminal."""
+    """Write ``format_diff`` to ``stream`` (stdout), coloured on a terminal; for two
+    memory profiles, ``memdiff``'s table (``metric`` does not apply and is ignored).
+    Raises ``DiffError`` for profiles of different kinds."""
     from .text import use_colour
     stream = stream if stream is not None else sys.stdout
+    if check_comparable(a, b, kw.get("names", ("A", "B"))) == "memory":
+        from .memdiff import print_memory_diff
+        kw.pop("metric", None)
+        print_memory_diff(a, b, stream, **kw)
+        return
     stream.write(format_diff(a, b, colour=use_colour(stream), **kw))
 
 
@@ -408,6 +441,11 @@ def to_html(a: Profile, b: Profile, names: tuple[str, str] = ("A", "B")) -> str:
 
 def write_diff_html(a: Profile, b: Profile, path: str,
                     names: tuple[str, str] = ("A", "B")) -> None:
-    """Write the differential flame graph page of ``a`` → ``b`` to ``path``."""
-    with open(path, "w", encoding="utf-8") as f:
+    """Write the differential flame graph page of ``a`` → ``b`` to ``path``. Raises
+    ``DiffError`` (nothing written) unless both are function profiles."""
+    if check_comparable(a, b, names) == "memory":
+        raise DiffError("the differential flame graph (-o) is drawn from function "
+                        "timings, which memory profiles do not have; without -o, diff "
+                        "prints the memory comparison")
+    with open_output(path, "w", encoding="utf-8") as f:
         f.write(to_html(a, b, names))

@@ -14,6 +14,7 @@ import zlib
 from typing import Iterable
 
 from ..model import ROOT, Profile, ThreadProfile
+from ..outfile import open_output
 from .base import (THREAD, FlameNode, Labeler, PathShortener, flame_tree,
                    format_seconds, xml_escape)
 
@@ -103,5 +104,5 @@ def to_svg(profile: Profile, threads: Iterable[ThreadProfile] | None = None,
 
 def write_svg(profile: Profile, path: str) -> None:
     """Write ``profile``'s flame graph as an SVG file at ``path``."""
-    with open(path, "w", encoding="utf-8") as f:
+    with open_output(path, "w", encoding="utf-8") as f:
         f.write(to_svg(profile))

@@ -32,6 +32,7 @@ import time
 from typing import Any, Iterable
 
 from ..model import Profile, ThreadProfile
+from ..outfile import open_output
 from . import _html_assets
 from .base import (PathShortener, exporter_name, format_seconds, node_spans, thread_label,
                    xml_escape)
@@ -378,5 +379,5 @@ def to_html(profile: Profile, threads: Iterable[ThreadProfile] | None = None) ->
 
 def write_html(profile: Profile, path: str) -> None:
     """Write the HTML report of ``profile`` to ``path``."""
-    with open(path, "w", encoding="utf-8") as f:
+    with open_output(path, "w", encoding="utf-8") as f:
         f.write(to_html(profile))

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, TextIO
 
 from ..model import Profile
+from ..outfile import open_output
 from .base import PathShortener, xml_escape
 
 __all__ = ["MemoryView", "has_memory", "print_memory", "show_mem_lines", "format_bytes",
@@ -573,7 +574,7 @@ def write_timeline(obj: Profile | dict[str, Any], base: str) -> list[str]:
     """Write ``base.svg`` always and ``base.png`` when matplotlib is importable; returns
     the paths written."""
     paths = []
-    with open(base + ".svg", "w", encoding="utf-8") as f:
+    with open_output(base + ".svg", "w", encoding="utf-8") as f:
         f.write(timeline_svg(obj))
     paths.append(base + ".svg")
     try:

@@ -20,6 +20,7 @@ import marshal
 from typing import Iterable
 
 from ..model import Profile, ThreadProfile
+from ..outfile import open_output
 
 __all__ = ["to_pstats_dict", "write_pstats"]
 
@@ -61,5 +62,5 @@ def to_pstats_dict(profile: Profile, threads: Iterable[ThreadProfile] | None = N
 def write_pstats(profile: Profile, path: str) -> None:
     """Write ``profile`` as a pstats file (``marshal``, as ``cProfile`` ``dump_stats``)."""
     stats = to_pstats_dict(profile)
-    with open(path, "wb") as f:
+    with open_output(path, "wb") as f:
         marshal.dump(stats, f)

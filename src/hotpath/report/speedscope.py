@@ -14,6 +14,7 @@ import json
 from typing import Any, Iterable
 
 from ..model import Profile, ThreadProfile
+from ..outfile import open_output
 from .base import exporter_name, node_spans, thread_label
 
 __all__ = ["to_speedscope", "write_speedscope", "SCHEMA_URL"]
@@ -59,7 +60,7 @@ def to_speedscope(profile: Profile, threads: Iterable[ThreadProfile] | None = No
 def write_speedscope(profile: Profile, path: str, mode: str = "evented") -> None:
     """Write ``profile`` as a speedscope JSON file at ``path``."""
     doc = to_speedscope(profile, mode=mode)
-    with open(path, "w", encoding="utf-8") as f:
+    with open_output(path, "w", encoding="utf-8") as f:
         json.dump(doc, f, ensure_ascii=False, separators=(",", ":"))
 
 

@@ -1,0 +1,210 @@
+"""The shapes of the named extra sections every reporter reads: ``lines`` and ``memory``.
+
+A profile's ``extra`` is free-form JSON, except for these two names, whose layouts are
+documented (``lines``: docs/lines.md, written by ``hotpath.lineprof``; ``memory``:
+docs/memory.md, written by ``hotpath.memprof``) and read by the text, HTML and diff
+reports. ``check_extra(name, value)`` checks a value against its layout — types, row
+lengths, indices in range — and raises ``ShapeError`` naming the first wrong place
+(``memory.stacks[3][0][1]: frame 99 is not one of the 12 frames``).
+
+The file format calls it on write and on read, so a file that passes the reader never
+makes a reporter fail on its shape, and the writer never produces a file the reader
+would refuse. Keys a reporter reads with a default may be missing; present, they must
+have the documented type. Unknown keys are allowed (later versions may add some).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+__all__ = ["ShapeError", "check_extra", "CHECKED"]
+
+MAX_LINE = 2**31 - 1    # a source line number (CPython's are C ints)
+#: A function's timed lines lie within this many lines after its first: the line tables
+#: print every line from the first to the last, so a stray row must not mean 2**31 rows.
+MAX_SPAN = 100_000
+
+
+class ShapeError(ValueError):
+    """A named extra section does not have its documented layout."""
+
+
+# -- small checkers: each takes (value, where) and raises ShapeError ----------------------
+
+def _fail(where: str, what: str, value: Any) -> ShapeError:
+    text = repr(value)
+    if len(text) > 40:
+        text = text[:37] + "..."
+    return ShapeError(f"{where}: {what}, not {text}")
+
+
+def _int(v: Any, where: str, lo: int = 0, hi: int | None = None) -> int:
+    if type(v) is not int or v < lo or (hi is not None and v > hi):
+        rng = f"in [{lo}, {hi}]" if hi is not None else f">= {lo}"
+        raise _fail(where, f"must be an integer {rng}", v)
+    return v
+
+
+def _num(v: Any, where: str) -> float:
+    if type(v) not in (int, float):
+        raise _fail(where, "must be a number", v)
+    return v
+
+
+def _str(v: Any, where: str) -> str:
+    if not isinstance(v, str):
+        raise _fail(where, "must be a string", v)
+    return v
+
+
+def _bool(v: Any, where: str) -> Any:
+    if type(v) is not bool and not (type(v) is int and v in (0, 1)):
+        raise _fail(where, "must be true/false (or 0/1)", v)
+    return v
+
+
+def _dict(v: Any, where: str) -> dict[str, Any]:
+    if not isinstance(v, dict):
+        raise _fail(where, "must be a JSON object", v)
+    return v
+
+
+def _list(v: Any, where: str, length: int | None = None) -> list[Any]:
+    if not isinstance(v, list):
+        raise _fail(where, "must be a list", v)
+    if length is not None and len(v) != length:
+        raise ShapeError(f"{where}: must have {length} items, not {len(v)}")
+    return v
+
+
+def _opt(d: dict[str, Any], key: str, where: str, check: Callable[[Any, str], Any],
+         nullable: bool = False) -> Any:
+    """Check ``d[key]`` if present (and not None when ``nullable``)."""
+    if key not in d or (nullable and d[key] is None):
+        return None
+    return check(d[key], f"{where}.{key}")
+
+
+def _req(d: dict[str, Any], key: str, where: str, check: Callable[[Any, str], Any]) -> Any:
+    if key not in d:
+        raise ShapeError(f"{where}: missing {key!r}")
+    return check(d[key], f"{where}.{key}")
+
+
+def _line(v: Any, where: str) -> int:
+    return _int(v, where, 0, MAX_LINE)
+
+
+def _row_line(v: Any, where: str, first: int) -> int:
+    """A line of a function's table: from its first line to MAX_SPAN lines after."""
+    return _int(v, where, first, first + MAX_SPAN)
+
+
+# -- lines -------------------------------------------------------------------------------
+
+def _check_auto(v: Any, where: str) -> None:
+    d = _dict(v, where)
+    _req(d, "chosen_at", where, _num)
+    _req(d, "samples", where, _int)
+    _opt(d, "own_seconds", where, _num, nullable=True)
+
+
+def check_lines(data: Any, where: str = "lines") -> None:
+    """``{version, unit, mode, clock, samples, functions: [{filename, lineno, name,
+    lines: [[line, hits, time]], auto}]}`` (docs/lines.md)."""
+    d = _dict(data, where)
+    _opt(d, "version", where, _int)
+    unit = _opt(d, "unit", where, _num)
+    if unit is not None and not unit > 0:
+        raise _fail(f"{where}.unit", "must be > 0", unit)
+    _opt(d, "mode", where, _str, nullable=True)
+    _opt(d, "samples", where, _int, nullable=True)
+    _opt(d, "error", where, _str, nullable=True)
+    for i, f in enumerate(_opt(d, "functions", where, _list) or ()):
+        w = f"{where}.functions[{i}]"
+        _dict(f, w)
+        _req(f, "filename", w, _str)
+        first = _req(f, "lineno", w, _line)
+        _req(f, "name", w, _str)
+        for k, row in enumerate(_req(f, "lines", w, _list)):
+            rw = f"{w}.lines[{k}]"
+            _list(row, rw, 3)
+            _row_line(row[0], f"{rw}[0]", first)
+            _int(row[1], f"{rw}[1]")
+            _int(row[2], f"{rw}[2]")
+        _opt(f, "auto", w, _check_auto, nullable=True)
+
+
+# -- memory ------------------------------------------------------------------------------
+
+_STACK_COUNTS = ("alloc_count", "alloc_bytes", "free_count", "free_bytes", "peak_count",
+                 "peak_bytes")
+
+
+def check_memory(data: Any, where: str = "memory") -> None:
+    """The memory section's layout (docs/memory.md, "The profile file")."""
+    d = _dict(data, where)
+    _opt(d, "version", where, _int)
+    _opt(d, "mode", where, _str)
+    _opt(d, "sample_bytes", where, _int, nullable=True)
+    _opt(d, "native", where, _bool)
+    _opt(d, "forked", where, _bool)
+    _opt(d, "max_frames", where, _int, nullable=True)
+    functions = _opt(d, "functions", where, _list) or []
+    for i, f in enumerate(functions):
+        w = f"{where}.functions[{i}]"
+        _list(f, w, 3)
+        _str(f[0], f"{w}[0]")
+        _str(f[1], f"{w}[1]")
+        _line(f[2], f"{w}[2]")
+    frames = _opt(d, "frames", where, _list) or []
+    nfuncs = len(functions)
+    for i, fr in enumerate(frames):
+        w = f"{where}.frames[{i}]"
+        _list(fr, w, 2)
+        if type(fr[0]) is not int or not 0 <= fr[0] < nfuncs:
+            raise _fail(f"{w}[0]", f"must be one of the {nfuncs} functions' index", fr[0])
+        _line(fr[1], f"{w}[1]")
+    nframes = len(frames)
+    for i, s in enumerate(_opt(d, "stacks", where, _list) or ()):
+        w = f"{where}.stacks[{i}]"
+        _list(s, w, 9)
+        for k, fid in enumerate(_list(s[0], f"{w}[0]")):
+            if type(fid) is not int or not 0 <= fid < nframes:
+                raise _fail(f"{w}[0][{k}]", f"must be one of the {nframes} frames' index",
+                            fid)
+        _bool(s[1], f"{w}[1]")
+        _int(s[2], f"{w}[2]", 0, 2)
+        for k, name in enumerate(_STACK_COUNTS, 3):
+            _int(s[k], f"{w}[{k}] ({name})")
+    totals = _opt(d, "totals", where, _dict) or {}
+    for key, value in totals.items():
+        _num(value, f"{where}.totals.{key}")
+    timeline = _opt(d, "timeline", where, _dict) or {}
+    for key in ("t", "rss", "heap"):
+        for k, x in enumerate(_opt(timeline, key, f"{where}.timeline", _list) or ()):
+            _num(x, f"{where}.timeline.{key}[{k}]")
+    for i, f in enumerate(_opt(d, "lines", where, _list, nullable=True) or ()):
+        w = f"{where}.lines[{i}]"
+        _dict(f, w)
+        _req(f, "filename", w, _str)
+        first = _req(f, "lineno", w, _line)
+        _opt(f, "name", w, _str)
+        for k, row in enumerate(_req(f, "lines", w, _list)):
+            rw = f"{w}.lines[{k}]"
+            _list(row, rw, 4)
+            _row_line(row[0], f"{rw}[0]", first)
+            _num(row[1], f"{rw}[1]")
+            _num(row[2], f"{rw}[2]")
+            _int(row[3], f"{rw}[3]")
+
+
+#: extra name → its checker; other names are free-form
+CHECKED: dict[str, Callable[[Any, str], None]] = {"lines": check_lines, "memory": check_memory}
+
+
+def check_extra(name: str, value: Any) -> None:
+    """Raise ``ShapeError`` if ``value`` is not a valid ``extra[name]`` (only the names in
+    ``CHECKED`` have a layout; anything else passes)."""
+    check = CHECKED.get(name)
+    if check is not None:
+        check(value, name)
