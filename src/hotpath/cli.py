@@ -283,26 +283,12 @@ def _write_profile(data, cwd: str, out_path: str) -> bool:
 
 
 def check_writable(out_path: str) -> None:
-    """Fail before the program runs when the profile could not be written afterwards:
-    the directory must exist and take new files (the file is written beside itself and
-    renamed); an existing target that is not a regular file must itself be writable."""
-    out_dir = os.path.dirname(os.path.abspath(out_path))
-    if not os.path.isdir(out_dir):
-        raise UserError(f"cannot write {out_path!r}: directory {out_dir!r} does not exist")
-    if os.path.isdir(out_path):
-        raise UserError(f"cannot write {out_path!r}: it is a directory")
-    if os.path.exists(out_path) and not os.path.isfile(out_path):
-        if not os.access(out_path, os.W_OK):
-            raise UserError(f"cannot write {out_path!r}: permission denied")
-        return
-    import tempfile
-    try:     # a real probe: permissions, read-only mounts, root and ACLs all answer here
-        fd, probe = tempfile.mkstemp(dir=out_dir, prefix=".hotpath-probe-")
-    except OSError as e:
-        raise UserError(f"cannot write {out_path!r}: directory {out_dir!r}: "
-                        f"{e.strerror or e}") from None
-    os.close(fd)
-    os.unlink(probe)
+    """Fail before the program runs when the profile could not be written afterwards
+    (see hotpath.outfile.writable_problem)."""
+    from hotpath.outfile import writable_problem
+    problem = writable_problem(out_path)
+    if problem:
+        raise UserError(problem)
 
 
 # -- hotpath report / export ---------------------------------------------------------
@@ -383,7 +369,7 @@ def _cmd_view(opts: argparse.Namespace) -> int:
     from hotpath import report
     data = _load(opts.file)
     out = opts.output or os.path.splitext(opts.file)[0] + ".html"
-    if os.path.abspath(out) == os.path.abspath(opts.file):
+    if os.path.realpath(out) == os.path.realpath(opts.file):   # a link to the profile too
         raise UserError(f"refusing to overwrite the profile {opts.file!r}; choose -o OUT.html")
     try:
         report.export(data, "html", out)

@@ -25,7 +25,7 @@ import stat
 from contextlib import contextmanager
 from typing import IO, Any, Iterator, Union
 
-__all__ = ["open_output", "resolve_output", "is_write_through"]
+__all__ = ["open_output", "resolve_output", "is_write_through", "writable_problem"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -99,3 +99,28 @@ def open_output(path: PathLike, mode: str = "wb", **kwargs: Any) -> Iterator[IO[
         except OSError:
             pass
         raise
+
+
+def writable_problem(path: PathLike) -> str | None:
+    """Why ``open_output(path)`` would fail, said before any work is done (a program run,
+    a benchmark measured), or None when it will not. The directory must exist and take
+    new files (the file is written beside itself and renamed); an existing target that is
+    not a regular file is written through and must itself be writable. A real probe file
+    is made and removed, so permissions, read-only mounts, root and ACLs all answer."""
+    import tempfile
+    shown = os.fspath(path)
+    target = resolve_output(path)
+    out_dir = os.path.dirname(os.path.abspath(target))
+    if not os.path.isdir(out_dir):
+        return f"cannot write {shown!r}: directory {out_dir!r} does not exist"
+    if os.path.isdir(target):
+        return f"cannot write {shown!r}: it is a directory"
+    if os.path.exists(target) and is_write_through(target):
+        return None if os.access(target, os.W_OK) else f"cannot write {shown!r}: permission denied"
+    try:
+        fd, probe = tempfile.mkstemp(dir=out_dir, prefix=".hotpath-probe-")
+    except OSError as e:
+        return f"cannot write {shown!r}: directory {out_dir!r}: {e.strerror or e}"
+    os.close(fd)
+    os.unlink(probe)
+    return None

@@ -25,6 +25,8 @@ import sys
 import traceback
 from typing import Sequence
 
+from hotpath.outfile import writable_problem
+
 from .compare import CompareResult, compare_timed, render_table
 from .gate import Gate
 from .jsonio import load_results
@@ -165,6 +167,11 @@ def run(args: argparse.Namespace) -> int:
     for name, value in (("--min-time", args.min_time), ("--max-time", args.max_time)):
         if not value > 0:
             print(f"hotpath bench: error: {name} must be a positive number of seconds", file=err)
+            return 2
+    for flag, path in (("--save", args.save), ("--plot", args.plot)):
+        problem = writable_problem(path) if path else None
+        if problem:                         # before the run, not after it
+            print(f"hotpath bench: error: {flag}: {problem}", file=err)
             return 2
     if gates and not args.compare:
         print("hotpath bench: error: --compare-fail needs --compare FILE", file=err)
