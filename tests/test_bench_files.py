@@ -36,9 +36,11 @@ def pyperf_file(tmp_path_factory):
 
 
 def test_cli_compares_with_a_pyperf_file(pyperf_file):
+    # --timer thread: under load (or ASan) auto may itself pick the wall clock, and then
+    # the runs would be alike in that respect.
     proc = subprocess.run([*HOTPATH, "bench", "--compare", str(pyperf_file), "-n", "1000",
-                           "-r", "5", "-s", SETUP, STMT], capture_output=True, text=True,
-                          timeout=120)
+                           "-r", "5", "--timer", "thread", "-s", SETUP, STMT],
+                          capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
     row = next(ln for ln in proc.stdout.splitlines() if ln.startswith(STMT + "  "))
