@@ -162,6 +162,18 @@ PROGRAMS = [prog_recursion, prog_mutual_recursion, prog_generators, prog_excepti
 
 
 def stats_of(cls, program, timer, timeunit=0.0, **kw):
+    # Both profilers record every thread, and under pytest-xdist the worker has a thread
+    # of its own that runs Python now and then: a long switch interval keeps it off the
+    # GIL while these pure-Python programs run, so both see this thread alone.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(100.0)
+    try:
+        return _stats_of(cls, program, timer, timeunit, **kw)
+    finally:
+        sys.setswitchinterval(interval)
+
+
+def _stats_of(cls, program, timer, timeunit=0.0, **kw):
     p = cls(timer, timeunit, **kw)
     # Flags are passed to enable() too: from 3.14 cProfile's enable() resets subcalls and
     # builtins to True unless given (before, it kept the constructor's); hotpath keeps the
