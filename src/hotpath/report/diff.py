@@ -14,7 +14,7 @@ apart by their order in the file. Everything else is derived from that matching:
 * ``diff_tree(a, b)`` — the calling-context trees of both profiles (all threads merged
   by path) as one tree whose nodes carry calls, self and total ticks of both sides.
 * ``diff_data`` / ``to_html`` / ``write_diff_html`` — the differential flame graph: one
-  self-contained page (``_diff_assets``), frames laid out by B's (or A's) time and
+  self-contained page (``report/html/diff.*``), frames laid out by B's (or A's) time and
   coloured by how much they grew or shrank, with a sortable table of the functions.
 
 Both profiles must be of one kind: two memory profiles (``hotpath run --memory``) are
@@ -428,15 +428,11 @@ def diff_data(a: Profile, b: Profile, names: tuple[str, str] = ("A", "B")) -> di
 
 def to_html(a: Profile, b: Profile, names: tuple[str, str] = ("A", "B")) -> str:
     """The differential flame graph page of ``a`` → ``b`` (one HTML document)."""
-    from . import _diff_assets
+    from . import pages
     from .html import json_for_script
     data = diff_data(a, b, names)
-    return _diff_assets.PAGE.format(
-        title=xml_escape(f"hotpath diff: {data['title']}"),
-        css=_diff_assets.CSS,
-        data=json_for_script(data),
-        js=_diff_assets.JS,
-    )
+    return pages.render("diff", title=xml_escape(f"hotpath diff: {data['title']}"),
+                        data=json_for_script(data))
 
 
 def write_diff_html(a: Profile, b: Profile, path: str,

@@ -3,10 +3,10 @@
 ``report_data(profile)`` flattens the model into compact columnar arrays (functions,
 per-thread trees with widths, and per-thread flat and caller→callee stats computed by
 the model with cProfile's recursion rules); ``to_html`` embeds them as JSON in a
-``<script type="application/json">`` block next to the page's CSS and vanilla JS
-(``_html_assets``). The page draws an interactive flame graph on a canvas (click to
-zoom, search, hover for self/total time and calls), a sortable function table with
-callers and callees, and a thread selector.
+``<script type="application/json">`` block next to the page's CSS and vanilla JS (the
+files in ``report/html/``, filled by ``pages``). The page draws an interactive flame
+graph on a canvas (click to zoom, search, hover for self/total time and calls), a
+sortable function table with callers and callees, and a thread selector.
 
 Injection safety: the JSON is escaped so that ``<``, ``>`` and ``&`` never appear
 literally (``</script>``, ``<!--`` cannot end the block), every other string is escaped
@@ -33,7 +33,7 @@ from typing import Any, Iterable
 
 from ..model import Profile, ThreadProfile
 from ..outfile import open_output
-from . import _html_assets
+from . import pages
 from .base import (PathShortener, exporter_name, format_seconds, node_spans, thread_label,
                    xml_escape)
 from .source import SourceReader
@@ -369,12 +369,8 @@ def _summary(meta: dict[str, Any]) -> list[str]:
 def to_html(profile: Profile, threads: Iterable[ThreadProfile] | None = None) -> str:
     """The whole report as one HTML document (a string)."""
     data = report_data(profile, threads)
-    return _html_assets.PAGE.format(
-        title=xml_escape(f"hotpath: {data['title']}"),
-        css=_html_assets.CSS,
-        data=json_for_script(data),
-        js=_html_assets.JS,
-    )
+    return pages.render("report", title=xml_escape(f"hotpath: {data['title']}"),
+                        data=json_for_script(data))
 
 
 def write_html(profile: Profile, path: str) -> None:

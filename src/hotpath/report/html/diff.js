@@ -1,52 +1,3 @@
-"""Page template, CSS and JavaScript of the differential flame graph (see ``diff.py``).
-
-Same rules as ``_html_assets``: ``PAGE`` is a ``str.format`` template with the fields
-``title`` (escaped), ``css``, ``data`` (JSON made safe by ``html.json_for_script``) and
-``js``, and holds no other braces; the script puts profile text into the page with
-``textContent`` only, and the Content-Security-Policy allows nothing external. The page's
-head and tail, the base CSS and the flame graph, search and function table code are the
-report's (``_page_assets``); what is here is the diff's own.
-"""
-from ._page_assets import BASE_CSS, PAGE_HEAD, PAGE_TAIL, flame_and_table, script
-
-PAGE = PAGE_HEAD + """  <div class="controls">
-    <label>Width <select id="hp-width">
-      <option value="b">B (after)</option><option value="a">A (before)</option>
-    </select></label>
-    <label>Colour by <select id="hp-colour">
-      <option value="s">self time</option><option value="t">total time</option>
-    </select></label>
-    <input id="hp-search" type="search" placeholder="Search functions and files (regular expression)" spellcheck="false">
-    <span id="hp-match"></span>
-    <button id="hp-reset" type="button">Reset zoom</button>
-    <span class="legend"><span>faster</span><span class="bar"></span><span>slower</span></span>
-  </div>
-</header>
-<main>
-""" + flame_and_table(
-    "Frames are as wide as their time in the chosen profile, red where B spends more time"
-    " than A, blue where less. Click a frame to zoom, hover for details; all threads are"
-    " merged by call path.",
-    """        <th data-k="sa">Self A</th><th data-k="sb">Self B</th><th data-k="sd">&Delta; self</th>
-        <th data-k="ca">Total A</th><th data-k="cb">Total B</th><th data-k="cd">&Delta; total</th>
-        <th data-k="r">Ratio</th><th data-k="na">Calls A</th><th data-k="nb">Calls B</th>""",
-) + PAGE_TAIL
-
-CSS = BASE_CSS + r"""
-.legend{display:inline-flex;align-items:center;gap:4px;color:#555;font-size:12px;margin-left:auto}
-.legend .bar{display:inline-block;width:120px;height:10px;border-radius:2px;
-  background:linear-gradient(90deg,rgb(49,130,189),rgb(228,228,228),rgb(222,45,38))}
-#hp-table td.l:first-child{max-width:360px}
-td.up{color:#b2182b}
-td.down{color:#2166ac}
-td .tag{display:inline-block;font-size:10px;padding:0 4px;border-radius:3px;margin-left:4px;color:#fff;vertical-align:1px}
-td .tag.new{background:#c0392b}
-td .tag.removed{background:#2c6fad}
-#hp-tip .up{color:#ff9c8f}
-#hp-tip .down{color:#9cc8ff}
-"""
-
-JS = script(r"""
 // Data (see diff.py diff_data): funcs {name, file (index into files), line, kind,
 // st (0 both, 1 new, 2 removed)}; a, b: per function {n calls, s self, c cumulative}
 // in seconds; tree {f, p, an, as, at, bn, bs, bt}: the merged calling-context tree,
@@ -206,4 +157,3 @@ function init() {
 }
 
 window.hotpathDiff = { data: D, state: S, zoomTo, setSearch, focusFunction, sortBy, setWidth, setColour, frameAt, render, nodeDelta };
-""")
