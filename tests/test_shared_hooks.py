@@ -106,3 +106,146 @@ def test_every_hook_says_the_same_when_its_ids_are_taken(make, ids):
     hook = make()
     hook.enable()
     hook.disable()
+
+
+# -- threading's hook for new threads: kept and given back ----------------------------------
+
+PROGRAM_WITH_OWN_THREADING_HOOK = """
+import threading
+
+def mine(frame, event, arg):
+    return None
+
+threading.settrace(mine)
+threading.setprofile(mine)
+
+@profile
+def work(n):
+    total = 0
+    for i in range(n):
+        total += i * i
+    return total
+
+work(1000)
+print("trace hook kept:", threading.gettrace() is mine)
+print("profile hook kept:", threading.getprofile() is mine)
+"""
+
+
+def test_program_threading_hooks_are_its_own_under_line_profiling(runner):
+    """Under ``hotpath run --lines`` a program that sets threading's hooks reads back its
+    own, as under plain Python. (The tracer is disarmed only after the program and its
+    atexit handlers, so the give-back itself is checked through the API below.)"""
+    runner.write("prog.py", PROGRAM_WITH_OWN_THREADING_HOOK)
+    plain = runner.python("-c", "import builtins; builtins.profile = lambda f: f; "
+                                "exec(open('prog.py').read())")
+    r = runner.hotpath("run", "-q", "--lines", "-o", "p.hprof", "prog.py")
+    assert plain.returncode == r.returncode == 0, r.stderr
+    assert r.stdout == plain.stdout
+    assert "trace hook kept: True" in r.stdout
+
+
+API_RUN = """
+import sys, threading
+import hotpath
+from hotpath.memlines import MemLineProfiler
+
+def mine(frame, event, arg):
+    return None
+
+def work(n):
+    return sum(list(range(n)))
+
+threading.settrace(mine)
+lp = hotpath.LineProfiler(work)
+lp.enable()
+work(100)
+t = threading.Thread(target=work, args=(10,))
+t.start(); t.join()
+lp.disable()
+print("after LineProfiler:", threading.gettrace() is mine)
+
+mp = hotpath.MemoryProfiler(native=False).start()
+lines = MemLineProfiler(mp)
+lines.add_function(work)
+lines.enable()
+work(100)
+t = threading.Thread(target=work, args=(10,))
+t.start(); t.join()
+lines.disable()
+mp.stop()
+print("after memory lines:", threading.gettrace() is mine, bool(lines.codes))
+print("sys.gettrace:", sys.gettrace())
+"""
+
+
+@trace_hook_only
+def test_threading_trace_hook_survives_line_and_memory_line_tracers(runner):
+    runner.write("prog.py", API_RUN)
+    r = runner.python("prog.py")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == ["after LineProfiler: True", "after memory lines: True True",
+                                     "sys.gettrace: None"]
+
+
+FAILED_INSTALL = """
+import sys, threading
+import hotpath
+from hotpath.memlines import MemLineProfiler
+
+def mine(frame, event, arg):
+    return None
+
+def work(n):
+    return sum(range(n))
+
+fail_at = None                      # the n-th sys.settrace audit event raises
+seen = 0
+def audit(event, args):
+    global seen
+    if event == "sys.settrace" and fail_at is not None:
+        seen += 1
+        if seen == fail_at:
+            raise RuntimeError("audit says no")
+sys.addaudithook(audit)
+
+go = threading.Event()
+other_trace = []
+def waiter():
+    go.wait()
+    other_trace.append(sys.gettrace())
+t = threading.Thread(target=waiter)
+t.start()
+
+threading.settrace(mine)
+mp = hotpath.MemoryProfiler(native=False).start()
+for label, start in [("lines", lambda: hotpath.LineProfiler(work).enable()),
+                     ("memory", lambda: mp._tracker.settrace(lambda f, e: None))]:
+    for n in (1, 2):                # on the first thread, or after one got the hook
+        fail_at, seen = n, 0
+        try:
+            start()
+        except RuntimeError as e:
+            print(label, n, "refused:", e)
+        fail_at = None
+        print(label, n, "kept:", threading.gettrace() is mine, sys.gettrace() is None)
+mp.stop()
+go.set(); t.join()
+print("other thread untouched:", other_trace == [None])
+"""
+
+
+@trace_hook_only
+def test_a_failed_install_leaves_everything_as_it_was(runner):
+    """An audit hook refusing sys.settrace makes the C tracer's install fail on the first
+    thread, or on the second after the first got the hook: nothing stays installed, and
+    threading's hook is the program's again."""
+    runner.write("prog.py", FAILED_INSTALL)
+    r = runner.python("prog.py")
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.splitlines()
+    for label in ("lines", "memory"):
+        for n in (1, 2):
+            assert f"{label} {n} refused: audit says no" in out, r.stdout
+            assert f"{label} {n} kept: True True" in out, r.stdout
+    assert out[-1] == "other thread untouched: True", r.stdout

@@ -161,7 +161,7 @@ int hp_source_start(hp_profiler *p)
         goto undo;
     Py_DECREF(r);
     namer = PyCFunction_NewEx(&cb_namer, (PyObject *)p, NULL);
-    if (!namer || hp_funcprof_swap_threading_hook(p, namer) < 0)
+    if (!namer || hp_newthreads_take(&p->threads_hook, HP_NEWTHREADS_PROFILE, namer) < 0)
         goto undo;
     Py_DECREF(namer);
     Py_DECREF(mon);
@@ -198,7 +198,7 @@ int hp_source_stop(hp_profiler *p)
         p->tool_id = -1;
     }
     Py_DECREF(mon);
-    if (hp_funcprof_restore_threading_hook(p) < 0)
+    if (hp_newthreads_give_back(&p->threads_hook, HP_NEWTHREADS_PROFILE) < 0)
         rc = -1;
     return rc;
 }
