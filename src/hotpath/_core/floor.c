@@ -2,54 +2,54 @@
  *
  * NullHook().enable() installs, for the running interpreter's event source, hooks that
  * return at once (3.11: a C profile hook on the current thread; 3.12+: C callbacks for the
- * same sys.monitoring events as the profiler, under the same tool id). What the floor
- * costs is what the interpreter charges to deliver events; a profiler cannot go below it.
+ * profiler's own sys.monitoring event table, hp_func_events, under a tool id taken the
+ * profiler's way — monitoring.h — so it runs wherever the profiler does, cProfile too).
+ * What the floor costs is what the interpreter charges to deliver events; a profiler
+ * cannot go below it.
  */
 #include "compat.h"
 #include "module.h"
+#include "monitoring.h"
 
 typedef struct {
     PyObject_HEAD
     int enabled;
     int builtins;
+    int tool_id;          /* 3.12+: the sys.monitoring tool id held while enabled, or -1 */
 } hp_floor;
 
 #if HP_HAVE_MONITORING
+#define TOOL_NAME "hotpath-floor"
+static const int tool_ids[] = HP_TOOLS_FUNC;   /* the profiler's order: same footing */
+
 static PyObject *nothing(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     Py_RETURN_NONE;
 }
 static PyMethodDef nothing_def = {"_hotpath_nothing", (PyCFunction)(void (*)(void))nothing,
                                   METH_FASTCALL, NULL};
-static const char *events[] = {"PY_START", "PY_RESUME", "PY_THROW", "PY_RETURN", "PY_YIELD",
-                               "PY_UNWIND", "CALL", "C_RETURN", "C_RAISE"};
 
-/* Register `on` ? the do-nothing callback : None for the events; 0 / -1. */
-static int floor_register(hp_floor *f, int on)
+/* Register `on` ? the do-nothing callback : None for the profiler's events
+ * (hp_func_events; the builtin ones only with builtins=True) and set the tool's events
+ * to match. 0 / -1. */
+static int floor_register(hp_floor *f, PyObject *mon, int on)
 {
-    PyObject *mon = PySys_GetObject("monitoring");   /* borrowed */
-    PyObject *evs = mon ? PyObject_GetAttrString(mon, "events") : NULL;
+    PyObject *evs = PyObject_GetAttrString(mon, "events");
     if (!evs)
         return -1;
-    PyObject *cb = on ? PyCFunction_NewEx(&nothing_def, (PyObject *)f, NULL) : Py_NewRef(Py_None);
     long mask = 0;
-    int rc = cb ? 0 : -1;
-    int n = f->builtins ? 9 : 6;
-    for (int i = 0; i < 9 && rc == 0; i++) {
-        PyObject *ev = PyObject_GetAttrString(evs, events[i]);
-        PyObject *r = ev ? PyObject_CallMethod(mon, "register_callback", "iOO", 2, ev,
-                                               (i < n) ? cb : Py_None) : NULL;
-        if (i < n && ev)
-            mask |= PyLong_AsLong(ev);
-        Py_XDECREF(ev);
-        if (!r)
-            rc = -1;
-        Py_XDECREF(r);
+    int rc = 0;
+    for (int i = 0; i < hp_n_func_events && rc == 0; i++) {
+        int wanted = on && (f->builtins || !hp_func_events[i].builtin);
+        long bit;
+        rc = hp_monitoring_register(mon, evs, f->tool_id, hp_func_events[i].name,
+                                    wanted ? &nothing_def : NULL, (PyObject *)f, &bit);
+        if (wanted)
+            mask |= bit;
     }
-    Py_XDECREF(cb);
     Py_DECREF(evs);
     if (rc == 0) {
-        PyObject *r = PyObject_CallMethod(mon, "set_events", "il", 2, on ? mask : 0L);
+        PyObject *r = PyObject_CallMethod(mon, "set_events", "il", f->tool_id, on ? mask : 0L);
         rc = r ? 0 : -1;
         Py_XDECREF(r);
     }
@@ -67,13 +67,23 @@ static PyObject *Floor_enable(hp_floor *f, PyObject *Py_UNUSED(ignored))
     if (f->enabled)
         Py_RETURN_NONE;
 #if HP_HAVE_MONITORING
-    PyObject *mon = PySys_GetObject("monitoring");
-    PyObject *r = mon ? PyObject_CallMethod(mon, "use_tool_id", "is", 2, "hotpath-floor") : NULL;
-    if (!r)
+    PyObject *mon = PySys_GetObject("monitoring");      /* borrowed */
+    if (!mon)
         return NULL;
-    Py_DECREF(r);
-    if (floor_register(f, 1) < 0)
+    f->tool_id = hp_monitoring_take_tool(mon, TOOL_NAME, tool_ids,
+                                         (int)(sizeof tool_ids / sizeof tool_ids[0]));
+    if (f->tool_id < 0)
         return NULL;
+    if (floor_register(f, mon, 1) < 0) {
+        hp_saved_exc saved;                    /* nothing stays installed */
+        hp_exc_save(&saved);
+        floor_register(f, mon, 0);
+        PyErr_Clear();
+        hp_monitoring_release_tool(mon, f->tool_id, TOOL_NAME);
+        f->tool_id = -1;
+        hp_exc_restore(&saved);
+        return NULL;
+    }
 #else
     PyEval_SetProfile(null_hook, (PyObject *)f);
 #endif
@@ -87,12 +97,14 @@ static PyObject *Floor_disable(hp_floor *f, PyObject *Py_UNUSED(ignored))
         Py_RETURN_NONE;
     f->enabled = 0;
 #if HP_HAVE_MONITORING
-    if (floor_register(f, 0) < 0)
+    PyObject *mon = PySys_GetObject("monitoring");      /* borrowed */
+    if (!mon)
         return NULL;
-    PyObject *r = PyObject_CallMethod(PySys_GetObject("monitoring"), "free_tool_id", "i", 2);
-    if (!r)
+    int rc = floor_register(f, mon, 0);
+    hp_monitoring_release_tool(mon, f->tool_id, TOOL_NAME);
+    f->tool_id = -1;
+    if (rc < 0)
         return NULL;
-    Py_DECREF(r);
 #else
     PyEval_SetProfile(NULL, NULL);
 #endif
@@ -103,6 +115,7 @@ static int Floor_init(hp_floor *f, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"builtins", NULL};
     f->builtins = 1;
+    f->tool_id = -1;
     return PyArg_ParseTupleAndKeywords(args, kwds, "|p:NullHook", kwlist, &f->builtins) ? 0 : -1;
 }
 

@@ -168,47 +168,6 @@ int64_t hp_funcprof_external_now(hp_profiler *p)
     return result;
 }
 
-/* ---- threading's hook for threads started later ---------------------------------- */
-
-static PyObject *threading_getprofile(void)
-{
-    PyObject *threading = PyImport_ImportModule("threading");
-    if (!threading)
-        return NULL;
-    PyObject *r = PyObject_CallMethod(threading, "getprofile", NULL);
-    Py_DECREF(threading);
-    return r;
-}
-
-int hp_funcprof_swap_threading_hook(hp_profiler *p, PyObject *ours)
-{
-    PyObject *prev = threading_getprofile();
-    if (!prev)
-        return -1;
-    if (hp_newthreads_set("setprofile", ours) < 0) {
-        Py_DECREF(prev);
-        return -1;
-    }
-    Py_XSETREF(p->saved_threading_hook, prev);
-    return 0;
-}
-
-int hp_funcprof_restore_threading_hook(hp_profiler *p)
-{
-    PyObject *now = threading_getprofile();
-    if (!now)
-        return -1;
-    /* Ours are C functions bound to p; anything else was installed after us: keep it. */
-    int ours = PyCFunction_Check(now) && PyCFunction_GET_SELF(now) == (PyObject *)p;
-    Py_DECREF(now);
-    int rc = 0;
-    if (ours)
-        rc = hp_newthreads_set("setprofile", p->saved_threading_hook ? p->saved_threading_hook
-                                                                      : Py_None);
-    Py_CLEAR(p->saved_threading_hook);
-    return rc;
-}
-
 /* ---- the type ------------------------------------------------------------------- */
 
 /* funcreg's death notice: every thread's tree forgets the freed code object's key. */
@@ -302,7 +261,7 @@ static void Profiler_dealloc(hp_profiler *p)
     free_threads(p);
     hp_funcreg_clear(&p->reg);
     Py_CLEAR(p->timer);
-    Py_CLEAR(p->saved_threading_hook);
+    HP_NEWTHREADS_CLEAR(p->threads_hook);
     tp->tp_free(p);
     Py_DECREF(tp);
 }
@@ -311,14 +270,14 @@ static int Profiler_traverse(hp_profiler *p, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(p));
     Py_VISIT(p->timer);
-    Py_VISIT(p->saved_threading_hook);
+    HP_NEWTHREADS_VISIT(p->threads_hook);
     return 0;
 }
 
 static int Profiler_clear(hp_profiler *p)
 {
     Py_CLEAR(p->timer);
-    Py_CLEAR(p->saved_threading_hook);
+    HP_NEWTHREADS_CLEAR(p->threads_hook);
     return 0;
 }
 

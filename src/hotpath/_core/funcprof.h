@@ -17,6 +17,7 @@
 #include "calltree.h"
 #include "clock.h"
 #include "funcreg.h"
+#include "newthreads.h"
 
 typedef struct hp_profiler {
     PyObject_HEAD
@@ -35,7 +36,7 @@ typedef struct hp_profiler {
                                 clear/disable/__init__ must not free what it uses */
     int displaced;           /* 3.11: another tool replaced our hook on some thread */
     int tool_id;             /* 3.12+: the sys.monitoring tool id taken, or -1 */
-    PyObject *saved_threading_hook; /* threading's profile hook before enable (strong) */
+    hp_newthreads_hook threads_hook; /* threading's profile hook, taken while enabled */
     int64_t enabled_at;      /* ticks at the last enable, for wall time */
     int64_t enabled_ticks;   /* ticks spent enabled, summed over enable/disable pairs */
 } hp_profiler;
@@ -149,14 +150,9 @@ static inline int hp_on_c_call(hp_profiler *p, PyMethodDef *ml, PyObject *cfunc)
 
 /* The event sources, one per interpreter generation: 0 / -1 with an exception set.
  * start leaves nothing installed when it fails; stop puts back threading's previous
- * profile hook (p->saved_threading_hook) if ours is still the one installed. */
+ * profile hook (p->threads_hook, newthreads.h) if ours is still the one installed. */
 int hp_source_start(hp_profiler *p);
 int hp_source_stop(hp_profiler *p);
 
-/* threading's profile hook for new threads, swapped in by the sources: saves the current
- * one in p->saved_threading_hook, installs `ours`. 0 / -1. */
-int hp_funcprof_swap_threading_hook(hp_profiler *p, PyObject *ours);
-/* Puts the saved hook back if `ours` is still the installed one. 0 / -1. */
-int hp_funcprof_restore_threading_hook(hp_profiler *p);
 
 #endif /* HP_FUNCPROF_H */

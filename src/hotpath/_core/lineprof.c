@@ -71,6 +71,7 @@ static void LineTracer_dealloc(hp_linetracer *tr)
     hp_linestore_free_codes(&tr->store);
     Py_CLEAR(tr->sampler.exclude);
     Py_CLEAR(tr->sampler.counts);
+    HP_NEWTHREADS_CLEAR(tr->threads_hook);
     if (tr->store.session)
         hp_linesampler_fini(&tr->sampler);
     tp->tp_free(tr);
@@ -84,12 +85,14 @@ static int LineTracer_traverse(hp_linetracer *tr, visitproc visit, void *arg)
     Py_VISIT(tr->sampler.counts);
     for (uint32_t i = 0; i < tr->store.n_codes; i++)
         Py_VISIT(tr->store.codes[i]->code);
+    HP_NEWTHREADS_VISIT(tr->threads_hook);
     return 0;
 }
 
 static int LineTracer_clear_refs(hp_linetracer *tr)
 {
     Py_CLEAR(tr->sampler.exclude);
+    HP_NEWTHREADS_CLEAR(tr->threads_hook);
     if (!tr->sampler.started)
         Py_CLEAR(tr->sampler.counts);
     return 0;

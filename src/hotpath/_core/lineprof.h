@@ -48,6 +48,7 @@
 #include "clock.h"
 #include "linesampler.h"
 #include "linestore.h"
+#include "newthreads.h"
 
 typedef struct hp_linetracer {
     PyObject_HEAD
@@ -58,6 +59,7 @@ typedef struct hp_linetracer {
     uint32_t by_count;       /* decorated calls running (enable_by_count) */
     int error;
     int tool_id;             /* 3.12+: the sys.monitoring tool id held while enabled */
+    hp_newthreads_hook threads_hook; /* 3.11: threading's trace hook, taken while enabled */
     int64_t enabled_at;
     int64_t enabled_ticks;
     int auto_mode;

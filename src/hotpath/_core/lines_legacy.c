@@ -2,7 +2,9 @@
  *
  * PyEval_SetTrace's hook is installed on every existing thread state and, through
  * threading.settrace, on every thread started later (its first event runs a bootstrap
- * that swaps itself for the C hook, then forwards that event). The hook gets call, line
+ * that swaps itself for the C hook, then forwards that event); threading's previous
+ * hook is kept and put back at stop (newthreads.h). A failed start leaves nothing
+ * installed. The hook gets call, line
  * and return events for every frame; a frame whose code hp_linestore_lookup does not
  * know is muted on its first event (f_trace_lines = False), so its lines never reach us
  * again. A frame is identified by its PyFrameObject's address. The hook runs with
@@ -109,6 +111,19 @@ static PyMethodDef bootstrap_def = {
     "Installs hotpath's C line-trace hook in a new thread."
 };
 
+/* Remove our hook from every thread state that has it. 0 / -1 (all are tried). */
+static int uninstall(hp_linetracer *tr)
+{
+    int rc = 0;
+    PyInterpreterState *interp = PyThreadState_GetInterpreter(PyThreadState_Get());
+    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts; ts = PyThreadState_Next(ts)) {
+        if (ts->c_tracefunc == trace_hook && ts->c_traceobj == (PyObject *)tr &&
+            _PyEval_SetTrace(ts, NULL, NULL) < 0)
+            rc = -1;
+    }
+    return rc;
+}
+
 int hp_lines_source_start(hp_linetracer *tr)
 {
     if (!str_f_trace_lines && !(str_f_trace_lines = PyUnicode_InternFromString("f_trace_lines")))
@@ -128,26 +143,28 @@ int hp_lines_source_start(hp_linetracer *tr)
     PyObject *boot = PyCFunction_NewEx(&bootstrap_def, (PyObject *)tr, NULL);
     if (!boot)
         return -1;
-    int rc = hp_newthreads_set("settrace", boot);
+    int rc = hp_newthreads_take(&tr->threads_hook, HP_NEWTHREADS_TRACE, boot);
     Py_DECREF(boot);
     if (rc < 0)
         return -1;
     for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts; ts = PyThreadState_Next(ts)) {
-        if (_PyEval_SetTrace(ts, trace_hook, (PyObject *)tr) < 0)
+        if (_PyEval_SetTrace(ts, trace_hook, (PyObject *)tr) < 0) {
+            hp_saved_exc saved;          /* roll back: nothing stays installed */
+            hp_exc_save(&saved);
+            if (uninstall(tr) < 0 ||
+                hp_newthreads_give_back(&tr->threads_hook, HP_NEWTHREADS_TRACE) < 0)
+                PyErr_Clear();
+            hp_exc_restore(&saved);
             return -1;
+        }
     }
     return 0;
 }
 
 int hp_lines_source_stop(hp_linetracer *tr)
 {
-    int rc = 0;
-    PyInterpreterState *interp = PyThreadState_GetInterpreter(PyThreadState_Get());
-    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts; ts = PyThreadState_Next(ts)) {
-        if (ts->c_traceobj == (PyObject *)tr && _PyEval_SetTrace(ts, NULL, NULL) < 0)
-            rc = -1;
-    }
-    if (hp_newthreads_set("settrace", Py_None) < 0)
+    int rc = uninstall(tr);
+    if (hp_newthreads_give_back(&tr->threads_hook, HP_NEWTHREADS_TRACE) < 0)
         rc = -1;
     return rc;
 }

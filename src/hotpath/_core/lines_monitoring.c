@@ -1,7 +1,8 @@
 /* lines_monitoring.c — the line profiler's events on CPython 3.12+, through sys.monitoring.
  *
- * The tracer takes tool id 4 (3 when 4 is held; 2 is the function profiler's) and
- * registers C callbacks bound to itself (METH_FASTCALL). LINE, PY_START, PY_RESUME,
+ * The tracer takes the first free tool id of HP_TOOLS_LINES (monitoring.h: 4, else 3 —
+ * not 5, the function profiler's first choice, so lines and functions record together;
+ * not 2, cProfile's) and registers C callbacks bound to itself (METH_FASTCALL). LINE, PY_START, PY_RESUME,
  * PY_RETURN and PY_YIELD are local events, switched on only for the active code objects
  * (set_local_events); PY_THROW, PY_UNWIND, RAISE and RERAISE can only be global, so
  * their callbacks see every code object and drop the ones hp_linestore_lookup does not
@@ -17,7 +18,8 @@
 
 #if HP_HAVE_MONITORING
 
-static const int tool_ids[] = {4, 3};          /* preference order; 2 is the profiler's */
+static const int tool_ids[] = HP_TOOLS_LINES;  /* preference order; see above */
+#define TOOL_NAME "hotpath-lines"
 static PyObject *disable_obj = NULL;           /* sys.monitoring.DISABLE (strong; GIL) */
 
 /* LINE(code, line_number) */
@@ -134,28 +136,11 @@ int hp_lines_source_start(hp_linetracer *tr)
         return -1;
     if (!disable_obj && !(disable_obj = PyObject_GetAttrString(mon, "DISABLE")))
         return -1;
-    tr->tool_id = -1;
-    PyObject *holders[2] = {NULL, NULL};
-    for (int i = 0; i < 2 && tr->tool_id < 0; i++) {
-        holders[i] = PyObject_CallMethod(mon, "get_tool", "i", tool_ids[i]);
-        if (!holders[i])
-            goto fail;
-        if (holders[i] == Py_None)
-            tr->tool_id = tool_ids[i];
-    }
-    if (tr->tool_id < 0) {
-        PyErr_Format(PyExc_RuntimeError,
-            "hotpath's line profiler needs a free sys.monitoring tool id: %d is held by %R "
-            "and %d by %R; stop those tools first", tool_ids[0], holders[0], tool_ids[1],
-            holders[1]);
-        goto fail;
-    }
-    Py_CLEAR(holders[0]);
-    Py_CLEAR(holders[1]);
-    PyObject *r = PyObject_CallMethod(mon, "use_tool_id", "is", tr->tool_id, "hotpath-lines");
-    if (!r)
+    tr->tool_id = hp_monitoring_take_tool(mon, TOOL_NAME, tool_ids,
+                                          (int)(sizeof tool_ids / sizeof tool_ids[0]));
+    if (tr->tool_id < 0)
         return -1;
-    Py_DECREF(r);
+    PyObject *r;
     if (mon_register(tr, mon, 1) < 0 ||
         !(r = PyObject_CallMethod(mon, "set_events", "il", tr->tool_id, global_mask)))
         goto undo;
@@ -167,17 +152,21 @@ int hp_lines_source_start(hp_linetracer *tr)
     return 0;
 undo: {
         hp_saved_exc saved;
-        hp_exc_save(&saved);
-        mon_register(tr, mon, 0);
-        Py_XDECREF(PyObject_CallMethod(mon, "free_tool_id", "i", tr->tool_id));
+        hp_exc_save(&saved);             /* nothing stays installed */
+        for (uint32_t i = 0; i < tr->store.n_codes; i++) {
+            if (tr->store.codes[i]->active)
+                mon_set_code(tr, tr->store.codes[i], 0);
+        }
         PyErr_Clear();
+        Py_XDECREF(PyObject_CallMethod(mon, "set_events", "ii", tr->tool_id, 0));
+        PyErr_Clear();
+        mon_register(tr, mon, 0);
+        PyErr_Clear();
+        hp_monitoring_release_tool(mon, tr->tool_id, TOOL_NAME);
+        tr->tool_id = -1;
         hp_exc_restore(&saved);
         return -1;
     }
-fail:
-    Py_XDECREF(holders[0]);
-    Py_XDECREF(holders[1]);
-    return -1;
 }
 
 int hp_lines_source_stop(hp_linetracer *tr)
@@ -194,10 +183,7 @@ int hp_lines_source_stop(hp_linetracer *tr)
     if (!r || mon_register(tr, mon, 0) < 0)
         rc = -1;
     Py_XDECREF(r);
-    r = PyObject_CallMethod(mon, "free_tool_id", "i", tr->tool_id);
-    if (!r)
-        rc = -1;
-    Py_XDECREF(r);
+    hp_monitoring_release_tool(mon, tr->tool_id, TOOL_NAME);
     return rc;
 }
 

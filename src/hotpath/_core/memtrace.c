@@ -10,6 +10,7 @@ static uintptr_t trace_gen = 0;             /* the mark of the current session's
 static Py_ssize_t extra_index = -1;         /* our co_extra slot */
 static PyObject *str_f_trace_lines = NULL;  /* interned "f_trace_lines" */
 static PyObject *str_f_locals = NULL;       /* interned "f_locals" */
+static hp_newthreads_hook threads_hook;     /* threading's trace hook while set */
 
 static int chosen(PyFrameObject *frame)
 {
@@ -111,7 +112,7 @@ PyObject *mt_trace_set(PyObject *callback)
             Py_RETURN_NONE;
         int rc = set_all(NULL, NULL);
         Py_CLEAR(trace_cb);
-        if (hp_newthreads_set("settrace", Py_None) < 0 || rc < 0)
+        if (hp_newthreads_give_back(&threads_hook, HP_NEWTHREADS_TRACE) < 0 || rc < 0)
             return NULL;
         Py_RETURN_NONE;
     }
@@ -130,14 +131,22 @@ PyObject *mt_trace_set(PyObject *callback)
     PyObject *boot = PyCFunction_NewEx(&bootstrap_def, NULL, NULL);
     if (!boot)
         return NULL;
-    int rc = hp_newthreads_set("settrace", boot);
+    int rc = hp_newthreads_take(&threads_hook, HP_NEWTHREADS_TRACE, boot);
     Py_DECREF(boot);
     if (rc < 0)
         return NULL;
     Py_XSETREF(trace_cb, Py_NewRef(callback));
     trace_gen++;
-    if (set_all(trace_hook, trace_cb) < 0)
+    if (set_all(trace_hook, trace_cb) < 0) {
+        hp_saved_exc saved;              /* roll back: nothing stays installed */
+        hp_exc_save(&saved);
+        if (set_all(NULL, NULL) < 0 ||
+            hp_newthreads_give_back(&threads_hook, HP_NEWTHREADS_TRACE) < 0)
+            PyErr_Clear();
+        Py_CLEAR(trace_cb);
+        hp_exc_restore(&saved);
         return NULL;
+    }
     Py_RETURN_NONE;
 }
 

@@ -11,7 +11,9 @@
  *
  * Threads: the hook is set on every thread that exists and, through threading.settrace,
  * on every thread started later (its first event runs a bootstrap that swaps itself for
- * the C hook; that first frame's locals dict is forgotten too).
+ * the C hook; that first frame's locals dict is forgotten too); threading's previous
+ * hook is kept and put back by settrace(None) (newthreads.h). A failed settrace(callback)
+ * leaves nothing installed.
  *
  * Chosen code objects are marked in a co_extra slot with the current generation, so a
  * look-up is O(1) and a mark left by an earlier session means nothing. All of it is

@@ -96,7 +96,7 @@ int hp_source_start(hp_profiler *p)
     PyObject *boot = PyCFunction_NewEx(&bootstrap_def, (PyObject *)p, NULL);
     if (!boot)
         return -1;
-    int rc = hp_funcprof_swap_threading_hook(p, boot);
+    int rc = hp_newthreads_take(&p->threads_hook, HP_NEWTHREADS_PROFILE, boot);
     Py_DECREF(boot);
     if (rc < 0)
         return -1;
@@ -105,7 +105,7 @@ int hp_source_start(hp_profiler *p)
             hp_saved_exc saved;          /* roll back: nothing stays installed */
             hp_exc_save(&saved);
             uninstall(p, interp);
-            if (hp_funcprof_restore_threading_hook(p) < 0)
+            if (hp_newthreads_give_back(&p->threads_hook, HP_NEWTHREADS_PROFILE) < 0)
                 PyErr_Clear();
             hp_exc_restore(&saved);
             return -1;
@@ -119,7 +119,7 @@ int hp_source_stop(hp_profiler *p)
     PyInterpreterState *interp = PyThreadState_GetInterpreter(PyThreadState_Get());
     if (uninstall(p, interp))
         p->displaced = 1;
-    return hp_funcprof_restore_threading_hook(p);
+    return hp_newthreads_give_back(&p->threads_hook, HP_NEWTHREADS_PROFILE);
 }
 
 #endif /* !HP_HAVE_MONITORING */

@@ -1,8 +1,9 @@
 /* source_monitoring.c — events on CPython 3.12+, through sys.monitoring.
  *
- * hotpath takes a free sys.monitoring tool id — 5, else 3, else 2: not the profiler id
- * first, so that a program run under hotpath can still use cProfile, which insists on
- * id 2 — and registers callbacks that are C functions (METH_FASTCALL, bound to the profiler): PY_START/PY_RESUME/PY_THROW
+ * hotpath takes the first free sys.monitoring tool id of HP_TOOLS_FUNC (monitoring.h: 5,
+ * else 3, else 2 — cProfile's id last, so that a program run under hotpath can still use
+ * cProfile) and registers, for the events of monitoring.h's hp_func_events, callbacks
+ * that are C functions (METH_FASTCALL, bound to the profiler): PY_START/PY_RESUME/PY_THROW
  * enter a Python frame, PY_RETURN/PY_YIELD/PY_UNWIND leave it; CALL enters a C function
  * (a PyCFunction, or a method descriptor called with its self), C_RETURN/C_RAISE leave
  * it. Events are global, so every thread is covered. Callbacks always return None:
@@ -13,8 +14,6 @@
 #include "monitoring.h"
 
 #if HP_HAVE_MONITORING
-
-static const int tool_ids[] = {5, 3, 2};    /* preference order; see above */
 
 static PyObject *missing;     /* sys.monitoring.MISSING; protected by the GIL */
 
@@ -104,13 +103,13 @@ static PyMethodDef cb_call = CB("_hotpath_call", mon_call);
 static PyMethodDef cb_c_leave = CB("_hotpath_c_leave", mon_c_leave);
 static PyMethodDef cb_namer = CB("_hotpath_thread_namer", thread_namer);
 
-static const struct { const char *event; PyMethodDef *def; int builtin; } table[] = {
-    {"PY_START", &cb_py_start, 0}, {"PY_RESUME", &cb_py_start, 0},
-    {"PY_THROW", &cb_py_start, 0}, {"PY_RETURN", &cb_py_leave, 0},
-    {"PY_YIELD", &cb_py_leave, 0}, {"PY_UNWIND", &cb_py_leave, 0},
-    {"CALL", &cb_call, 1}, {"C_RETURN", &cb_c_leave, 1}, {"C_RAISE", &cb_c_leave, 1},
+/* The callback for each kind of event of hp_func_events. */
+static PyMethodDef *const callbacks[] = {
+    [HP_EV_ENTER] = &cb_py_start, [HP_EV_LEAVE] = &cb_py_leave,
+    [HP_EV_C_CALL] = &cb_call, [HP_EV_C_LEAVE] = &cb_c_leave,
 };
-#define N_EVENTS (int)(sizeof table / sizeof table[0])
+static const int tool_ids[] = HP_TOOLS_FUNC;
+#define TOOL_NAME "hotpath"
 
 /* New reference to sys.monitoring, or NULL with an exception set. */
 static PyObject *monitoring(void)
@@ -119,20 +118,21 @@ static PyObject *monitoring(void)
                                          : (PyErr_SetString(PyExc_RuntimeError, "sys.monitoring is missing"), NULL);
 }
 
-/* Register `cb` (a callable or None, borrowed) for every event of the table; with
- * builtins false, only for the Python-frame events. 0 / -1. `mask` gets the events. */
+/* Register our callbacks (with_callbacks) or None for every event of hp_func_events;
+ * with builtins false, only for the Python-frame events. 0 / -1. `mask` gets the events. */
 static int register_all(PyObject *mon, hp_profiler *p, int with_callbacks, long *mask)
 {
     PyObject *events = PyObject_GetAttrString(mon, "events");
     if (!events)
         return -1;
     *mask = 0;
-    for (int i = 0; i < N_EVENTS; i++) {
-        if (with_callbacks && table[i].builtin && !p->builtins)
+    for (int i = 0; i < hp_n_func_events; i++) {
+        const hp_monitoring_event *ev = &hp_func_events[i];
+        if (with_callbacks && ev->builtin && !p->builtins)
             continue;
         long bit;
-        if (hp_monitoring_register(mon, events, p->tool_id, table[i].event,
-                                   with_callbacks ? table[i].def : NULL, (PyObject *)p,
+        if (hp_monitoring_register(mon, events, p->tool_id, ev->name,
+                                   with_callbacks ? callbacks[ev->kind] : NULL, (PyObject *)p,
                                    &bit) < 0) {
             Py_DECREF(events);
             return -1;
@@ -143,44 +143,6 @@ static int register_all(PyObject *mon, hp_profiler *p, int with_callbacks, long 
     return 0;
 }
 
-/* Claim the first free id of tool_ids for p. 0 / -1 (RuntimeError when all are taken). */
-static int claim_tool_id(PyObject *mon, hp_profiler *p)
-{
-    for (size_t i = 0; i < sizeof tool_ids / sizeof tool_ids[0]; i++) {
-        PyObject *holder = PyObject_CallMethod(mon, "get_tool", "i", tool_ids[i]);
-        if (!holder)
-            return -1;
-        int free_id = holder == Py_None;
-        Py_DECREF(holder);
-        if (!free_id)
-            continue;
-        PyObject *r = PyObject_CallMethod(mon, "use_tool_id", "is", tool_ids[i], "hotpath");
-        if (!r)
-            return -1;
-        Py_DECREF(r);
-        p->tool_id = tool_ids[i];
-        return 0;
-    }
-    /* profiler.py turns errors starting "another profiler is active" into ProfilerActiveError */
-    PyErr_SetString(PyExc_RuntimeError,
-        "another profiler is active: sys.monitoring tool ids 5, 3 and 2 are all taken; "
-        "stop one of the tools holding them before enabling hotpath");
-    return -1;
-}
-
-/* Give the tool id back, if it is still ours. */
-static void release_tool_id(PyObject *mon, hp_profiler *p)
-{
-    if (p->tool_id < 0)
-        return;
-    PyObject *holder = PyObject_CallMethod(mon, "get_tool", "i", p->tool_id);
-    if (holder && PyUnicode_Check(holder) && PyUnicode_CompareWithASCIIString(holder, "hotpath") == 0)
-        Py_XDECREF(PyObject_CallMethod(mon, "free_tool_id", "i", p->tool_id));
-    Py_XDECREF(holder);
-    PyErr_Clear();
-    p->tool_id = -1;
-}
-
 int hp_source_start(hp_profiler *p)
 {
     PyObject *mon = monitoring();
@@ -188,7 +150,8 @@ int hp_source_start(hp_profiler *p)
         return -1;
     if (!missing && !(missing = PyObject_GetAttrString(mon, "MISSING")))
         goto fail;
-    if (claim_tool_id(mon, p) < 0)
+    if ((p->tool_id = hp_monitoring_take_tool(mon, TOOL_NAME, tool_ids,
+                                              (int)(sizeof tool_ids / sizeof tool_ids[0]))) < 0)
         goto fail;
     long mask;
     PyObject *r;
@@ -198,7 +161,7 @@ int hp_source_start(hp_profiler *p)
         goto undo;
     Py_DECREF(r);
     namer = PyCFunction_NewEx(&cb_namer, (PyObject *)p, NULL);
-    if (!namer || hp_funcprof_swap_threading_hook(p, namer) < 0)
+    if (!namer || hp_newthreads_take(&p->threads_hook, HP_NEWTHREADS_PROFILE, namer) < 0)
         goto undo;
     Py_DECREF(namer);
     Py_DECREF(mon);
@@ -211,7 +174,8 @@ undo: {
         PyErr_Clear();
         register_all(mon, p, 0, &mask);
         PyErr_Clear();
-        release_tool_id(mon, p);
+        hp_monitoring_release_tool(mon, p->tool_id, TOOL_NAME);
+        p->tool_id = -1;
         hp_exc_restore(&saved);
     }
 fail:
@@ -230,10 +194,11 @@ int hp_source_stop(hp_profiler *p)
         PyObject *r = PyObject_CallMethod(mon, "set_events", "ii", p->tool_id, 0);
         rc = (r && register_all(mon, p, 0, &mask) == 0) ? 0 : -1;
         Py_XDECREF(r);
-        release_tool_id(mon, p);
+        hp_monitoring_release_tool(mon, p->tool_id, TOOL_NAME);
+        p->tool_id = -1;
     }
     Py_DECREF(mon);
-    if (hp_funcprof_restore_threading_hook(p) < 0)
+    if (hp_newthreads_give_back(&p->threads_hook, HP_NEWTHREADS_PROFILE) < 0)
         rc = -1;
     return rc;
 }
