@@ -26,6 +26,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+import sysconfig
 import types
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, TextIO
@@ -182,6 +183,23 @@ class MemoryProfiler:
 
 # -- the JSON-able section ----------------------------------------------------------------------
 
+_STDLIB = tuple({os.path.abspath(sysconfig.get_path(k)) + os.sep
+                 for k in ("stdlib", "platstdlib")}) + ("<frozen ",)
+
+
+def _allocated_by_hotpath(frames: list[tuple[Any, int]]) -> bool:
+    """Whether the innermost frame that is not the standard library's is hotpath's."""
+    for code, _line in frames:
+        if code is None:
+            return False
+        name = code.co_filename
+        if name.startswith(_HERE):
+            return True
+        if not name.startswith(_STDLIB):
+            return False
+    return False
+
+
 def _trim_prefixes(extra: Iterable[str]) -> tuple[str, ...]:
     import runpy
     own = [_HERE, os.path.abspath(runpy.__file__), "<frozen runpy>"]
@@ -194,8 +212,9 @@ def memory_data(snap: dict[str, Any], lines: list[dict[str, Any]] | None = None,
     """Turn a ``MemTracker.snapshot()`` into the ``extra["memory"]`` section.
 
     Frames are resolved to (function, line); frames of hotpath itself (and runpy) are cut
-    from the outer end of each stack, stacks made only of hotpath's frames are dropped
-    (the tool's own allocations), and stacks that became equal are merged.
+    from the outer end of each stack; stacks made only of hotpath's frames, or whose
+    innermost frame is hotpath's, are dropped (the tool's own allocations); and stacks
+    that became equal are merged.
 
     ``entry``: the code of the one frame through which hotpath entered the program
     (``runner._enter_program``). A stack through it keeps only the frames inside it; a
@@ -255,6 +274,10 @@ def memory_data(snap: dict[str, Any], lines: list[dict[str, Any]] | None = None,
                 raw = []
         while raw and raw[-1][0] is not None and raw[-1][0].co_filename.startswith(prefixes):
             raw.pop()
+        # Allocated by hotpath's own Python code, directly or through the standard library
+        # it called (its stop() runs while the tracker still records): the tool's.
+        if raw and _allocated_by_hotpath(raw):
+            raw = []
         if had_frames and not raw:
             dropped[0] += ab
             dropped[1] += ac
