@@ -2,12 +2,19 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+
+# The suite may be started with SIGINT ignored (nohup, a job started in the background);
+# an ignored signal is inherited across exec, so the programs the tests start would not
+# get Ctrl-C as they do on a terminal. A handler of our own is not inherited.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 class Runner:
