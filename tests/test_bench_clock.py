@@ -67,11 +67,15 @@ def test_cli_comparison_uses_one_clock_says_which_and_saves_it(tmp_path, loaded_
          "-s", "x = list(range(300))", "sum(x)", "sum(x)", "sum(x)", "--save", str(save)],
         capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert "Clock: thread CPU time (timer auto: the code runs on this thread without " \
-           "waiting), for every cell" in proc.stdout
+    # One clock, said once for every cell, and saved: normally the thread's CPU time; a
+    # machine loaded past the point where the probe rounds look like waiting may make it
+    # the wall clock, and then the reason is what is printed.
+    (said,) = [ln for ln in proc.stdout.splitlines() if ln.startswith("Clock: ")]
+    assert said.endswith(", for every cell") and "(timer auto: " in said, said
     doc = json.loads(save.read_text())
-    assert doc["hotpath"]["compare"]["clock"]["clock"] == "thread"
-    assert {b["options"]["clock"] for b in doc["benchmarks"]} == {"thread"}
+    clock = doc["hotpath"]["compare"]["clock"]["clock"]
+    assert {b["options"]["clock"] for b in doc["benchmarks"]} == {clock}
+    assert clock == "thread" or "the code runs on this thread without waiting" not in said
 
 
 def test_cli_single_statement_on_a_loaded_machine_reads_cpu_time(loaded_machine):
