@@ -3,6 +3,7 @@ statistics are cProfile's exactly, program by program."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import cProfile
 import io
@@ -161,16 +162,22 @@ PROGRAMS = [prog_recursion, prog_mutual_recursion, prog_generators, prog_excepti
             prog_builtins_with_kwargs, prog_methods_of_c_types, prog_coroutines]
 
 
-def stats_of(cls, program, timer, timeunit=0.0, **kw):
-    # Both profilers record every thread, and under pytest-xdist the worker has a thread
-    # of its own that runs Python now and then: a long switch interval keeps it off the
-    # GIL while these pure-Python programs run, so both see this thread alone.
+@contextlib.contextmanager
+def only_this_thread():
+    """The profilers record every thread, and under pytest-xdist the worker has a thread
+    of its own that runs Python now and then: a long switch interval keeps it off the GIL
+    while this thread runs pure Python, so what is recorded is this thread's alone."""
     interval = sys.getswitchinterval()
     sys.setswitchinterval(100.0)
     try:
-        return _stats_of(cls, program, timer, timeunit, **kw)
+        yield
     finally:
         sys.setswitchinterval(interval)
+
+
+def stats_of(cls, program, timer, timeunit=0.0, **kw):
+    with only_this_thread():
+        return _stats_of(cls, program, timer, timeunit, **kw)
 
 
 def _stats_of(cls, program, timer, timeunit=0.0, **kw):
@@ -378,10 +385,11 @@ def test_custom_timer_that_fails_stops_recording_cleanly():
             raise ValueError("broken clock")
         return calls["n"]
     p = hotpath.Profile(timer, 1.0)
-    p.enable()
-    fib(6)
-    with pytest.raises(RuntimeError, match="custom timer failed"):
-        p.disable()
+    with only_this_thread():
+        p.enable()
+        fib(6)
+        with pytest.raises(RuntimeError, match="custom timer failed"):
+            p.disable()
     assert calls["n"] == 7                  # stopped at the first failure
     data = p.snapshot()
     assert data.meta["capture_error"] == "the custom timer failed"
