@@ -1,6 +1,7 @@
 """Shared helpers: running the hotpath CLI and plain python as subprocesses."""
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -15,6 +16,20 @@ import pytest
 # get Ctrl-C as they do on a terminal. A handler of our own is not inherited.
 if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+@contextlib.contextmanager
+def only_this_thread():
+    """Keep other Python threads of this process off the GIL meanwhile (a long switch
+    interval): profilers and the memory tracker see every thread, and under pytest-xdist
+    the worker has a thread of its own that runs Python now and then. Use it around
+    pure-Python code whose recording a test counts exactly."""
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(100.0)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(interval)
 
 
 class Runner:

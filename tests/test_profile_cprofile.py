@@ -3,7 +3,6 @@ statistics are cProfile's exactly, program by program."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import cProfile
 import io
@@ -12,6 +11,7 @@ import pstats
 import sys
 
 import pytest
+from conftest import only_this_thread
 
 import hotpath
 from conftest import FakeTimer
@@ -160,19 +160,6 @@ def prog_coroutines():
 
 PROGRAMS = [prog_recursion, prog_mutual_recursion, prog_generators, prog_exceptions,
             prog_builtins_with_kwargs, prog_methods_of_c_types, prog_coroutines]
-
-
-@contextlib.contextmanager
-def only_this_thread():
-    """The profilers record every thread, and under pytest-xdist the worker has a thread
-    of its own that runs Python now and then: a long switch interval keeps it off the GIL
-    while this thread runs pure Python, so what is recorded is this thread's alone."""
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(100.0)
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(interval)
 
 
 def stats_of(cls, program, timer, timeunit=0.0, **kw):
