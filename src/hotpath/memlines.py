@@ -136,13 +136,7 @@ class MemLineProfiler:
     def _on_line(self, code: types.CodeType, line: int) -> None:
         st = self._state()
         stack = st["stack"]
-        # A chosen frame left by an exception gives no return event on 3.12+: drop
-        # entries above the innermost one of this code.
-        while stack and stack[-1][0] is not code:
-            if not any(e[0] is code for e in stack):
-                return
-            stack.pop()
-        if not stack:
+        if not _unwind_to(stack, code):
             return
         top = stack[-1]
         self._record(code, top[1], st["prev"])
@@ -152,11 +146,7 @@ class MemLineProfiler:
     def _on_return(self, code: types.CodeType) -> None:
         st = self._state()
         stack = st["stack"]
-        while stack and stack[-1][0] is not code:
-            if not any(e[0] is code for e in stack):
-                return
-            stack.pop()
-        if not stack:
+        if not _unwind_to(stack, code):
             return
         _, line = stack.pop()
         self._record(code, line, st["prev"])
@@ -299,3 +289,14 @@ class _SetTrace:
         self._tr.settrace(None)
         if self._prev is not None:
             sys.settrace(self._prev)
+
+
+def _unwind_to(stack: list[list[Any]], code: types.CodeType) -> bool:
+    """Make the innermost entry of ``code`` the top of ``stack``; False (stack left as it
+    is) when ``code`` has no entry. A chosen frame left by an exception gives no return
+    event on 3.12+, so the entries above the innermost one of this code are dropped."""
+    if not any(e[0] is code for e in stack):
+        return False
+    while stack[-1][0] is not code:
+        stack.pop()
+    return True

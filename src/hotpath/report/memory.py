@@ -225,10 +225,10 @@ class MemoryView:
 
     # -- tables --------------------------------------------------------------------------------
 
-    def _sum_by(self, keys: Iterable[int]) -> dict[int, list[int]]:
-        """Per key (one per stack, in order): [alloc_bytes, alloc_count, free_bytes,
-        free_count, peak_bytes, native_bytes]."""
-        acc: dict[int, list[int]] = {}
+    def _sum_by(self, keys: Iterable[Any]) -> dict[Any, list[int]]:
+        """Per key (one per stack, in order; any hashable): [alloc_bytes, alloc_count,
+        free_bytes, free_count, peak_bytes, native_bytes]."""
+        acc: dict[Any, list[int]] = {}
         for k, ab, ac, fb, fc, pb, nat in zip(keys, self._ab, self._ac, self._fb, self._fc,
                                               self._pb, self._native):
             r = acc.get(k)
@@ -264,23 +264,10 @@ class MemoryView:
             return self._rows(self._sum_by(keys), self._func_key_of)
         # Each stack adds to every distinct function in it: sum the counters per distinct
         # set of functions first (stacks that differ only in lines share one), then spread.
-        per_set: dict[frozenset[int], list[int]] = {}
         func_of = ff.__getitem__
         none = frozenset((-1,))
-        for fr, ab, ac, fb, fc, pb, nat in zip(self._frames_col, self._ab, self._ac, self._fb,
-                                               self._fc, self._pb, self._native):
-            fs = frozenset(map(func_of, fr)) if fr else none
-            r = per_set.get(fs)
-            if r is None:
-                per_set[fs] = [ab, ac, fb, fc, pb, ab if nat else 0]
-            else:
-                r[0] += ab
-                r[1] += ac
-                r[2] += fb
-                r[3] += fc
-                r[4] += pb
-                if nat:
-                    r[5] += ab
+        per_set = self._sum_by(frozenset(map(func_of, fr)) if fr else none
+                               for fr in self._frames_col)
         n = len(self.functions) + 1                  # the last slot: stacks without frames
         cols = [[0] * n for _ in range(6)]
         seen = [False] * n
