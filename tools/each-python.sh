@@ -41,8 +41,11 @@ for v in 3.14 3.15; do [ -n "${seen[$v]:-}" ] || missing+=("$v"); done
 if [ ${#missing[@]} -gt 0 ] && [ -z "${HOTPATH_HOST_ONLY:-}" ]; then
   rc=0; "$here/debian-pythons.sh" ensure || rc=$?
   if [ $rc -eq 0 ]; then
+    # Read the list whole first: `versions | grep -q` under pipefail races (grep exits at the
+    # first match, the writer then dies of SIGPIPE and the pipeline counts as failed).
+    available=$("$here/debian-pythons.sh" versions)
     for v in "${missing[@]}"; do
-      if ! "$here/debian-pythons.sh" versions | grep -qx "$v"; then
+      if ! grep -qx "$v" <<<"$available"; then
         echo "=== $v: NOT AVAILABLE in the Debian root" >&2; summary+=("$v: missing"); status=1; continue
       fi
       echo "=== $v (Debian unstable root)"
