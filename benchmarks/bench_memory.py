@@ -123,7 +123,7 @@ def child(tool: str, workload: str, repeat: int, scale: float, sample_bytes: int
             fn(scale)
             times.append(time.perf_counter() - t0)
             mp.stop()
-            from hotpath.report.memory import MemoryView
+            from hotpath.model.memory import MemoryView
             v = MemoryView(mp.memory_data())
             per: dict[str, int] = {}
             for r in v.by_line():

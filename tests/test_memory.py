@@ -19,7 +19,8 @@ import pytest
 from hotpath import fileformat
 from hotpath.memprof import MemoryProfiler, memit, memory_data
 from hotpath.model import Profile
-from hotpath.report.memory import MemoryView, format_bytes, print_memory, timeline_svg
+from hotpath.model.memory import MemoryView
+from hotpath.report.memory import format_bytes, print_memory, timeline_svg
 
 HERE = os.path.abspath(__file__)
 

@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from hotpath import fileformat
-from hotpath.report.memory import MemoryView
+from hotpath.model.memory import MemoryView
 
 MiB = 1024 * 1024
 

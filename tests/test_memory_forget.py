@@ -8,7 +8,7 @@ import pytest
 from conftest import only_this_thread
 
 from hotpath import fileformat
-from hotpath.report.memory import MemoryView
+from hotpath.model.memory import MemoryView
 
 PAD = "# padding\n" * 300          # the chosen function's lines are all above 256
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from hotpath import fileformat
-from hotpath.report.memory import MemoryView
+from hotpath.model.memory import MemoryView
 
 
 def line_with(path, marker: str) -> int:

@@ -6,7 +6,8 @@ import io
 
 from hotpath import fileformat
 from hotpath.report import base
-from hotpath.report.memory import MemoryView, print_memory
+from hotpath.model.memory import MemoryView
+from hotpath.report.memory import print_memory
 
 PROG = """\
 def leaf(n):

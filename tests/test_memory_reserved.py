@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from hotpath import fileformat
-from hotpath.report.memory import MemoryView
+from hotpath.model.memory import MemoryView
 
 MiB = 1024 * 1024
 

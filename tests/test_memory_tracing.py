@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from hotpath import fileformat
-from hotpath.report.memory import MemoryView
+from hotpath.model.memory import MemoryView
 
 CALLS = """\
 import sys

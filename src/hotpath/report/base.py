@@ -16,21 +16,16 @@ same way lives here:
 """
 from __future__ import annotations
 
-import os
 import re
-import sysconfig
 from dataclasses import dataclass, field
 from typing import Iterable
 
 from ..model import ROOT, Function, Profile, ThreadProfile
+from ..model.paths import PathShortener
 
 __all__ = ["PathShortener", "Labeler", "Rounder", "FlameNode", "flame_tree",
            "node_spans", "format_seconds", "exporter_name", "xml_escape", "thread_label"]
 
-# Another interpreter's standard library: …/lib/python3.11/…, C:\Python311\Lib\…
-_STDLIB_RE = re.compile(r"[/\\](?:lib[/\\](?:python|pypy)\d+(?:\.\d+)?t?"
-                        r"|python\d+[/\\]lib)[/\\]", re.I)
-_PKG_RE = re.compile(r"[/\\](?:site|dist)-packages[/\\]")
 # Characters XML 1.0 forbids (C0 controls but tab/LF/CR, lone surrogates, U+FFFE/F).
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _XML_ESC = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;",
@@ -53,63 +48,6 @@ def exporter_name() -> str:
     except ImportError:  # pragma: no cover - partial installs
         __version__ = "?"
     return f"hotpath {__version__}"
-
-
-class PathShortener:
-    """Shorten source paths the way people read them; results are cached.
-
-    ``root`` is the project directory (normally the profiled program's working
-    directory, ``profile.meta["cwd"]``); files below it are shown relative to it.
-    """
-
-    def __init__(self, root: str | None = None) -> None:
-        self.root = os.path.normpath(root) if root else None
-        prefixes = set()
-        for key in ("purelib", "platlib", "stdlib", "platstdlib"):
-            p = sysconfig.get_paths().get(key)
-            if p:
-                prefixes.add(os.path.normpath(p))
-        # Longest first, so site-packages wins over the stdlib directory holding it.
-        self._prefixes = sorted(prefixes, key=len, reverse=True)
-        self._cache: dict[str, tuple[str, str]] = {}
-
-    def __call__(self, filename: str) -> str:
-        """The short form of ``filename``."""
-        return self._lookup(filename)[0]
-
-    def kind(self, filename: str) -> str:
-        """``"builtin"`` (C functions), ``"library"`` (standard library and installed
-        packages), ``"project"`` (below ``root``) or ``"other"``."""
-        return self._lookup(filename)[1]
-
-    def _lookup(self, filename: str) -> tuple[str, str]:
-        hit = self._cache.get(filename)
-        if hit is None:
-            hit = self._cache[filename] = self._shorten(filename)
-        return hit
-
-    def _shorten(self, filename: str) -> tuple[str, str]:
-        if filename == "~":
-            return filename, "builtin"
-        if not filename or filename.startswith("<"):
-            return filename, "other"
-        m = None
-        for m in _PKG_RE.finditer(filename):
-            pass
-        if m is not None:                       # the last site-packages wins (venvs)
-            return filename[m.end():], "library"
-        norm = os.path.normpath(filename)
-        for prefix in self._prefixes:
-            if norm.startswith(prefix + os.sep):
-                return norm[len(prefix) + 1:], "library"
-        if self.root and norm.startswith(self.root + os.sep):
-            return norm[len(self.root) + 1:], "project"
-        m = _STDLIB_RE.search(filename)
-        if m is not None:
-            return filename[m.end():], "library"
-        if not os.path.isabs(filename):         # relative to the program's directory
-            return filename, "project"
-        return filename, "other"
 
 
 class Labeler:

@@ -22,7 +22,7 @@ Line and memory data (``profile.extra["lines"]`` from ``hotpath run --lines``,
   for ``@profile`` functions of a memory run;
 * **Memory** — totals and the peak, memory over time (RSS and tracked heap, drawn as SVG
   by the page), the top lines and functions, what held the peak, and leak candidates with
-  their stacks. Amounts are aggregated here (``report.memory.MemoryView``), so the page
+  their stacks. Amounts are aggregated here (``model.memory.MemoryView``), so the page
   gets a few hundred rows however many stacks the profile holds.
 """
 from __future__ import annotations
@@ -32,6 +32,7 @@ import time
 from typing import Any, Iterable
 
 from ..model import Profile, ThreadProfile
+from ..model.lines import LineData
 from ..outfile import open_output
 from . import pages
 from .base import (PathShortener, exporter_name, format_seconds, node_spans, thread_label,
@@ -194,10 +195,10 @@ def _lines_section(profile: Profile, blocks: _Blocks) -> dict[str, Any] | None:
     data = profile.extra.get("lines")
     if not isinstance(data, dict) or not data.get("functions"):
         return None
-    from ..lineprof import stats_from_line_data
-    stats = stats_from_line_data(data)
+    stats = LineData.from_section(data)
+    notes = stats.notes()
     # hottest first, as a person reads them
-    for (filename, first, name), rows in sorted(stats.timings.items(),
+    for (filename, first, name), rows in sorted(stats.timings().items(),
                                                 key=lambda kv: -sum(r[2] for r in kv[1])):
         b = blocks.add(filename, first, name)
         if b < 0:
@@ -206,7 +207,7 @@ def _lines_section(profile: Profile, blocks: _Blocks) -> dict[str, Any] | None:
         for ln, hits, t in rows:
             h0, t0 = time.get(ln, (0, 0))
             time[int(ln)] = (h0 + int(hits), t0 + t)
-        blocks.items[b]["note"] = stats.notes.get((filename, first, name))
+        blocks.items[b]["note"] = notes.get((filename, first, name))
     return {"unit": float(stats.unit), "mode": str(data.get("mode") or "explicit"),
             "samples": int(data.get("samples") or 0)}
 
@@ -234,7 +235,7 @@ def _downsample(tl: dict[str, Any]) -> dict[str, list]:
 def _memory_section(profile: Profile, blocks: _Blocks, shorten: PathShortener
                     ) -> dict[str, Any] | None:
     """The memory view's data; adds per-line memory to the blocks."""
-    from .memory import NO_FRAME, MemoryView
+    from ..model.memory import NO_FRAME, MemoryView
     if not isinstance(profile.extra.get("memory"), dict):
         return None
     v = MemoryView.of(profile)

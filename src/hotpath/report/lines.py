@@ -1,4 +1,4 @@
-"""kernprof's line table, from a LineStats or a profile's ``extra["lines"]``.
+"""kernprof's line table, from line timings or a profile's ``extra["lines"]`` (``LineData``).
 
 The layout is line_profiler's, column for column, so its users read it without help::
 
@@ -29,6 +29,7 @@ import sys
 from typing import Any, Mapping, Sequence, TextIO
 
 from ..model import Profile
+from ..model.lines import LineData, has_lines
 
 __all__ = ["show_func", "show_text", "print_lines", "has_lines", "line_stats"]
 
@@ -140,14 +141,9 @@ def show_text(stats: Mapping[Key, Rows], unit: float, output_unit: float | None 
 
 # -- from a profile file ----------------------------------------------------------------------
 
-def has_lines(profile: Profile) -> bool:
-    return bool(profile.extra.get("lines", {}).get("functions"))
-
-
-def line_stats(profile: Profile):
-    """A ``hotpath.lineprof.LineStats`` from ``profile.extra["lines"]``."""
-    from ..lineprof import stats_from_line_data
-    return stats_from_line_data(profile.extra.get("lines", {}))
+def line_stats(profile: Profile) -> LineData:
+    """The line data of ``profile`` (empty when it has none)."""
+    return LineData.from_section(profile.extra.get("lines", {}))
 
 
 def print_lines(profile: Profile, stream: TextIO | None = None, output_unit: float = 1e-6,
@@ -172,5 +168,6 @@ def print_lines(profile: Profile, stream: TextIO | None = None, output_unit: flo
             stream.write(f"  {f['auto']['chosen_at']:8.3f} s  {own_s}          {f['name']} "
                          f"({f['filename']}:{f['lineno']})\n")
         stream.write("\n")
-    stats.print(stream=stream, output_unit=output_unit, stripzeros=stripzeros,
-                details=details, summarize=summarize, sort=sort)
+    show_text(stats.timings(), stats.unit, output_unit=output_unit, stream=stream,
+              stripzeros=stripzeros, details=details, summarize=summarize, sort=sort,
+              notes=stats.notes())

@@ -1,6 +1,6 @@
 """``hotpath diff A B`` of two memory profiles: what allocates or holds more memory.
 
-Both sides are read through ``MemoryView`` (the memory report's own tables), so a line's
+Both sides are read through ``MemoryView`` (the memory model's tables), so a line's
 numbers here are the ones ``hotpath report`` prints for it: each allocation at the
 innermost line of the user's code in its stack. Lines are matched across profiles by
 (short path, line, function name) — ``PathShortener`` makes paths of two checkouts or
@@ -20,7 +20,8 @@ from typing import IO, Any
 
 from ..model import Profile
 from .base import PathShortener
-from .memory import NO_FRAME, MemoryView, Row, format_bytes
+from ..model.memory import NO_FRAME, MemoryView, Row
+from .memory import format_bytes
 
 __all__ = ["LineDiff", "memory_totals", "diff_lines", "format_memory_diff",
            "print_memory_diff", "SORT_KEYS"]

@@ -14,8 +14,9 @@ A profile is what the C capture hands over, turned into plain Python data:
 * ``meta`` — run metadata: command, Python version, timer, start time, duration, mode.
 * ``tick_seconds`` — seconds per tick; every time is stored as integer ticks.
 
-Line, memory and sample data get sections of their own in ``extra`` (a name → JSON-able
-value mapping) until their modes define richer shapes; the file format keeps them.
+Line and memory data keep sections of their own in ``extra`` (a name → JSON-able value
+mapping; the file format stores them as they are), read through their typed models:
+``hotpath.model.lines.LineData`` and ``hotpath.model.memory.MemoryView``.
 
 Invariant: in each tree, a node's parent index is smaller than its own index (a node is
 created when its path is first entered, after its parent), and node 0 is the root, whose
