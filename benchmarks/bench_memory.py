@@ -115,7 +115,7 @@ def child(tool: str, workload: str, repeat: int, scale: float, sample_bytes: int
                     fn(scale)
                     times.append(time.perf_counter() - t0)
         else:
-            from hotpath.memprof import MemoryProfiler, native_available
+            from hotpath.capture.memory import MemoryProfiler, native_available
             mode = tool.split()[1]
             mp = MemoryProfiler(mode, sample_bytes=sample_bytes, interval=0.01)
             mp.start()
@@ -144,7 +144,7 @@ def run_child(tool: str, workload: str, repeat: int, scale: float, sample_bytes:
     env = dict(os.environ)
     env.update(MALLOC_MMAP_THRESHOLD_="16777216", MALLOC_TRIM_THRESHOLD_="268435456")
     if tool.startswith("hotpath"):
-        from hotpath.memprof import preload_env
+        from hotpath.capture.memory import preload_env
         env = preload_env(env) or env
     if tool == "memray":
         try:

@@ -10,7 +10,7 @@ import pytest
 
 import hotpath
 from hotpath import LineProfiler
-from hotpath.lineprof import LineStats, load_stats
+from hotpath.capture.lines import LineStats, load_stats
 
 
 def work(n):

@@ -17,7 +17,7 @@ import tracemalloc
 import pytest
 
 from hotpath import fileformat
-from hotpath.memprof import MemoryProfiler, memit, memory_data
+from hotpath.capture.memory import MemoryProfiler, memit, memory_data
 from hotpath.model import Profile
 from hotpath.model.memory import MemoryView
 from hotpath.report.memory import format_bytes, print_memory, timeline_svg
@@ -371,6 +371,6 @@ def test_memory_data_trims_hotpath_frames_and_merges():
     for stack in data["stacks"]:
         for fid in stack[0]:
             fn = data["functions"][data["frames"][fid][0]][0]
-            assert "hotpath" + os.sep + "memprof.py" not in fn
+            assert os.path.join("hotpath", "capture", "memory.py") not in fn
     keys = [(tuple(s[0]), s[1]) for s in data["stacks"]]
     assert len(keys) == len(set(keys))

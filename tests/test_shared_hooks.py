@@ -88,7 +88,7 @@ def test_floor_run_under_python_m_cprofile(runner):
 ], ids=["floor", "Profile", "LineProfiler"])
 def test_every_hook_says_the_same_when_its_ids_are_taken(make, ids):
     """One allocator: each hook takes the first free id of its order, and when all are
-    held says so the same way (profiler.py's ProfilerActiveError prefix), naming holders."""
+    held says so the same way (capture/functions.py's ProfilerActiveError prefix), naming holders."""
     hook = make()      # a line tracer an earlier test left armed but paused holds its id
     hook.enable()      # until another is enabled: make it give way first
     hook.disable()
@@ -148,7 +148,7 @@ def test_program_threading_hooks_are_its_own_under_line_profiling(runner):
 API_RUN = """
 import sys, threading
 import hotpath
-from hotpath.memlines import MemLineProfiler
+from hotpath.capture.memlines import MemLineProfiler
 
 def mine(frame, event, arg):
     return None
@@ -191,7 +191,7 @@ def test_threading_trace_hook_survives_line_and_memory_line_tracers(runner):
 FAILED_INSTALL = """
 import sys, threading
 import hotpath
-from hotpath.memlines import MemLineProfiler
+from hotpath.capture.memlines import MemLineProfiler
 
 def mine(frame, event, arg):
     return None

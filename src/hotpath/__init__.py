@@ -18,15 +18,15 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 _LAZY = {
-    "Profile": ("hotpath.profiler", "Profile"),
-    "ProfilerActiveError": ("hotpath.profiler", "ProfilerActiveError"),
-    "LineProfiler": ("hotpath.lineprof", "LineProfiler"),
-    "profile": ("hotpath.lineprof", "profile"),
+    "Profile": ("hotpath.capture.functions", "Profile"),
+    "ProfilerActiveError": ("hotpath.capture.functions", "ProfilerActiveError"),
+    "LineProfiler": ("hotpath.capture.lines", "LineProfiler"),
+    "profile": ("hotpath.capture.lines", "profile"),
     "load": ("hotpath.fileformat", "read"),
     "save": ("hotpath.fileformat", "write"),
     "FormatError": ("hotpath.fileformat", "FormatError"),
-    "MemoryProfiler": ("hotpath.memprof", "MemoryProfiler"),
-    "memit": ("hotpath.memprof", "memit"),
+    "MemoryProfiler": ("hotpath.capture.memory", "MemoryProfiler"),
+    "memit": ("hotpath.capture.memory", "memit"),
     "bench": ("hotpath.bench", "bench"),
     "compare": ("hotpath.bench", "compare"),
 }

@@ -1,8 +1,8 @@
 """The shapes of the named extra sections every reporter reads: ``lines`` and ``memory``.
 
 A profile's ``extra`` is free-form JSON, except for these two names, whose layouts are
-documented (``lines``: docs/lines.md, written by ``hotpath.lineprof``; ``memory``:
-docs/memory.md, written by ``hotpath.memprof``) and read by the text, HTML and diff
+documented (``lines``: docs/lines.md, written by ``hotpath.capture.lines``; ``memory``:
+docs/memory.md, written by ``hotpath.capture.memory``) and read by the text, HTML and diff
 reports. ``check_extra(name, value)`` checks a value against its layout — types, row
 lengths, indices in range — and raises ``ShapeError`` naming the first wrong place
 (``memory.stacks[3][0][1]: frame 99 is not one of the 12 frames``).

@@ -28,6 +28,8 @@ import threading
 import types
 from typing import Any
 
+from .lines import _functions_of
+
 __all__ = ["MemLineProfiler"]
 
 HAVE_MONITORING = hasattr(sys, "monitoring")
@@ -59,14 +61,12 @@ class MemLineProfiler:
             self._watch(code)
 
     def add_function(self, func: Any) -> int:
-        from hotpath.lineprof import _functions_of
         fs = _functions_of(func)
         for f in fs:
             self.add_code(f.__code__)
         return len(fs) if fs else -1
 
     def add_class(self, cls: type) -> int:
-        from hotpath.lineprof import _functions_of
         n = 0
         for value in vars(cls).values():
             for f in _functions_of(value):

@@ -30,11 +30,14 @@ import os
 import pickle
 import sys
 import types
-from typing import Any, Callable, Iterable, TextIO
+from typing import Any, TextIO
+
+from hotpath.model.lines import NS, AutoChoice, FunctionLines, Key, LineData
+
+from ._runmixin import RunMixin
 
 __all__ = ["LineProfiler", "LineStats", "load_stats", "profile", "show_func", "show_text"]
 
-NS = 1e-9   #: the unit of LineStats timings: integer nanoseconds
 
 
 class LineStats:
@@ -141,7 +144,7 @@ def _label(code: types.CodeType) -> tuple[str, int, str]:
 
 # -- the profiler ---------------------------------------------------------------------------
 
-class LineProfiler:
+class LineProfiler(RunMixin):
     """LineProfiler(*functions): time the lines of chosen functions.
 
     line_profiler's API: ``add_function``, ``add_callable``, ``add_class``,
@@ -237,13 +240,6 @@ class LineProfiler:
         ``max_functions``, ``exclude`` (filename prefixes)."""
         self._tracer.auto(**options)
 
-    def __enter__(self) -> "LineProfiler":
-        self.enable_by_count()
-        return self
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.disable_by_count()
-
     def __call__(self, func: Any) -> Any:
         """Decorate: time ``func``'s lines while it runs."""
         if inspect.isclass(func):
@@ -309,24 +305,9 @@ class LineProfiler:
                 off()
         return wrapper
 
-    def runcall(self, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
-        self.enable_by_count()
-        try:
-            return func(*args, **kwargs)
-        finally:
-            self.disable_by_count()
-
-    def run(self, cmd: str) -> "LineProfiler":
-        import __main__
-        return self.runctx(cmd, __main__.__dict__, __main__.__dict__)
-
-    def runctx(self, cmd: str, globals: dict[str, Any] | None, locals: Any) -> "LineProfiler":
-        self.enable_by_count()
-        try:
-            exec(cmd, globals, locals)
-        finally:
-            self.disable_by_count()
-        return self
+    # run / runctx / runcall / with: RunMixin, nesting as enable_by_count does.
+    _run_on = enable_by_count
+    _run_off = disable_by_count
 
     # -- results -------------------------------------------------------------------------
 
@@ -358,57 +339,40 @@ class LineProfiler:
         return line_data_from_snapshot(self._snapshot(), mode)
 
 
-def _stats_from_snapshot(snap: dict[str, Any]) -> LineStats:
+def _line_data(snap: dict[str, Any], mode: str = "explicit") -> LineData:
+    """The C snapshot as the model: per code object's label, its rows summed (two code
+    objects may share a label), in the order the C side lists them."""
     scale = snap["tick_seconds"] / NS
-    timings: dict[tuple[str, int, str], dict[int, tuple[int, int]]] = {}
-    notes: dict[tuple[str, int, str], str] = {}
+    rows: dict[Key, dict[int, tuple[int, int]]] = {}
+    autos: dict[Key, AutoChoice] = {}
     for code, lines, auto in snap["codes"]:
         key = _label(code)
-        rows = timings.setdefault(key, {})
+        acc = rows.setdefault(key, {})
         for ln, hits, ticks in lines:
-            h0, t0 = rows.get(ln, (0, 0))
-            rows[ln] = (h0 + hits, t0 + round(ticks * scale))
+            h0, t0 = acc.get(ln, (0, 0))
+            acc[ln] = (h0 + hits, t0 + round(ticks * scale))
         if auto is not None:
-            notes[key] = _auto_note(*auto)
-    return LineStats({k: sorted((ln, h, t) for ln, (h, t) in v.items())
-                      for k, v in timings.items()}, NS, notes)
+            autos[key] = AutoChoice(*auto)
+    return LineData([FunctionLines(*key, sorted((ln, h, t) for ln, (h, t) in acc.items()),
+                                   autos.get(key))
+                     for key, acc in rows.items()],
+                    NS, mode, snap["clock"], snap["samples"])
 
 
-def _auto_note(chosen_at: float, samples: int, seconds: float | None = None) -> str:
-    own = f"{seconds * 1e3:.0f} ms of sampled own time, " if seconds is not None else ""
-    return (f"Chosen by --lines=auto: timed from {chosen_at:.3f} s into the run "
-            f"(after {own}{samples} samples); lines run before that are not counted.")
+def _stats_from_snapshot(snap: dict[str, Any]) -> LineStats:
+    return stats_from_line_data(_line_data(snap))
 
 
 def line_data_from_snapshot(snap: dict[str, Any], mode: str) -> dict[str, Any]:
-    """``profile.extra["lines"]``: version, unit (1e-9), mode, clock, samples and per
-    function {filename, lineno, name, lines: [[line, hits, time]], auto}."""
-    stats = _stats_from_snapshot(snap)
-    autos = {_label(code): auto for code, _, auto in snap["codes"] if auto is not None}
-    functions = []
-    for key, rows in stats.timings.items():
-        auto = autos.get(key)
-        functions.append({
-            "filename": key[0], "lineno": key[1], "name": key[2],
-            "lines": [list(r) for r in rows],
-            "auto": None if auto is None else {"chosen_at": auto[0], "samples": auto[1],
-                                               "own_seconds": auto[2]},
-        })
-    return {"version": 1, "unit": NS, "mode": mode, "clock": snap["clock"],
-            "samples": snap["samples"], "functions": functions}
+    """``profile.extra["lines"]`` (``hotpath.model.lines.LineData``'s section)."""
+    return _line_data(snap, mode).to_section()
 
 
-def stats_from_line_data(data: dict[str, Any]) -> LineStats:
-    """The inverse of ``line_data_from_snapshot``: a LineStats from a profile file."""
-    timings = {}
-    notes = {}
-    for f in data.get("functions", []):
-        key = (f["filename"], int(f["lineno"]), f["name"])
-        timings[key] = [tuple(int(x) for x in row) for row in f["lines"]]
-        if f.get("auto"):
-            notes[key] = _auto_note(f["auto"]["chosen_at"], f["auto"]["samples"],
-                                    f["auto"].get("own_seconds"))
-    return LineStats(timings, float(data.get("unit", NS)), notes)
+def stats_from_line_data(data: dict[str, Any] | LineData) -> LineStats:
+    """A LineStats from a profile file's section (or its ``LineData``)."""
+    if not isinstance(data, LineData):
+        data = LineData.from_section(data)
+    return LineStats(data.timings(), data.unit, data.notes())
 
 
 # -- hotpath.profile ------------------------------------------------------------------------
@@ -462,171 +426,3 @@ class _GlobalProfile:
 
 
 profile = _GlobalProfile()
-
-
-def resolve_targets(specs: Iterable[str]) -> list[tuple[str, str, str]]:
-    """Parse ``-f`` specs: ``pkg.mod:func`` or ``path/file.py:Class.method``.
-    Returns (spec, filename or module name, qualname) triples; raises ValueError."""
-    out = []
-    for spec in specs:
-        target, sep, qual = spec.rpartition(":")
-        if not sep or not target or not qual:
-            raise ValueError(f"-f {spec!r}: expected pkg.mod:func or path/file.py:Class.method")
-        out.append((spec, target, qual))
-    return out
-
-
-def _auto_exclusions() -> tuple[str, ...]:
-    """Files --lines=auto never chooses: hotpath's own, and the standard library's
-    waiting places (a thread blocked in them has them as its innermost frame)."""
-    import sysconfig
-    here = os.path.dirname(os.path.abspath(__file__))
-    stdlib = sysconfig.get_paths()["stdlib"]
-    waits = ["threading.py", "queue.py", "selectors.py", "subprocess.py",
-             os.path.join("asyncio", ""), os.path.join("concurrent", ""),
-             os.path.join("multiprocessing", "")]
-    return (here + os.sep, *(os.path.join(stdlib, w) for w in waits))
-
-
-#: Before 3.12 line events come from the interpreter's one trace hook (sys.settrace),
-#: which a debugger or coverage may hold or take; from 3.12 sys.monitoring lets them coexist.
-SHARES_TRACE_HOOK = sys.version_info < (3, 12)
-
-
-def trace_hook_holder() -> str:
-    """Who holds the trace hook now, for a message: 'coverage (coverage.tracer.CTracer)',
-    or 'nothing' when it was removed."""
-    t = sys.gettrace()
-    if t is None:
-        return "nothing"
-    kind = t if isinstance(t, (types.FunctionType, types.MethodType)) else type(t)
-    module = getattr(kind, "__module__", None) or "?"
-    name = f"{module}.{getattr(kind, '__qualname__', getattr(kind, '__name__', '?'))}"
-    return f"{module.split('.')[0]} ({name})"
-
-
-class RunLines:
-    """What ``hotpath run --lines[=auto] [-f SPEC ...]`` adds to a run: a LineProfiler
-    for the whole run, ``@profile`` as a builtin (as kernprof injects it), functions
-    named on the command line, and the automatic choice of hot functions."""
-
-    def __init__(self, mode: str, specs: Iterable[str] = ()):
-        self.mode = mode                      # "explicit" or "auto"
-        self.lp = LineProfiler()
-        self.specs = resolve_targets(specs)   # ValueError on a malformed spec
-        self.found: set[str] = set()
-        self._pending: dict[str, list[tuple[str, str]]] = {}   # realpath -> [(spec, qualname)]
-        if mode == "auto":
-            self.lp.auto(exclude=_auto_exclusions())
-
-    def install(self) -> None:
-        """Before the program starts: ``profile`` in builtins, ``-f`` targets resolved
-        now or when their module's code is executed."""
-        import builtins
-        profile.install(self.lp)
-        if not hasattr(builtins, "profile"):
-            builtins.profile = profile       # type: ignore[attr-defined]
-            self._builtin = True
-        for spec, target, qual in self.specs:
-            if target.endswith(".py") or os.sep in target or "/" in target:
-                path = os.path.realpath(target)
-                if not os.path.exists(path):
-                    raise ValueError(f"-f {spec!r}: no such file {target!r}")
-            else:
-                mod = sys.modules.get(target)
-                if mod is not None and self._add_qualname(mod, qual):
-                    self.found.add(spec)
-                    continue
-                import importlib.util
-                try:
-                    found = importlib.util.find_spec(target)
-                except (ImportError, ValueError) as e:
-                    raise ValueError(f"-f {spec!r}: cannot find module {target!r} ({e})") from None
-                if found is None or not found.origin or not os.path.exists(found.origin):
-                    raise ValueError(f"-f {spec!r}: no module named {target!r}")
-                path = os.path.realpath(found.origin)
-            self._pending.setdefault(path, []).append((spec, qual))
-        if self._pending:
-            self._watch_exec()
-
-    def _watch_exec(self) -> None:
-        """Have ``_on_audit`` see every module's code as it is executed."""
-        sys.addaudithook(self._on_audit)
-
-    def _add_qualname(self, mod: types.ModuleType, qual: str) -> bool:
-        obj: Any = mod
-        for part in qual.split("."):
-            obj = inspect.getattr_static(obj, part, None) if inspect.isclass(obj) else getattr(obj, part, None)
-            if obj is None:
-                return False
-        try:
-            return self.lp.add_function(obj) >= 0
-        except TypeError:
-            return False
-
-    def _on_audit(self, event: str, args: tuple[Any, ...]) -> None:
-        # Runs for every audited event of the process: return at once unless it is the
-        # execution of a module whose functions were named with -f.
-        if event != "exec" or not self._pending or not args:
-            return
-        code = args[0]
-        if not isinstance(code, types.CodeType):
-            return
-        path = os.path.realpath(code.co_filename)
-        wanted = self._pending.get(path)
-        if not wanted:
-            return
-        todo = [code]
-        while todo:
-            co = todo.pop()
-            for spec, qual in wanted:
-                if co.co_qualname == qual:
-                    self.lp.add_code(co)
-                    self.found.add(spec)
-            todo.extend(c for c in co.co_consts if isinstance(c, types.CodeType))
-
-    def start(self) -> None:
-        """Start timing; RuntimeError naming the other tool when the trace hook
-        (Python 3.11) is held by someone else."""
-        try:
-            self.lp.enable()
-        except RuntimeError:
-            if not SHARES_TRACE_HOOK or sys.gettrace() is None:
-                raise
-            raise RuntimeError(
-                f"--lines on Python 3.11 needs the interpreter's trace hook (sys.settrace) "
-                f"and {trace_hook_holder()} holds it; run one tool at a time, or use "
-                f"Python 3.12+ where both can run") from None
-
-    def abandon(self) -> None:
-        """In a forked child: stop recording; nothing is reported."""
-        try:
-            self.lp.disable()
-        except Exception:
-            pass
-        self._pending = {}
-
-    def finish(self) -> dict[str, Any]:
-        """Stop; returns the ``extra["lines"]`` section. Warnings go to stderr."""
-        if SHARES_TRACE_HOOK and self.lp.enabled and sys.gettrace() is not self.lp._tracer:
-            sys.stderr.write(
-                f"hotpath: warning: the program took the trace hook (sys.settrace) that "
-                f"--lines needs on Python 3.11 (now held by {trace_hook_holder()}); line "
-                f"timings stopped when it did\n")
-        try:
-            self.lp.disable()
-        except Exception as e:     # a capture error: keep what was recorded
-            sys.stderr.write(f"hotpath: warning: line profiler: {e}\n")
-        profile.install(None)
-        self._pending = {}
-        for spec, _, _ in self.specs:
-            if spec not in self.found:
-                sys.stderr.write(f"hotpath: warning: -f {spec}: no such function was run "
-                                 f"or defined\n")
-        data = self.lp.line_data(self.mode)
-        if not data["functions"]:
-            hint = ("no function got hot enough to be chosen" if self.mode == "auto" else
-                    "decorate functions with @profile, name them with -f pkg.mod:func, "
-                    "or use --lines=auto")
-            sys.stderr.write(f"hotpath: no line timings: {hint}\n")
-        return data

@@ -17,7 +17,7 @@ the environment for doing it by hand). Two modes: ``exact`` records every block;
 the estimates are unbiased.
 
 Line-by-line memory for chosen functions, in memory_profiler's layout (Line #, Mem usage,
-Increment, Occurrences, Line Contents), comes from ``MemLineProfiler`` (hotpath.memlines);
+Increment, Occurrences, Line Contents), comes from ``MemLineProfiler`` (hotpath.capture.memlines);
 ``hotpath run --memory`` chooses the functions as ``--lines`` does (``@profile``, ``-f``)
 and hooks nothing when none is chosen.
 """
@@ -31,12 +31,17 @@ import types
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, TextIO
 
+from hotpath.model.memory import SECTION_VERSION, STACK_FIELDS
+
+from ._runmixin import RunMixin
+from .memlines import MemLineProfiler
+
 __all__ = ["MemoryProfiler", "MemLineProfiler", "MemitResult", "memit", "memory_data",
            "preload_path", "preload_env", "native_available", "rss_bytes"]
 
 MiB = 1024.0 * 1024.0
-SECTION_VERSION = 1
-_HERE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+#: hotpath's package directory: its own frames, and where the preload shim is installed
+_HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
 # -- the preload shim ------------------------------------------------------------------------
@@ -91,7 +96,7 @@ def rss_bytes() -> int:
 
 # -- the profiler -------------------------------------------------------------------------------
 
-class MemoryProfiler:
+class MemoryProfiler(RunMixin):
     """MemoryProfiler(mode="exact", sample_bytes=16384, max_frames=64, interval=0.01,
     native=True)
 
@@ -130,12 +135,8 @@ class MemoryProfiler:
         self._tracker.stop()
 
     enable, disable = start, stop
-
-    def __enter__(self) -> "MemoryProfiler":
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
+    # run / runctx / runcall / with: RunMixin, around start() and stop().
+    _run_on, _run_off = start, stop
 
     @property
     def active(self) -> bool:
@@ -217,11 +218,11 @@ def memory_data(snap: dict[str, Any], lines: list[dict[str, Any]] | None = None,
     that became equal are merged.
 
     ``entry``: the code of the one frame through which hotpath entered the program
-    (``runner._enter_program``). A stack through it keeps only the frames inside it; a
+    (``hotpath.session.program._enter_program``). A stack through it keeps only the frames inside it; a
     stack not through it that has one of hotpath's frames was hotpath's own work in the
     program's thread — the tail of its start-up, waiting for threads, restoring signal
     handlers, finishing — and is dropped like the tool's other allocations (the memory
-    side of ``runner.keep_program_calls``). Other threads' stacks stay as they are.
+    side of ``session.program.keep_program_calls``). Other threads' stacks stay as they are.
     """
     prefixes = _trim_prefixes(trim)
     functions: list[list[Any]] = []
@@ -310,8 +311,7 @@ def memory_data(snap: dict[str, Any], lines: list[dict[str, Any]] | None = None,
         "forked": bool(snap.get("forked", False)),
         "functions": functions,
         "frames": frames,
-        "stack_fields": ["frames", "native", "truncated", "alloc_count", "alloc_bytes",
-                         "free_count", "free_bytes", "peak_count", "peak_bytes"],
+        "stack_fields": list(STACK_FIELDS),
         "stacks": stacks,
         "totals": totals,
         "timeline": {"t": [round(p[0], 6) for p in tl], "rss": [p[1] for p in tl],
@@ -321,84 +321,6 @@ def memory_data(snap: dict[str, Any], lines: list[dict[str, Any]] | None = None,
     if lines:
         data["lines"] = lines
     return data
-
-
-# -- memory_profiler's line-by-line view: hotpath.memlines ----------------------------------------
-
-from hotpath.memlines import MemLineProfiler  # noqa: E402  (re-exported)
-
-
-# -- hotpath run --memory ------------------------------------------------------------------------------
-
-class RunMemory:
-    """What ``hotpath run --memory[=exact|sampled]`` adds to a run: the tracker, and the
-    line-by-line view of functions chosen with ``@profile`` or ``-f`` (the selection
-    ``--lines`` uses)."""
-
-    def __init__(self, mode: str, specs: Iterable[str] = (), sample_bytes: int = 16384,
-                 native: bool = True, interval: float = 0.01) -> None:
-        self.mp = MemoryProfiler(mode, sample_bytes=sample_bytes, interval=interval,
-                                 native=native)
-        self.pid = os.getpid()
-        from hotpath.lineprof import RunLines, resolve_targets
-
-        lines = MemLineProfiler(self.mp)
-
-        tracker = self.mp._tracker
-
-        class _Select(RunLines):
-            def __init__(self) -> None:       # RunLines' selection, our line profiler
-                self.mode = "explicit"
-                self.lp = lines               # type: ignore[assignment]
-                self.specs = resolve_targets(specs)
-                self.found: set[str] = set()
-                self._pending: dict[str, list[tuple[str, str]]] = {}
-
-            def _watch_exec(self) -> None:
-                # Not a Python audit hook: CPython would build each audited event's name,
-                # a hook iterator and a call in the program's name. The tracker's C hook
-                # forgets the event's argument tuple and calls us, paused, on "exec" only.
-                tracker.audit_exec(lambda code: self._on_audit("exec", (code,)))
-
-        self.lines = lines
-        self.select = _Select()
-
-    def install(self) -> None:
-        self.select.install()
-
-    def start(self) -> None:
-        self.mp.start()
-        self.lines.enable()
-
-    def abandon(self) -> None:
-        """In a forked child: stop tracking; nothing is reported."""
-        try:
-            self.lines.disable()
-            self.mp.stop()
-        except Exception:
-            pass
-
-    def finish(self) -> dict[str, Any]:
-        """Stop; the ``extra["memory"]`` section. Warnings go to stderr."""
-        self.lines.disable()
-        self.mp._tracker.audit_exec(None)
-        from hotpath.lineprof import profile
-        profile.install(None)
-        try:
-            gc.collect()           # cyclic garbage is not a leak
-        except Exception:
-            pass
-        try:
-            self.mp.stop()
-        except MemoryError as e:
-            sys.stderr.write(f"hotpath: warning: {e}\n")
-        for spec, _, _ in self.select.specs:
-            if spec not in self.select.found:
-                sys.stderr.write(f"hotpath: warning: -f {spec}: no such function was run "
-                                 f"or defined\n")
-        from hotpath.runner import _enter_program
-        return self.mp.memory_data(lines=self.lines.line_data() or None,
-                                   entry=_enter_program.__code__)
 
 
 # -- memit -------------------------------------------------------------------------------------------------
@@ -462,118 +384,3 @@ def memit(stmt: str | Callable[[], Any] = "pass", setup: str = "pass", repeat: i
     if not quiet:
         (stream or sys.stdout).write(str(res) + "\n")
     return res
-
-
-# -- the command line (called from hotpath.cli) ----------------------------------------------------
-
-REEXEC_MARK = "HOTPATH_MEMORY_PRELOADED"
-
-
-def reexec_with_preload(hotpath_argv: list[str]) -> None:
-    """Run ``python -m hotpath *hotpath_argv`` again in this process (exec) with the shim
-    in LD_PRELOAD, so native allocations are tracked from the first one. Returns only
-    when that cannot be done (no shim, not Linux, or already tried: a warning says so)."""
-    if os.environ.get(REEXEC_MARK) == "1":
-        sys.stderr.write("hotpath: warning: the preload shim did not load (LD_PRELOAD "
-                         "ignored?); native allocations are not tracked\n")
-        return
-    env = preload_env()
-    if env is None:
-        sys.stderr.write("hotpath: warning: no preload shim for this platform; native "
-                         "allocations are not tracked\n")
-        return
-    import subprocess
-    env[REEXEC_MARK] = "1"
-    args = [sys.executable, *subprocess._args_from_interpreter_flags(), "-m", "hotpath",
-            *hotpath_argv]
-    sys.stdout.flush()
-    sys.stderr.flush()
-    try:
-        os.execve(sys.executable, args, env)
-    except OSError as e:
-        sys.stderr.write(f"hotpath: warning: cannot re-run with the preload shim ({e}); "
-                         f"native allocations are not tracked\n")
-
-
-def _preloaded_setup(native: bool, hotpath_argv: list[str]) -> None:
-    if native and not native_available():
-        reexec_with_preload(hotpath_argv)
-    os.environ.pop(REEXEC_MARK, None)
-    strip_preload_env()       # the program's own children run without the shim
-
-
-def cli_run(program: Any, opts: Any, run_argv: list[str], out_path: str) -> int:
-    """``hotpath run --memory[=exact|sampled] ...``: run ``program`` under the memory
-    tracker, write the profile (its ``extra["memory"]``) and the timeline pictures, print
-    the memory report to stderr. ValueError for a bad ``-f``."""
-    import time
-    from hotpath import __version__, fileformat
-    from hotpath.model import Profile
-    from hotpath.runner import run_program
-
-    _preloaded_setup(not opts.no_native, ["run", *run_argv])
-    if opts.memory_sample_bytes < 1:
-        raise ValueError("--memory-sample-bytes must be at least 1")
-    mem = RunMemory(opts.memory, opts.function, sample_bytes=opts.memory_sample_bytes,
-                    native=not opts.no_native)
-    mem.install()
-    cwd = os.getcwd()
-    started = {"wall": 0.0}
-
-    def start() -> None:
-        started["wall"] = time.time()
-        mem.start()
-
-    saved: dict[str, Any] = {}
-
-    def save() -> None:
-        data = mem.finish()
-        prof = Profile(meta={
-            "command": program.display,
-            "argv": [program.target, *program.args],
-            "kind": program.kind,
-            "cwd": cwd,
-            "mode": "memory",
-            "start_time": started["wall"],
-            "duration": time.time() - started["wall"] if started["wall"] else 0.0,
-            "hotpath_version": __version__,
-        }, extra={"memory": data})
-        saved["prof"] = prof
-        path = os.path.join(cwd, out_path)
-        saved["pictures"] = None
-        try:
-            fileformat.write(prof, path)
-        except OSError as e:
-            sys.stderr.write(f"hotpath: error: cannot write {out_path!r}: {e.strerror or e}\n")
-            return
-        from hotpath.report.memory import write_timeline
-        base = os.path.splitext(path)[0] + ".memory"
-        try:
-            saved["pictures"] = write_timeline(prof, base)
-        except OSError as e:
-            saved["pictures"] = []
-            sys.stderr.write(f"hotpath: warning: cannot write the timeline: {e}\n")
-
-    def show() -> None:
-        from hotpath.cli import written_hint
-        from hotpath.report.memory import print_memory
-        sys.stderr.write("\n")
-        print_memory(saved["prof"], stream=sys.stderr, limit=opts.limit if opts.limit else 0)
-        pictures = saved["pictures"]
-        if pictures is not None:
-            shown = ", ".join(os.path.relpath(p, cwd) for p in pictures)
-            sys.stderr.write(written_hint(out_path, f"; memory over time: {shown}"))
-
-    return run_program(program, start, save, None if opts.quiet else show, mem.abandon)
-
-
-def cli_memit(opts: Any, argv: list[str]) -> int:
-    """``hotpath memit [-s SETUP] [-r N] [--sampled] [--no-native] STATEMENT...``."""
-    _preloaded_setup(not opts.no_native, ["memit", *argv])
-    stmt = "\n".join(opts.statement) or "pass"
-    setup = "\n".join(opts.setup) or "pass"
-    sys.path.insert(0, os.getcwd())
-    ns: dict[str, Any] = {"__name__": "__main__"}
-    memit(stmt, setup=setup, repeat=opts.repeat, globals=ns,
-          mode="sampled" if opts.sampled else "exact")
-    return 0

@@ -3,19 +3,29 @@
 Same constructor, methods and pstats output as cProfile; on top of that every thread is
 recorded (each with its own calling-context tree) and ``snapshot()`` returns the whole
 ``hotpath.model.Profile`` for the exporters and the file format.
+
+From the C capture to the model (``profile_from_snapshot``): the snapshot packs each
+thread's call tree as little-endian 32-byte records ``<u32 func, u32 parent, u64 calls,
+i64 self, i64 total>``; the root's func and parent are 0xFFFFFFFF. Function 0 is the call
+tree's overflow pseudo-function.
 """
 from __future__ import annotations
 
 import marshal
+import struct
 import sys
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from hotpath import _core
-from hotpath.capture import profile_from_snapshot
+from hotpath.model import ROOT, Function, Node, ThreadProfile
 from hotpath.model import Profile as ProfileData
 
-__all__ = ["Profile", "ProfilerActiveError", "ProfilerEntry", "ProfilerSubEntry", "FreedCode"]
+from ._runmixin import RunMixin
+
+__all__ = ["Profile", "ProfilerActiveError", "ProfilerEntry", "ProfilerSubEntry", "FreedCode",
+           "profile_from_snapshot"]
 
 # The C core's refusals to enable while something else holds the hooks start with this.
 _ACTIVE_PREFIX = "another profiler is active"
@@ -62,7 +72,7 @@ class ProfilerEntry:
     calls: list[ProfilerSubEntry] | None = field(default=None)
 
 
-class Profile(_core.Profiler):
+class Profile(RunMixin, _core.Profiler):
     """Profile(timer=None, timeunit=0.0, subcalls=True, builtins=True)
 
     Records calls, self time and cumulative time of Python and C functions, like
@@ -143,33 +153,49 @@ class Profile(_core.Profiler):
                     s.cum_ticks * sec, s.self_ticks * sec))
         return list(entries.values())
 
-    def run(self, cmd: str) -> "Profile":
-        import __main__
-        return self.runctx(cmd, __main__.__dict__, __main__.__dict__)
-
-    def runctx(self, cmd: str, globals: dict, locals: Any) -> "Profile":
-        self.enable()
-        try:
-            exec(cmd, globals, locals)
-        finally:
-            self.disable()
-        return self
-
-    def runcall(self, func: Callable, /, *args: Any, **kw: Any) -> Any:
-        self.enable()
-        try:
-            return func(*args, **kw)
-        finally:
-            self.disable()
-
-    def __enter__(self) -> "Profile":
-        self.enable()
-        return self
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.disable()
+    # run / runctx / runcall / with: RunMixin, around enable() and the C disable().
+    _run_on = enable
+    _run_off = _core.Profiler.disable
 
 
-def main() -> int:  # pragma: no cover - convenience alias
-    from hotpath.cli import main as cli_main
-    return cli_main(["run", *sys.argv[1:]])
+# -- from the C snapshot to the model ------------------------------------------------------
+
+_NODE = struct.Struct("<IIQqq")
+_NONE32 = 0xFFFFFFFF
+
+
+def _nodes(packed: bytes) -> list[Node]:
+    out = []
+    for func, parent, calls, self_t, total_t in _NODE.iter_unpack(packed):
+        out.append(Node(ROOT if func == _NONE32 else func,
+                        -1 if parent == _NONE32 else parent, calls, self_t, total_t))
+    return out
+
+
+def _thread_name(ident: int, recorded: str | None) -> str:
+    if recorded:
+        return recorded
+    t = threading._active.get(ident)  # type: ignore[attr-defined]
+    return t.name if t is not None else f"Thread-{ident}"
+
+
+def profile_from_snapshot(snap: dict[str, Any], meta: dict[str, Any] | None = None
+                          ) -> ProfileData:
+    """Build a model.Profile from a capture snapshot (see module docstring)."""
+    functions = [Function(f, line, name, qual) for f, line, name, qual, _ in snap["functions"]]
+    threads = []
+    for t in snap["threads"]:
+        threads.append(ThreadProfile(thread_id=t["ident"], name=_thread_name(t["ident"], t["name"]),
+                                     nodes=_nodes(t["nodes"]), truncated=bool(t["truncated"])))
+    info: dict[str, Any] = {
+        "python": sys.version.split()[0],
+        "implementation": sys.implementation.name,
+        "clock": snap["clock"],
+        "profiled_seconds": snap["enabled_seconds"],
+    }
+    if snap.get("error"):
+        info["capture_error"] = snap["error"]
+    if meta:
+        info.update(meta)
+    return ProfileData(functions=functions, threads=threads,
+                   tick_seconds=snap["tick_seconds"], meta=info)

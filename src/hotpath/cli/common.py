@@ -1,0 +1,67 @@
+"""What every command shares: the one-line user error, the argparse subclass that
+reports a bad option as such a line, and loading a profile file."""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+
+from hotpath.model import Profile
+
+__all__ = ["EXIT_USAGE", "UserError", "Parser", "load_profile", "check_filter",
+           "check_writable"]
+
+EXIT_USAGE = 2
+
+
+class UserError(Exception):
+    """A problem with what the user asked for; printed as one line, exit status 2."""
+
+
+class _Formatter(argparse.HelpFormatter):
+    """Shows an option as ``action.invocation`` when set: ``--lines[=auto]``."""
+
+    def _format_action_invocation(self, action: argparse.Action) -> str:
+        return getattr(action, "invocation", None) or super()._format_action_invocation(action)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with a bad option reported as one ``hotpath: error:`` line (no usage
+    block); ``--help`` shows the usage."""
+
+    def __init__(self, *args, **kw) -> None:
+        kw.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kw)
+
+    def error(self, message: str):        # type: ignore[override]
+        raise UserError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def load_profile(path: str) -> Profile:
+    """Read a profile file; UserError for a missing or unreadable one."""
+    from hotpath import fileformat
+    if not os.path.exists(path):
+        raise UserError(f"{path}: no such file")
+    try:
+        return fileformat.read(path)
+    except fileformat.FormatError as e:
+        raise UserError(str(e)) from None
+    except OSError as e:
+        raise UserError(f"{path}: {e.strerror or e}") from None
+
+
+def check_filter(pattern: str | None) -> None:
+    if pattern:
+        try:
+            re.compile(pattern)
+        except re.error as e:
+            raise UserError(f"bad --filter {pattern!r}: {e}") from None
+
+
+def check_writable(out_path: str) -> None:
+    """Fail before the program runs when the profile could not be written afterwards
+    (see hotpath.outfile.writable_problem)."""
+    from hotpath.outfile import writable_problem
+    problem = writable_problem(out_path)
+    if problem:
+        raise UserError(problem)

@@ -1,0 +1,37 @@
+"""``hotpath export FILE --format FORMAT -o OUT``: another tool's format."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .common import UserError, load_profile
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the command to ``hotpath``'s parser."""
+    from hotpath import report
+    ep = sub.add_parser("export", help="convert a profile file to another tool's format",
+                        description="Convert a profile file to another tool's format: "
+                                    f"{', '.join(sorted(report.FORMATS))}.")
+    ep.add_argument("file")
+    ep.add_argument("--format", "-f", required=True, metavar="FORMAT",
+                    help=f"one of: {', '.join(sorted(report.FORMATS))}")
+    ep.add_argument("-o", "--output", required=True, metavar="OUT")
+    ep.set_defaults(func=run)
+
+
+def run(opts: argparse.Namespace) -> int:
+    from hotpath import report
+    data = load_profile(opts.file)
+    if opts.format not in report.FORMATS:
+        raise UserError(f"unknown format {opts.format!r}; choose from {', '.join(sorted(report.FORMATS))}")
+    try:
+        note = report.export(data, opts.format, opts.output)
+    except report.ExportError as e:
+        raise UserError(f"{opts.file}: {e}") from None
+    except OSError as e:
+        raise UserError(f"cannot write {opts.output!r}: {e.strerror or e}") from None
+    if note:
+        sys.stderr.write(f"hotpath: note: {note}\n")
+    sys.stderr.write(f"hotpath: wrote {opts.output} ({opts.format})\n")
+    return 0

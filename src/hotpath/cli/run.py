@@ -1,0 +1,163 @@
+"""``hotpath run``: profile a program (functions; --lines; --memory).
+
+    hotpath run [options] script.py [args] | -m module [args] | -c code [args]
+    hotpath run --memory[=exact|sampled] [-f SPEC ...] script.py [args]   (memory profile)
+
+The options choose a list of modes (``hotpath.session``); the session runs the program
+under them and writes one profile file.
+"""
+from __future__ import annotations
+
+import argparse
+
+from .common import Parser, UserError, check_writable
+
+_RUN_USAGE = ("hotpath run [-o PATH] [--sort KEY] [--limit N] [--no-builtins] [-q] "
+              "[--lines[=auto] | --memory[=exact|sampled]] "
+              "[-f pkg.mod:func | -f file.py:Class.method ...] "
+              "(script.py | - | -m module | -c code) [args ...]")
+
+
+def _run_parser() -> argparse.ArgumentParser:
+    p = Parser(
+        prog="hotpath run", usage=_RUN_USAGE,
+        description="Run a Python program under the function profiler, print its hottest "
+                    "functions to stderr and write a profile file. The program's own "
+                    "stdout, stderr and exit status are unchanged. The profile is written "
+                    "when the program returns, raises, exits, or gets Ctrl-C, SIGTERM or "
+                    "SIGHUP; its atexit handlers are profiled. Not covered: os._exit(), "
+                    "exec and SIGKILL end the process with no profile, and child processes "
+                    "are not followed (a note says when the program started any).")
+    p.add_argument("-o", "--output", metavar="PATH",
+                   help="profile file to write (default: <program>.hprof in the working directory)")
+    p.add_argument("--sort", default="tottime", choices=["tottime", "cumtime", "calls", "name"],
+                   help="column to sort the summary by (default: tottime)")
+    p.add_argument("--limit", type=int, default=20, metavar="N",
+                   help="rows in the summary (default: 20; 0 for all)")
+    p.add_argument("--no-builtins", action="store_true",
+                   help="do not record C functions (builtins, methods of C types)")
+    p.add_argument("--max-nodes", type=int, default=1 << 20, metavar="N",
+                   help="per-thread cap on distinct call paths (default: 1048576)")
+    p.add_argument("-q", "--quiet", action="store_true", help="write the profile, print no table")
+    p.add_argument("--lines", action="store_const", const="explicit",
+                   help="line-profile functions decorated with @profile (a builtin, as with "
+                        "kernprof) or named with -f; --lines=auto chooses the hot ones itself; "
+                        "prints kernprof's table").invocation = "--lines[=auto]"
+    p.add_argument("--_lines-auto", dest="lines", action="store_const", const="auto",
+                   help=argparse.SUPPRESS)
+    p.add_argument("-f", "--function", action="append", default=[], metavar="SPEC",
+                   help="line-profile this function: pkg.mod:func or path/file.py:Class.method "
+                        "(repeatable; implies --lines)")
+    p.add_argument("--memory", action="store_const", const="exact",
+                   help="memory profile instead of timings: bytes and blocks per line and "
+                        "function, the peak, leak candidates, memory over time; "
+                        "--memory=sampled samples about one block per "
+                        "--memory-sample-bytes for long runs; @profile / -f functions get "
+                        "memory_profiler's line-by-line table (docs/memory.md)"
+                   ).invocation = "--memory[=exact|sampled]"
+    p.add_argument("--_memory-mode", dest="memory", choices=["exact", "sampled"],
+                   help=argparse.SUPPRESS)
+    p.add_argument("--memory-sample-bytes", type=int, default=16384, metavar="N",
+                   help="--memory=sampled: mean bytes between samples (default: 16384)")
+    p.add_argument("--no-native", action="store_true",
+                   help="--memory: track Python's allocators only, not C extensions' malloc "
+                        "(which needs a re-run under LD_PRELOAD)")
+    p.add_argument("-m", dest="module", metavar="MODULE", help="run a module, as python -m")
+    p.add_argument("-c", dest="code", metavar="CODE", help="run code, as python -c")
+    p.add_argument("script", nargs="?", help="the script to run (- reads it from stdin)")
+    return p
+
+
+def _split_run_argv(argv: list[str]) -> tuple[list[str], list[str]]:
+    """Split ``hotpath run`` arguments into hotpath's own and the program's.
+
+    hotpath's options come first; the program starts at the first positional argument
+    (the script) or right after ``-m MODULE`` / ``-c CODE``. Everything after that belongs
+    to the program, even if it looks like a hotpath option.
+    """
+    takes_value = {"-o", "--output", "--sort", "--limit", "--max-nodes", "-f", "--function",
+                   "--memory-sample-bytes"}
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a == "--":
+            return argv[:i] + argv[i + 1:i + 2], argv[i + 2:]
+        if a in ("-m", "-c"):
+            return argv[:i + 2], argv[i + 2:]
+        if a.startswith(("-m", "-c")) and not a.startswith("--") and len(a) > 2:
+            return argv[:i] + [a[:2], a[2:]], argv[i + 1:]
+        if a in takes_value:
+            i += 2
+            continue
+        if a.startswith("-") and a != "-":
+            i += 1
+            continue
+        return argv[:i + 1], argv[i + 1:]
+    return argv, []
+
+
+def main(argv: list[str]) -> int:
+    """``hotpath run ...`` (its own parsing: the program's arguments are not ours)."""
+    from hotpath.session.program import Program, ProgramNotFound, StartFailed
+
+    own, program_args = _split_run_argv(argv)
+    for a in own:
+        if a.startswith("--lines=") and a != "--lines=auto":
+            raise UserError(f"hotpath run: --lines takes only =auto, not {a[8:]!r}")
+        if a.startswith("--memory=") and a[9:] not in ("exact", "sampled"):
+            raise UserError(f"hotpath run: --memory={a[9:]}: choose exact or sampled")
+    own = ["--_lines-auto" if a == "--lines=auto" else a for a in own]
+    own = [f"--_memory-mode={a[9:]}" if a.startswith("--memory=") else a for a in own]
+    parser = _run_parser()
+    opts = parser.parse_args(own)
+    chosen = [x for x in (opts.module, opts.code, opts.script) if x is not None]
+    if len(chosen) != 1:
+        parser.error("give exactly one of: a script, -m module, -c code")
+    if opts.limit < 0:
+        parser.error("--limit must be 0 or more")
+    if opts.module is not None:
+        program = Program("module", opts.module, program_args)
+    elif opts.code is not None:
+        program = Program("code", opts.code, program_args)
+    elif opts.script == "-":
+        program = Program("stdin", "-", program_args)
+    else:
+        program = Program("script", opts.script, program_args)
+    try:
+        program.check()
+    except ProgramNotFound as e:
+        raise UserError(str(e)) from None
+    out_path = opts.output or f"{program.stem}.hprof"
+    check_writable(out_path)
+
+    if opts.memory and opts.lines:
+        parser.error("--memory and --lines do not combine (both use the trace hook); "
+                     "with --memory, @profile and -f choose functions for the "
+                     "memory line-by-line table")
+    from hotpath.session.modes import Session
+    try:
+        modes = _modes(opts, argv)
+        session = Session(program, modes, out_path, quiet=opts.quiet)
+        session.install()
+    except ValueError as e:
+        raise UserError(str(e)) from None
+    try:
+        return session.run()
+    except StartFailed as e:
+        raise UserError(str(e)) from None
+
+
+def _modes(opts: argparse.Namespace, argv: list[str]) -> list:
+    """The modes of the run the options ask for (ValueError for a bad value)."""
+    if opts.memory:
+        from hotpath.session.memory import MemoryMode, preloaded_setup
+        preloaded_setup(not opts.no_native, ["run", *argv])
+        return [MemoryMode(opts.memory, opts.function, sample_bytes=opts.memory_sample_bytes,
+                           native=not opts.no_native, limit=opts.limit)]
+    from hotpath.session.functions import FunctionsMode
+    modes = [FunctionsMode(builtins=not opts.no_builtins, max_nodes=opts.max_nodes,
+                           sort=opts.sort, limit=opts.limit)]
+    if opts.lines or opts.function:
+        from hotpath.session.lines import LinesMode
+        modes.append(LinesMode(opts.lines or "explicit", opts.function))
+    return modes

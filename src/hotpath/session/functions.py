@@ -1,0 +1,52 @@
+"""The functions mode: ``hotpath run`` without options — every call of every thread,
+the calling-context trees, and the hot-function table at the end."""
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from hotpath.capture.functions import Profile as FunctionProfiler
+from hotpath.model import Profile
+
+from .modes import Mode
+from .program import keep_program_calls
+
+__all__ = ["FunctionsMode"]
+
+
+class FunctionsMode(Mode):
+    """Records function timings into the profile's functions and threads.
+    ``sort`` and ``limit`` shape the table; ValueError for a bad ``max_nodes``."""
+
+    name = "function"
+
+    def __init__(self, builtins: bool = True, max_nodes: int = 1 << 20,
+                 sort: str = "tottime", limit: int = 20) -> None:
+        self.prof = FunctionProfiler(builtins=builtins, max_nodes=max_nodes)
+        self.sort = sort
+        self.limit = limit
+
+    def start(self) -> None:
+        self.prof.enable()       # ProfilerActiveError (a RuntimeError): the slot is taken
+
+    def finish(self, profile: Profile) -> None:
+        try:
+            self.prof.disable()
+        except Exception as e:     # a capture error: still write what was recorded
+            sys.stderr.write(f"hotpath: warning: {e}\n")
+        data = self.prof.snapshot()
+        keep_program_calls(data)       # not hotpath's start-up tail and teardown
+        profile.functions = data.functions
+        profile.threads = data.threads
+        profile.tick_seconds = data.tick_seconds
+        profile.meta = {**data.meta, **profile.meta}
+
+    def show(self, profile: Profile, stream: TextIO) -> None:
+        from hotpath.report.text import print_table
+        print_table(profile, stream=stream, sort=self.sort, limit=self.limit)
+
+    def abandon(self) -> None:
+        try:
+            self.prof.disable()
+        except Exception:
+            pass

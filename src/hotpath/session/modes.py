@@ -1,0 +1,150 @@
+"""One interface for every profiling mode, and the session that runs a program under a
+list of them.
+
+A ``Mode`` is one room: the functions, lines or memory capture, seen from a run.
+
+1. ``install()`` — before the program starts (resolve ``-f`` names, put ``profile`` in
+   builtins); ValueError for a bad request, shown to the user as one line.
+2. ``start()`` — just before the program's first line; RuntimeError when the hooks it
+   needs are held by another tool (the session undoes the modes already started).
+3. ``finish(profile)`` — the program has ended: stop, and put what was recorded into the
+   one ``hotpath.model.Profile`` of the run. Modes finish in reverse order of starting.
+4. ``after_write(profile, path)`` — the file is written; files of the mode's own (the
+   memory timeline pictures); returns text for the "profile written" line.
+5. ``show(profile, stream)`` — the table printed at the end of the run.
+6. ``abandon()`` — in a forked child: stop, report nothing.
+
+Modes compose by being listed: ``[FunctionsMode(...), LinesMode(...)]`` is
+``hotpath run --lines``; the last mode's table is the one printed, and its name is the
+profile's ``meta["mode"]``.
+"""
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from typing import Sequence, TextIO
+
+from hotpath.model import Profile
+
+from .meta import RunMeta
+from .program import Program, StartFailed, run_program
+
+__all__ = ["Mode", "Session", "write_profile", "written_hint"]
+
+
+class Mode:
+    """The interface every mode implements (the defaults do nothing)."""
+
+    #: ``profile.meta["mode"]`` when this is the last mode of a session
+    name = ""
+
+    def install(self) -> None:
+        """Before the program starts. ValueError: a bad request (shown as one line)."""
+
+    def start(self) -> None:
+        """Start recording. RuntimeError: the hooks it needs are taken."""
+
+    def finish(self, profile: Profile) -> None:
+        """Stop recording; add what was recorded to ``profile``."""
+
+    def after_write(self, profile: Profile, path: str) -> str:
+        """The profile file is written at ``path``; returns text for the written line."""
+        return ""
+
+    def show(self, profile: Profile, stream: TextIO) -> None:
+        """Print this mode's table."""
+
+    def abandon(self) -> None:
+        """In a forked child: stop; nothing is reported."""
+
+
+def written_hint(out_path: str, extra: str = "") -> str:
+    """The last line of a run: where the profile is, as a command that can be pasted."""
+    q = shlex.quote(out_path)
+    return f"hotpath: profile written to {q} (hotpath report {q}){extra}\n"
+
+
+def write_profile(data: Profile, cwd: str, out_path: str) -> bool:
+    """Write the profile; on failure one error line (the table is still shown)."""
+    from hotpath import fileformat
+    try:
+        fileformat.write(data, os.path.join(cwd, out_path))
+    except OSError as e:
+        sys.stderr.write(f"hotpath: error: cannot write {out_path!r}: {e.strerror or e}\n")
+        return False
+    except (ValueError, TypeError) as e:   # metadata the format cannot hold: a bug
+        sys.stderr.write(f"hotpath: internal error: profile not written: {e}\n")
+        return False
+    return True
+
+
+class Session:
+    """Run ``program`` under ``modes`` and write one profile file to ``out_path``
+    (relative to the working directory at the start); ``quiet``: print no table."""
+
+    def __init__(self, program: Program, modes: Sequence[Mode], out_path: str,
+                 quiet: bool = False) -> None:
+        if not modes:
+            raise ValueError("a session needs at least one mode")
+        self.program = program
+        self.modes = list(modes)
+        self.out_path = out_path
+        self.quiet = quiet
+        self.cwd = os.getcwd()
+        self.meta = RunMeta(program, self.cwd)
+        self.profile: Profile | None = None
+        self.hint: str | None = None       #: the written line; None: no file written
+
+    def install(self) -> None:
+        """Install every mode; ValueError for a bad request."""
+        for m in self.modes:
+            m.install()
+
+    def run(self) -> int:
+        """Run the program; its exit status. StartFailed when a mode cannot start."""
+        return run_program(self.program, self._start, self._save,
+                           None if self.quiet else self._show, self._in_child)
+
+    def _start(self) -> None:
+        self.meta.started()
+        started: list[Mode] = []
+        for m in self.modes:
+            try:
+                m.start()
+            except RuntimeError as e:       # another tool holds a hook this mode needs
+                for s in reversed(started):
+                    try:
+                        s.abandon()
+                    except Exception:
+                        pass
+                raise StartFailed(str(e)) from None
+            started.append(m)
+
+    def _save(self) -> None:
+        profile = Profile()
+        for m in reversed(self.modes):
+            m.finish(profile)
+        profile.meta.update(self.meta.fields(self.modes[-1].name))
+        self.profile = profile
+        if write_profile(profile, self.cwd, self.out_path):
+            path = os.path.join(self.cwd, self.out_path)
+            extra = "".join(m.after_write(profile, path) for m in self.modes)
+            self.hint = written_hint(self.out_path, extra)
+
+    def _show(self) -> None:
+        assert self.profile is not None
+        sys.stderr.write("\n")
+        self.modes[-1].show(self.profile, sys.stderr)
+        if self.hint is not None:
+            sys.stderr.write(self.hint)
+
+    def _in_child(self) -> None:
+        # A forked child records nothing: it costs the child no time, as without hotpath.
+        for m in reversed(self.modes):
+            try:
+                m.abandon()
+            except Exception:
+                pass
+
+
