@@ -7,6 +7,7 @@
 #   make test-all   the suite on every CPython >= 3.11 found (pyenv and PATH)
 #   make asan       the suite under AddressSanitizer
 #   make bench      the overhead benchmarks against the peers
+#   make lint       the linters (ruff for Python)
 
 # PYTHON names the interpreter: a path, a name on PATH (python3.12) or a version (3.12);
 # pyenv's installed versions are found too (tools/find-python.sh).
@@ -17,7 +18,7 @@ VENV   ?= .venv-$(PYVER)
 VPY    := $(VENV)/bin/python
 PIP    := $(VPY) -m pip --disable-pip-version-check -q
 
-.PHONY: run test test-all asan bench install install-test browser clean
+.PHONY: run test test-all asan bench install install-test browser clean lint lint-py
 
 $(VPY):
 	@[ -n "$(PYEXE)" ] || { echo "make: no working interpreter '$(PYTHON)' on PATH or in pyenv;" \
@@ -69,6 +70,12 @@ asan:
 
 bench: install-test
 	$(VPY) benchmarks/run_all.py
+
+# Linters: ruff for Python (configured in pyproject.toml).
+lint: lint-py
+lint-py: $(VPY)
+	$(PIP) install ruff
+	$(VPY) -m ruff check src tests benchmarks
 
 clean:
 	rm -rf build dist src/*.egg-info .venv-*

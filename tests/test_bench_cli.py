@@ -37,7 +37,7 @@ def test_single_statement_timeit_options(capsys):
 def test_unit_option(capsys, unit, label):
     code, out, _ = run(capsys, *FAST, "-u", unit, "pass")
     assert code == 0
-    assert f"median 0" in out or label in out.splitlines()[1]
+    assert "median 0" in out or label in out.splitlines()[1]
     assert label in out.splitlines()[1]
 
 

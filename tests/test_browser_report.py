@@ -23,7 +23,6 @@ from pathlib import Path
 import pytest
 
 from export_profiles import build, sample_profile, SAMPLE_FUNCS
-from hotpath.model import Function
 from hotpath.report import diff as report_diff
 from hotpath.report.html import to_html
 
@@ -34,7 +33,7 @@ try:
     from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.action_chains import ActionChains  # noqa: F401
     from selenium.webdriver.common.actions.action_builder import ActionBuilder
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys

@@ -15,7 +15,6 @@ import threading
 
 import pytest
 
-import hotpath
 from hotpath import LineProfiler
 
 line_profiler = pytest.importorskip("line_profiler")
@@ -28,7 +27,7 @@ MONITORING = sys.version_info >= (3, 12)
 def loops(n):
     total = 0
     for i in range(n):
-        if i % 3 == 0: total += i; total -= 1
+        if i % 3 == 0: total += i; total -= 1  # noqa: E701,E702  (odd lines on purpose)
         else:
             total += (i *
                       2)

@@ -3,7 +3,6 @@ including native allocations (NumPy, libc malloc through ctypes) via the preload
 from __future__ import annotations
 
 import os
-import sys
 import xml.etree.ElementTree as ET
 
 import pytest

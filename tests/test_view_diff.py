@@ -12,7 +12,6 @@ import pytest
 from export_profiles import SAMPLE_FUNCS, build, sample_profile
 from hotpath import cli, fileformat
 from hotpath.model import Function
-from hotpath.report import diff
 from hotpath.report.diff import diff_data, diff_functions, diff_tree, format_diff, to_html
 
 # -- two versions of one program -------------------------------------------------------------

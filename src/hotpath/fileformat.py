@@ -12,7 +12,8 @@ every section's checksum is verified, every index in the trees is validated, and
 extra sections reporters read (``lines``, ``memory``) are checked against their layouts
 (``hotpath.extras``), so a truncated, corrupted, foreign or wrongly shaped file gives
 exactly one :class:`FormatError` with a message that says what is wrong and where —
-never an ``IndexError``, ``struct.error``, ``UnicodeDecodeError`` or similar. No pickle, no eval: only JSON, struct and array.
+never an ``IndexError``, ``struct.error``, ``UnicodeDecodeError`` or similar. No pickle,
+no eval: only JSON, struct and array.
 
 Public API::
 
@@ -362,7 +363,7 @@ def _encode_thread(t: ThreadProfile, index: int, nfuncs: int) -> bytes:
     name = _utf8(t.name)
     widths = []
     blobs = []
-    for (attr, signed), col in zip(_NODE_COLUMNS, columns):
+    for (_attr, signed), col in zip(_NODE_COLUMNS, columns):
         w = _width(min(col), max(col), signed)
         if w != 8:
             col = array((_SIGNED_CODES if signed else _UNSIGNED_CODES)[w], col)
@@ -648,7 +649,7 @@ class _Decoder:
             raise self.fail(f"{where}: {n} nodes need {need} bytes of columns, "
                             f"{size - pos} are stored", offset)
         cols = []
-        for (attr, signed), w in zip(_NODE_COLUMNS, widths):
+        for (_attr, signed), w in zip(_NODE_COLUMNS, widths):
             cols.append(_ints(body[pos:pos + n * w], w, signed))
             pos += n * w
         func, parent = cols[0], cols[1]

@@ -27,7 +27,7 @@ from typing import Sequence
 
 from hotpath.outfile import writable_problem
 
-from .compare import CompareResult, compare_timed, render_table
+from .compare import compare_timed, render_table
 from .gate import Gate
 from .jsonio import load_results
 from .result import BenchResult

@@ -25,8 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence, TextIO
 
 from .plot import have_matplotlib, png_plot, svg_plot
-from .result import BenchResult
-from .result import clock_of
+from .result import BenchResult, clock_of
 from .runner import Options, Timed, _as_args, _finish, choose_clock, prepare, run_rounds
 from .stats import ALPHA, MIN_EFFECT, Comparison, choose_unit, format_time
 
@@ -202,7 +201,7 @@ class CompareResult:
     # ------------------------------------------------------------------- JSON
 
     def to_document(self, include_data: bool = True) -> dict:
-        from .jsonio import document
+        from .document import document
         benches = []
         for impl in self.implementations:
             for s in self.sizes:

@@ -17,6 +17,8 @@ The layout is pytest-benchmark's, so its tools read hotpath files, plus one top-
       }
     }
 
+The envelope itself (``document``, ``machine_info``, ``commit_info``) is written by
+:mod:`.document`, which the result types use without importing this reader.
 :func:`load` also reads pytest-benchmark's own files (kind ``"pytest"``) and pyperf's
 (``pyperf timeit -o``, ``--output``; format version 1.0: see :mod:`.pyperf_file`). Every
 file is checked against the shape it claims before anything is read from it; a file
@@ -25,71 +27,15 @@ of another shape is one ``ValueError`` that says what is wrong and where.
 from __future__ import annotations
 
 import json
-import os
-import platform
-import subprocess
-import sys
-from datetime import datetime, timezone
 from typing import Any
 
+from .document import FORMAT, FORMAT_VERSION, commit_info, document, machine_info
 from .pyperf_file import is_pyperf, pyperf_results
 from .result import BenchResult
 from .shapes import check_entry
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "document", "load", "load_results", "machine_info",
            "commit_info"]
-
-FORMAT = "hotpath-bench"
-FORMAT_VERSION = 1
-
-
-def machine_info() -> dict:
-    """pytest-benchmark's ``machine_info`` keys, from the standard library only."""
-    return {
-        "node": platform.node(),
-        "processor": platform.processor(),
-        "machine": platform.machine(),
-        "python_compiler": platform.python_compiler(),
-        "python_implementation": platform.python_implementation(),
-        "python_implementation_version": platform.python_version(),
-        "python_version": platform.python_version(),
-        "python_build": list(platform.python_build()),
-        "release": platform.release(),
-        "system": platform.system(),
-        "cpu": {"count": os.cpu_count(), "arch": platform.machine()},
-    }
-
-
-def commit_info(path: str = ".") -> dict:
-    """The git commit of ``path``, as pytest-benchmark records it (best effort)."""
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=path, capture_output=True, text=True,
-                              timeout=5, check=True).stdout.strip()
-    try:
-        info = {"id": git("rev-parse", "HEAD"), "branch": git("rev-parse", "--abbrev-ref", "HEAD")}
-        info["dirty"] = bool(git("status", "--porcelain", "--untracked-files=no"))
-        info["time"] = git("log", "-1", "--format=%cI")
-        info["project"] = os.path.basename(os.path.abspath(git("rev-parse", "--show-toplevel")))
-        return info
-    except (OSError, subprocess.SubprocessError):
-        return {"id": None, "dirty": False, "project": None, "branch": None,
-                "error": "not a git checkout"}
-
-
-def document(benchmarks: list[dict], kind: str = "bench", **extra: Any) -> dict:
-    """A complete bench file around already-serialised benchmarks."""
-    from hotpath import __version__
-    header = {"format": FORMAT, "format_version": FORMAT_VERSION, "kind": kind}
-    header.update(extra)
-    return {
-        "machine_info": machine_info(),
-        "commit_info": commit_info(),
-        "benchmarks": benchmarks,
-        "datetime": datetime.now(timezone.utc).isoformat(),
-        "version": __version__,
-        "hotpath": header,
-    }
-
 
 def _read(path: str) -> tuple[dict, list[BenchResult]]:
     """The document and its benchmarks; ValueError (or OSError) when it is not a

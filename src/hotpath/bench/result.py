@@ -313,7 +313,7 @@ class BenchResult:
 
     def to_json(self, include_data: bool = True, indent: int | None = 2) -> str:
         """A complete hotpath bench file (pytest-benchmark's layout) holding this result."""
-        from .jsonio import document
+        from .document import document
         return json.dumps(document([self.to_dict(include_data)], kind="bench"), indent=indent)
 
     def save(self, path: str) -> None:

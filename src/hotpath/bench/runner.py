@@ -35,7 +35,6 @@ import inspect
 import itertools
 import keyword
 import math
-import sys
 import textwrap
 import time
 import tracemalloc
@@ -238,7 +237,7 @@ class Timed:
         self.kwargs = dict(kwargs or {})
         self.name = name or self.source or _callable_name(target)
         self.is_async = inspect.iscoroutinefunction(target) or inspect.iscoroutinefunction(
-            getattr(target, "__call__", None))
+            getattr(target, "__call__", None))  # noqa: B004  (the method, not a test)
         self.reference = _anoop if self.is_async else reference_for(target, self.args, self.kwargs)
         #: A statement: the for-loop functions a round calls once (timeit's template).
         self.loop_func = target.__hotpath_loop__ if self.source is not None else None

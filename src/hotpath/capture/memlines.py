@@ -266,7 +266,7 @@ class _SetTrace:
     def __init__(self, prof: MemLineProfiler) -> None:
         self.prof = prof
         self._prev: Any = None
-        self._tr = tr = prof.tracker._tracker
+        self._tr = prof.tracker._tracker
 
         def event(frame: types.FrameType, what: int) -> None:
             code = frame.f_code

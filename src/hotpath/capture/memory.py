@@ -44,7 +44,7 @@ MiB = 1024.0 * 1024.0
 _HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
-# -- the preload shim ------------------------------------------------------------------------
+# -- the preload shim ----------------------------------------------------------------------
 
 def preload_path() -> str | None:
     """The path of the preload shim (``hotpath/_preload*.so``), or None if not built."""
@@ -94,7 +94,7 @@ def rss_bytes() -> int:
         return 0
 
 
-# -- the profiler -------------------------------------------------------------------------------
+# -- the profiler --------------------------------------------------------------------------
 
 class MemoryProfiler(RunMixin):
     """MemoryProfiler(mode="exact", sample_bytes=16384, max_frames=64, interval=0.01,
@@ -120,7 +120,7 @@ class MemoryProfiler(RunMixin):
         self._tracker = _core.MemTracker()
         self._started = False
 
-    # -- recording ------------------------------------------------------------------------------
+    # -- recording -----------------------------------------------------------------------------
 
     def start(self) -> "MemoryProfiler":
         """Start recording (fresh data). RuntimeError if another tracker is recording."""
@@ -161,7 +161,7 @@ class MemoryProfiler(RunMixin):
     def resume(self) -> None:
         self._tracker.resume()
 
-    # -- results ------------------------------------------------------------------------------------
+    # -- results -------------------------------------------------------------------------------
 
     def snapshot(self) -> dict[str, Any]:
         """The raw capture: stacks of (code, line) frames with their counters, totals,
@@ -218,9 +218,9 @@ def memory_data(snap: dict[str, Any], lines: list[dict[str, Any]] | None = None,
     that became equal are merged.
 
     ``entry``: the code of the one frame through which hotpath entered the program
-    (``hotpath.session.program._enter_program``). A stack through it keeps only the frames inside it; a
-    stack not through it that has one of hotpath's frames was hotpath's own work in the
-    program's thread — the tail of its start-up, waiting for threads, restoring signal
+    (``hotpath.session.program._enter_program``). A stack through it keeps only the frames
+    inside it; a stack not through it that has one of hotpath's frames was hotpath's own
+    work in the program's thread — the tail of its start-up, waiting for threads, restoring signal
     handlers, finishing — and is dropped like the tool's other allocations (the memory
     side of ``session.program.keep_program_calls``). Other threads' stacks stay as they are.
     """
@@ -260,7 +260,7 @@ def memory_data(snap: dict[str, Any], lines: list[dict[str, Any]] | None = None,
             continue
         cut[i] = cut[parent]
         paths[i] = paths[parent] if line == -1 else ((code, line),) + paths[parent]
-    for i, (parent, code, line, ac, ab, fc, fb, pc, pb) in enumerate(nodes):
+    for i, (parent, _code, line, ac, ab, fc, fb, pc, pb) in enumerate(nodes):
         if not ac:
             continue
         native = parent >= 0 and line == -1
@@ -323,7 +323,7 @@ def memory_data(snap: dict[str, Any], lines: list[dict[str, Any]] | None = None,
     return data
 
 
-# -- memit -------------------------------------------------------------------------------------------------
+# -- memit ---------------------------------------------------------------------------------
 
 @dataclass
 class MemitResult:

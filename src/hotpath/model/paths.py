@@ -57,7 +57,7 @@ class PathShortener:
         if not filename or filename.startswith("<"):
             return filename, "other"
         m = None
-        for m in _PKG_RE.finditer(filename):
+        for m in _PKG_RE.finditer(filename):  # noqa: B007  (the last match is wanted)
             pass
         if m is not None:                       # the last site-packages wins (venvs)
             return filename[m.end():], "library"

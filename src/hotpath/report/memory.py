@@ -20,7 +20,7 @@ import sys
 from typing import Any, Iterable, TextIO
 
 from ..model import Profile
-from ..model.memory import NO_FRAME, MemoryView, Row, has_memory
+from ..model.memory import NO_FRAME, MemoryView, Row
 from ..outfile import open_output
 from .base import PathShortener, xml_escape
 

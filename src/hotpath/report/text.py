@@ -113,7 +113,7 @@ def format_table(profile: Profile, sort: str = "tottime", limit: int | None = 20
     out.append(_dim(f"{'ncalls':>12} {'tottime':>9} {'percall':>9} {'cumtime':>9} "
                     f"{'percall':>9}  function", colour))
     hottest = shown[0][1].self_ticks if shown and key == "tottime" else None
-    for func, s, text in shown:
+    for _func, s, text in shown:
         ncalls = str(s.calls) if s.calls == s.primitive_calls else f"{s.calls}/{s.primitive_calls}"
         tt, ct = s.self_ticks * sec, s.cum_ticks * sec
         per_t = tt / s.calls if s.calls else 0.0
