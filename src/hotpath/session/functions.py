@@ -29,11 +29,13 @@ class FunctionsMode(Mode):
     def start(self) -> None:
         self.prof.enable()       # ProfilerActiveError (a RuntimeError): the slot is taken
 
-    def finish(self, profile: Profile) -> None:
+    def stop(self) -> None:
         try:
             self.prof.disable()
         except Exception as e:     # a capture error: still write what was recorded
             sys.stderr.write(f"hotpath: warning: {e}\n")
+
+    def finish(self, profile: Profile) -> None:
         data = self.prof.snapshot()
         keep_program_calls(data)       # not hotpath's start-up tail and teardown
         profile.functions = data.functions

@@ -199,8 +199,8 @@ class LinesMode(Mode):
             pass
         self.select.abandon()
 
-    def finish(self, profile: Profile) -> None:
-        """Stop; the ``extra["lines"]`` section. Warnings go to stderr."""
+    def stop(self) -> None:
+        """Stop timing. Warnings go to stderr."""
         if SHARES_TRACE_HOOK and self.lp.enabled and sys.gettrace() is not self.lp._tracer:
             sys.stderr.write(
                 f"hotpath: warning: the program took the trace hook (sys.settrace) that "
@@ -210,6 +210,9 @@ class LinesMode(Mode):
             self.lp.disable()
         except Exception as e:     # a capture error: keep what was recorded
             sys.stderr.write(f"hotpath: warning: line profiler: {e}\n")
+
+    def finish(self, profile: Profile) -> None:
+        """The ``extra["lines"]`` section; warnings for what was not found."""
         self.select.stop()
         data = self.lp.line_data(self.mode)
         if not data["functions"]:

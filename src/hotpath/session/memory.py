@@ -55,8 +55,8 @@ class MemoryMode(Mode):
         except Exception:
             pass
 
-    def finish(self, profile: Profile) -> None:
-        """Stop; the ``extra["memory"]`` section. Warnings go to stderr."""
+    def stop(self) -> None:
+        """Stop tracking (cyclic garbage collected first: it is not a leak)."""
         self.lines.disable()
         self.mp._tracker.audit_exec(None)
         try:
@@ -67,6 +67,9 @@ class MemoryMode(Mode):
             self.mp.stop()
         except MemoryError as e:
             sys.stderr.write(f"hotpath: warning: {e}\n")
+
+    def finish(self, profile: Profile) -> None:
+        """The ``extra["memory"]`` section; warnings for ``-f`` names not found."""
         self.select.stop()
         profile.extra["memory"] = self.mp.memory_data(lines=self.lines.line_data() or None,
                                                       entry=_enter_program.__code__)

@@ -7,12 +7,15 @@ A ``Mode`` is one room: the functions, lines or memory capture, seen from a run.
    builtins); ValueError for a bad request, shown to the user as one line.
 2. ``start()`` — just before the program's first line; RuntimeError when the hooks it
    needs are held by another tool (the session undoes the modes already started).
-3. ``finish(profile)`` — the program has ended: stop, and put what was recorded into the
-   one ``hotpath.model.Profile`` of the run. Modes finish in reverse order of starting.
-4. ``after_write(profile, path)`` — the file is written; files of the mode's own (the
+3. ``stop()`` — the program has ended: stop recording. Modes stop in reverse order of
+   starting, all of them before anything else is done (so that no mode records
+   another's work, nor the session's).
+4. ``finish(profile)`` — put what was recorded into the one ``hotpath.model.Profile`` of
+   the run (same order).
+5. ``after_write(profile, path)`` — the file is written; files of the mode's own (the
    memory timeline pictures); returns text for the "profile written" line.
-5. ``show(profile, stream)`` — the table printed at the end of the run.
-6. ``abandon()`` — in a forked child: stop, report nothing.
+6. ``show(profile, stream)`` — the table printed at the end of the run.
+7. ``abandon()`` — in a forked child: stop, report nothing.
 
 Modes compose by being listed: ``[FunctionsMode(...), LinesMode(...)]`` is
 ``hotpath run --lines``; the last mode's table is the one printed, and its name is the
@@ -45,8 +48,11 @@ class Mode:
     def start(self) -> None:
         """Start recording. RuntimeError: the hooks it needs are taken."""
 
+    def stop(self) -> None:
+        """Stop recording (warnings on stderr; never raises)."""
+
     def finish(self, profile: Profile) -> None:
-        """Stop recording; add what was recorded to ``profile``."""
+        """Add what was recorded to ``profile``."""
 
     def after_write(self, profile: Profile, path: str) -> str:
         """The profile file is written at ``path``; returns text for the written line."""
@@ -122,6 +128,12 @@ class Session:
             started.append(m)
 
     def _save(self) -> None:
+        # Stop first, allocating nothing before (a memory mode would count it): no
+        # iterator, no list; small ints are preallocated.
+        i = len(self.modes)
+        while i:
+            i -= 1
+            self.modes[i].stop()
         profile = Profile()
         for m in reversed(self.modes):
             m.finish(profile)
