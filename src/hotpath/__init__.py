@@ -29,6 +29,8 @@ _LAZY = {
     "memit": ("hotpath.memprof", "memit"),
     "bench": ("hotpath.bench", "bench"),
     "compare": ("hotpath.bench", "compare"),
+    "run": ("hotpath.cprofile", "run"),          # cProfile.run with hotpath's Profile
+    "runctx": ("hotpath.cprofile", "runctx"),    # cProfile.runctx likewise
 }
 
 __all__ = sorted(_LAZY)
