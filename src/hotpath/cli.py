@@ -298,7 +298,8 @@ def _load(path: str):
     if not os.path.exists(path):
         raise UserError(f"{path}: no such file")
     try:
-        return fileformat.read(path)
+        from hotpath.profile_files import load_profile      # hotpath's files and pstats files
+        return load_profile(path)
     except fileformat.FormatError as e:
         raise UserError(str(e)) from None
     except OSError as e:
