@@ -83,8 +83,22 @@ def loads_pstats(data: bytes, *, name: str = "<bytes>", max_nodes: int = DEFAULT
 
 
 def _is_key(k: Any) -> bool:
-    return (type(k) is tuple and len(k) == 3 and isinstance(k[0], str)
-            and type(k[1]) is int and isinstance(k[2], str))
+    # The pure-Python profile module may put a code object where the name goes (its
+    # own frame's key); pstats shows it, and so does hotpath (see _function).
+    return type(k) is tuple and len(k) == 3 and type(k[1]) is int
+
+
+def _function(key: tuple) -> Function:
+    filename, lineno, name = key
+    return Function(_text(filename), lineno, _text(name))
+
+
+def _text(x: Any) -> str:
+    return x if isinstance(x, str) else str(getattr(x, "co_name", x))
+
+
+def _order(key: tuple) -> tuple[str, int, str]:
+    return (_text(key[0]), key[1], _text(key[2]))
 
 
 def _count(x: Any) -> bool:
@@ -124,7 +138,7 @@ def _ticks(seconds: float) -> int:
 
 def stats_to_profile(stats: dict[Key, tuple], *, max_nodes: int = DEFAULT_MAX_NODES) -> Profile:
     """A model.Profile from a (checked) pstats dictionary; see the module docstring."""
-    keys = sorted(stats)
+    keys = sorted(stats, key=_order)
     index = {k: i for i, k in enumerate(keys)}
     n = len(keys)
     cc = [stats[k][0] for k in keys]
@@ -189,7 +203,7 @@ def stats_to_profile(stats: dict[Key, tuple], *, max_nodes: int = DEFAULT_MAX_NO
                           tree.int_self[i], tree.int_total[i]))
     thread = ThreadProfile(thread_id=0, name="MainThread", nodes=nodes, truncated=tree.full)
     total_tt = sum(tt)
-    return Profile(functions=[Function(*k) for k in keys], threads=[thread],
+    return Profile(functions=[_function(k) for k in keys], threads=[thread],
                    tick_seconds=TICK_SECONDS,
                    meta={"source_format": "pstats", "mode": "function",
                          "profiled_seconds": total_tt, "notes": [APPROXIMATION_NOTE]})
@@ -240,6 +254,9 @@ def _make_exact(tree: _Tree, cc: list[int], nc: list[int], tt: list[float], ct: 
     for i in range(1, len(tree.func)):
         prim, rec = by_func.setdefault(tree.func[i], ([], []))
         (rec if tree.recursive[i] else prim).append(i)
+    nodes_of: dict[int, list[int]] = {}
+    for i in range(1, len(tree.func)):
+        nodes_of.setdefault(tree.func[i], []).append(i)
     for g in range(len(cc)):
         prim, rec = by_func.setdefault(g, ([], []))
         if not prim:                  # every function of the table gets its row
@@ -248,8 +265,8 @@ def _make_exact(tree: _Tree, cc: list[int], nc: list[int], tt: list[float], ct: 
             # Recursive calls the expansion did not meet: under a caller of g that runs
             # with g on its path (ping -> pong -> ping: under the inner ping), else
             # under g's heaviest node (a self-call).
-            fit = [i for i in range(1, len(tree.func))
-                   if tree.func[i] in callers_of[g] and g in tree.path_funcs(i)]
+            fit = [i for f in callers_of[g] for i in nodes_of.get(f, ())
+                   if g in tree.path_funcs(i)]
             top = max(fit or prim, key=lambda i: (tree.calls[i], tree.total[i], -i))
             rec.append(tree.add(g, top, nc[g] - cc[g], 0.0, 0.0, recursive=True))
     size = len(tree.func)
