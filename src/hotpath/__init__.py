@@ -22,13 +22,15 @@ _LAZY = {
     "ProfilerActiveError": ("hotpath.capture.functions", "ProfilerActiveError"),
     "LineProfiler": ("hotpath.capture.lines", "LineProfiler"),
     "profile": ("hotpath.capture.lines", "profile"),
-    "load": ("hotpath.fileformat", "read"),
+    "load": ("hotpath.profile_files", "load_profile"),  # hotpath files and pstats files
     "save": ("hotpath.fileformat", "write"),
     "FormatError": ("hotpath.fileformat", "FormatError"),
     "MemoryProfiler": ("hotpath.capture.memory", "MemoryProfiler"),
     "memit": ("hotpath.capture.memory", "memit"),
     "bench": ("hotpath.bench", "bench"),
     "compare": ("hotpath.bench", "compare"),
+    "run": ("hotpath.cprofile", "run"),          # cProfile.run with hotpath's Profile
+    "runctx": ("hotpath.cprofile", "runctx"),    # cProfile.runctx likewise
 }
 
 __all__ = sorted(_LAZY)

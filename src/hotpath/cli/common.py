@@ -40,10 +40,11 @@ class Parser(argparse.ArgumentParser):
 def load_profile(path: str) -> Profile:
     """Read a profile file; UserError for a missing or unreadable one."""
     from hotpath import fileformat
+    from hotpath.profile_files import load_profile as read_any  # hotpath's files and pstats files
     if not os.path.exists(path):
         raise UserError(f"{path}: no such file")
     try:
-        return fileformat.read(path)
+        return read_any(path)
     except fileformat.FormatError as e:
         raise UserError(str(e)) from None
     except OSError as e:

@@ -364,6 +364,7 @@ def _summary(meta: dict[str, Any]) -> list[str]:
                                                     time.localtime(meta["start_time"])))
         except (OverflowError, OSError, ValueError):
             pass
+    items.extend(f"note: {n}" for n in meta.get("notes") or ())   # e.g. approximated tree
     return [str(x) for x in items]
 
 

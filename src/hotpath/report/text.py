@@ -106,6 +106,8 @@ def format_table(profile: Profile, sort: str = "tottime", limit: int | None = 20
                         "into '<hotpath: call tree size cap reached>'", colour))
     if profile.meta.get("capture_error"):
         out.append(_hot(f"note: capture stopped early: {profile.meta['capture_error']}", colour))
+    for note in profile.meta.get("notes") or ():     # e.g. a pstats file's approximated tree
+        out.append(_dim(f"note: {note}", colour))
     if name_filter:
         out.append(f"functions matching {name_filter!r}: {len(rows)} of {len(merged)}")
     elif len(shown) < len(rows):
