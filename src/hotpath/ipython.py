@@ -407,6 +407,14 @@ def _make_magics() -> type:
             glob = self.shell.user_ns
             return glob, (local_ns if local_ns is not None else glob)
 
+        def _one_namespace(self, local_ns: dict | None) -> dict:
+            """One namespace for code run as a function body (timeit's and memit's
+            templates): the user's, or inside a function a copy with its locals."""
+            glob = self.shell.user_ns
+            if local_ns is None or local_ns is glob:
+                return glob
+            return {**glob, **local_ns}
+
         def _eval_targets(self, names: list[str], glob: dict, loc: dict, flag: str) -> list[Any]:
             out = []
             for name in names:
@@ -665,9 +673,7 @@ def _make_magics() -> type:
                 stmt = self.shell.transform_cell(cell)
             if not stmt.strip():
                 raise UsageError("nothing to measure: give a statement (or a cell)")
-            glob, _ = self._namespaces(local_ns)
-            if local_ns is not None:      # a magic inside a function sees its locals
-                glob = {**glob, **local_ns}
+            glob = self._one_namespace(local_ns)
             try:
                 res = hotpath.memit(stmt, setup=setup, repeat=repeat, globals=glob, quiet=True)
             except RuntimeError as exc:
@@ -723,9 +729,7 @@ def _make_magics() -> type:
             if not statements:
                 raise UsageError("nothing to time: give a statement (or a cell)")
             setup = "\n".join(self.shell.transform_cell(s) for s in setups) or "pass"
-            glob, _ = self._namespaces(local_ns)
-            if local_ns is not None:
-                glob = {**glob, **local_ns}
+            glob = self._one_namespace(local_ns)
             from hotpath.bench.compare import compare_timed
             from hotpath.bench.runner import Options, Timed, measure
             options = Options(number=kw.get("number"), repeat=kw.get("repeat"), timer=timer,
