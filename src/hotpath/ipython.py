@@ -174,6 +174,7 @@ class LineView(_View):
         return buf.getvalue()
 
     def html(self) -> str:
+        from hotpath.report.base import format_seconds
         unit = self.stats.unit
         out_unit = self.output_unit if self.output_unit is not None else unit
         scale = unit / out_unit
@@ -184,7 +185,7 @@ class LineView(_View):
             if self.stripzeros and hits_total == 0:
                 continue
             parts.append(f'<div class="hp-h">{_esc(name)} — {_esc(filename)}:{first} '
-                         f'— total {total * unit:.6g} s</div>')
+                         f'— total {_esc(format_seconds(total * unit))}</div>')
             by_line = {ln: (h, t) for ln, h, t in rows}
             src = _source_block(filename, first)
             last = max([first + len(src) - 1, *by_line]) if by_line else first + len(src) - 1
