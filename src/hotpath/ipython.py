@@ -44,11 +44,13 @@ MiB = 1024.0 * 1024.0
 
 # -- shared HTML pieces --------------------------------------------------------------------
 
-_STYLE = ("<style>.hp-t{border-collapse:collapse;font:12px/1.35 ui-monospace,Menlo,Consolas,"
-          "monospace}.hp-t th{text-align:right;padding:2px 8px;border-bottom:1px solid #999;"
-          "white-space:nowrap}.hp-t td{text-align:right;padding:1px 8px;white-space:pre}"
-          ".hp-t td.src,.hp-t th.src{text-align:left}.hp-h{font:600 13px sans-serif;"
-          "margin:6px 0 4px}.hp-n{font:12px sans-serif;color:#555;margin:2px 0 6px}</style>")
+# Inline style attributes only: they survive every notebook front end's sanitizer, and the
+# pages' stylesheets stay package files (report/html/).
+_T = "border-collapse:collapse;font:12px/1.35 ui-monospace,Menlo,Consolas,monospace"
+_TH = "padding:2px 8px;border-bottom:1px solid #999;white-space:nowrap;text-align:"
+_TD = "padding:1px 8px;white-space:pre;text-align:"
+_HEAD = 'style="font:600 13px sans-serif;margin:6px 0 4px"'
+_NOTE = 'style="font:12px sans-serif;color:#555;margin:2px 0 6px"'
 
 
 def _esc(text: Any) -> str:
@@ -62,14 +64,15 @@ def _heat(fraction: float, rgb: str = "230,90,40") -> str:
 
 
 def _table(headers: list[str], rows: list[tuple[list[str], str]], src_col: int = -1) -> str:
-    """An HTML table; ``rows`` are (cells, extra attributes of the <tr>)."""
-    def cls(i: int) -> str:
-        return ' class="src"' if src_col >= 0 and i == src_col else ""
-    out = ['<table class="hp-t"><thead><tr>']
-    out += [f"<th{cls(i)}>{_esc(h)}</th>" for i, h in enumerate(headers)]
+    """An HTML table; ``rows`` are (cells, extra attributes of the <tr>). The column
+    ``src_col`` (source text, names) is left-aligned, the numbers right-aligned."""
+    def align(i: int) -> str:
+        return "left" if src_col >= 0 and i == src_col else "right"
+    out = [f'<table class="hp-t" style="{_T}"><thead><tr>']
+    out += [f'<th style="{_TH}{align(i)}">{_esc(h)}</th>' for i, h in enumerate(headers)]
     out.append("</tr></thead><tbody>")
     for cells, attrs in rows:
-        out.append(f"<tr{attrs}>" + "".join(f"<td{cls(i)}>{_esc(c)}</td>"
+        out.append(f"<tr{attrs}>" + "".join(f'<td style="{_TD}{align(i)}">{_esc(c)}</td>'
                                             for i, c in enumerate(cells)) + "</tr>")
     out.append("</tbody></table>")
     return "".join(out)
@@ -94,7 +97,7 @@ class _View:
         raise NotImplementedError
 
     def html(self) -> str:
-        return _STYLE + f"<pre>{_esc(self.text())}</pre>"
+        return f"<pre>{_esc(self.text())}</pre>"
 
     def __str__(self) -> str:
         return self.text()
@@ -144,7 +147,7 @@ class ProfileView(_View):
         frame = (f'<iframe class="hp-flame" sandbox="allow-scripts" srcdoc="{_esc(self.page())}" '
                  f'style="width:100%;height:{int(self.height)}px;border:1px solid #ccc;'
                  f'border-radius:4px"></iframe>')
-        return (_STYLE + '<div class="hp-profile">' + frame +
+        return ('<div class="hp-profile">' + frame +
                 f"<details><summary>table</summary><pre>{_esc(self.text())}</pre></details></div>")
 
 
@@ -178,13 +181,13 @@ class LineView(_View):
         unit = self.stats.unit
         out_unit = self.output_unit if self.output_unit is not None else unit
         scale = unit / out_unit
-        parts = [_STYLE, f'<div class="hp-n">Timer unit: {out_unit:g} s</div>']
+        parts = [f'<div {_NOTE}>Timer unit: {out_unit:g} s</div>']
         for (filename, first, name), rows in self.stats.timings.items():
             hits_total = sum(r[1] for r in rows)
             total = sum(r[2] for r in rows)
             if self.stripzeros and hits_total == 0:
                 continue
-            parts.append(f'<div class="hp-h">{_esc(name)} — {_esc(filename)}:{first} '
+            parts.append(f'<div {_HEAD}>{_esc(name)} — {_esc(filename)}:{first} '
                          f'— total {_esc(format_seconds(total * unit))}</div>')
             by_line = {ln: (h, t) for ln, h, t in rows}
             src = _source_block(filename, first)
@@ -228,14 +231,14 @@ class MemLinesView(_View):
         return buf.getvalue()
 
     def html(self) -> str:
-        parts = [_STYLE]
+        parts = []
         for f in self.functions:
             first = int(f["lineno"])
             rows = {int(r[0]): r for r in f["lines"]}
             src = _source_block(f["filename"], first)
             last = max([first + len(src) - 1, *rows]) if rows else first + len(src) - 1
             biggest = max((abs(r[2]) for r in rows.values()), default=0) or 1
-            parts.append(f'<div class="hp-h">{_esc(f["name"])} — {_esc(f["filename"])}:'
+            parts.append(f'<div {_HEAD}>{_esc(f["name"])} — {_esc(f["filename"])}:'
                          f'{first}</div>')
             body = []
             for ln in range(first, last + 1):
@@ -250,7 +253,7 @@ class MemLinesView(_View):
             parts.append(_table(["Line #", "Mem usage", "Increment", "Occurrences",
                                  "Line Contents"], body, src_col=4))
         for name in self.missing:
-            parts.append(f'<div class="hp-n">{_esc(name)}: was not called</div>')
+            parts.append(f'<div {_NOTE}>{_esc(name)}: was not called</div>')
         return "".join(parts)
 
 
@@ -278,7 +281,7 @@ class MemitView(_Forward):
 
     def html(self) -> str:
         r = self.result
-        return (_STYLE + _table(["peak memory", "increment", "repeat", "tracked"],
+        return (_table(["peak memory", "increment", "repeat", "tracked"],
                                 [([f"{r.peak / MiB:.2f} MiB", f"{r.increment / MiB:.2f} MiB",
                                    str(r.repeat), r.mode], "")]))
 
@@ -310,9 +313,9 @@ class BenchView(_Forward):
         from hotpath.bench.stats import choose_unit
         r = self.result
         rows = [(_stats_row(r, choose_unit([r.stats.median])), "")]
-        notes = "".join(f'<div class="hp-n">{_esc(line.strip())}</div>'
+        notes = "".join(f'<div {_NOTE}>{_esc(line.strip())}</div>'
                         for line in r.summary().splitlines()[2:])
-        return _STYLE + _table(_BENCH_HEAD, rows, src_col=0) + notes
+        return _table(_BENCH_HEAD, rows, src_col=0) + notes
 
 
 
@@ -341,9 +344,9 @@ class CompareView(_Forward):
             rows.append((_stats_row(r, unit) + [rel, verdict], ""))
         notes = [c.clock_line()] + [f"WARNING: {impl}: {w}" for impl, r in
                                     zip(c.implementations, results) for w in r.warnings()]
-        return (_STYLE + _table(_BENCH_HEAD + ["mean / baseline", "against baseline"], rows,
+        return (_table(_BENCH_HEAD + ["mean / baseline", "against baseline"], rows,
                                 src_col=0)
-                + "".join(f'<div class="hp-n">{_esc(n)}</div>' for n in notes if n))
+                + "".join(f'<div {_NOTE}>{_esc(n)}</div>' for n in notes if n))
 
 
 
