@@ -8,6 +8,7 @@ work without the compiled core):
 * ``MemoryProfiler``, ``memit`` — allocations per line and function, peak, leaks; %memit
 * ``load(path)`` / ``save(profile, path)`` — read and write hotpath profile files
 * ``bench``, ``compare`` — benchmarks with honest statistics
+* ``%load_ext hotpath`` — IPython/Jupyter magics (``hotpath.ipython``; needs IPython)
 
 PYTEST_DONT_REWRITE: under ``hotpath run -m pytest`` this package is imported before
 pytest loads its plugin (the ``pytest11`` entry point); the marker keeps pytest from
@@ -27,6 +28,7 @@ _LAZY = {
     "FormatError": ("hotpath.fileformat", "FormatError"),
     "MemoryProfiler": ("hotpath.capture.memory", "MemoryProfiler"),
     "memit": ("hotpath.capture.memory", "memit"),
+    "MemLineProfiler": ("hotpath.capture.memory", "MemLineProfiler"),
     "bench": ("hotpath.bench", "bench"),
     "compare": ("hotpath.bench", "compare"),
     "run": ("hotpath.cprofile", "run"),          # cProfile.run with hotpath's Profile
@@ -45,3 +47,9 @@ def __getattr__(name: str):
     value = getattr(importlib.import_module(module), attr)
     globals()[name] = value
     return value
+
+
+def load_ipython_extension(ip) -> None:
+    """``%load_ext hotpath``: %hprun, %lprun, %mprun, %memit, %hbench (hotpath.ipython)."""
+    from hotpath.ipython import load_ipython_extension as load
+    load(ip)

@@ -67,7 +67,8 @@ def show_func(filename: str, start_lineno: int, func_name: str, timings: Rows, u
 
     stream.write("Total time: %g s\n" % (total_time * unit))
     sublines: list[str] = []
-    if os.path.exists(filename) or filename.startswith("<"):
+    # IPython's cells: in linecache under a name no file has (ipykernel: /tmp/ipykernel_*/N.py)
+    if os.path.exists(filename) or filename.startswith("<") or filename in linecache.cache:
         linecache.checkcache(filename)
         sublines = _code_block(filename, start_lineno)
     if sublines:
