@@ -267,7 +267,7 @@ def test_compare_fail_regression_and_a_a(inner, pytester):
               "--benchmark-compare-fail=min:5%")
     assert r.ret == pytest.ExitCode.TESTS_FAILED
     r.stdout.fnmatch_lines(["FAILED test_work: min +*% (limit +5.0%)*",
-                            "*Performance has regressed (--benchmark-compare-fail): test_work*"])
+                            "*performance regression (--benchmark-compare-fail): test_work*"])
     r = inner("--benchmark-compare-fail=min:5%")       # no --benchmark-compare
     assert r.ret == pytest.ExitCode.USAGE_ERROR
     r.stderr.fnmatch_lines(["*--benchmark-compare-fail requires valid --benchmark-compare*"])

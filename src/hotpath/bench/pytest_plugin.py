@@ -411,6 +411,6 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         if bs.failed:
             flag = ("--benchmark-compare-fail" if pb is not None and pb.compare_fail
                     else "--hotpath-compare-fail")
-            tr.write_line(f"hotpath: Performance has regressed ({flag}): "
+            tr.write_line(f"hotpath: performance regression ({flag}): "
                           + "; ".join(line[len("FAILED "):] for line in bs.gate_lines
                                       if line.startswith("FAILED ")), red=True, bold=True)
