@@ -88,6 +88,9 @@ def _run_parser() -> argparse.ArgumentParser:
     p.add_argument("-f", "--function", action="append", default=[], metavar="SPEC",
                    help="line-profile this function: pkg.mod:func or path/file.py:Class.method "
                         "(repeatable; implies --lines)")
+    p.add_argument("--lprof", metavar="PATH",
+                   help="with --lines or -f: also write line_profiler's .lprof file "
+                        "(python -m line_profiler PATH reads it)")
     p.add_argument("--memory", action="store_const", const="exact",
                    help="memory profile instead of timings: bytes and blocks per line and "
                         "function, the peak, leak candidates, memory over time; "
@@ -116,7 +119,7 @@ def _split_run_argv(argv: list[str]) -> tuple[list[str], list[str]]:
     to the program, even if it looks like a hotpath option.
     """
     takes_value = {"-o", "--output", "--sort", "--limit", "--max-nodes", "-f", "--function",
-                   "--memory-sample-bytes"}
+                   "--memory-sample-bytes", "--lprof"}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -169,6 +172,10 @@ def _cmd_run(argv: list[str]) -> int:
         raise UserError(str(e)) from None
     out_path = opts.output or f"{program.stem}.hprof"
     check_writable(out_path)
+    if opts.lprof:
+        if not (opts.lines or opts.function) or opts.memory:
+            parser.error("--lprof writes line timings: use it with --lines or -f")
+        check_writable(opts.lprof)
 
     if opts.memory:
         if opts.lines:
@@ -234,6 +241,9 @@ def _cmd_run(argv: list[str]) -> int:
             data.extra["lines"] = line_data
         saved["data"] = data
         saved["written"] = _write_profile(data, cwd, out_path)
+        if opts.lprof and line_data is not None:
+            from hotpath.report.lprof import write_run_lprof
+            saved["lprof"] = write_run_lprof(data, os.path.join(cwd, opts.lprof))
 
     def show() -> None:
         data = saved["data"]
@@ -246,6 +256,9 @@ def _cmd_run(argv: list[str]) -> int:
             print_table(data, stream=sys.stderr, sort=opts.sort, limit=opts.limit)
         if saved["written"]:
             sys.stderr.write(written_hint(out_path))
+        if saved.get("lprof"):
+            q = shlex.quote(opts.lprof)
+            sys.stderr.write(f"hotpath: line timings written to {q} (python -m line_profiler {q})\n")
 
     def in_child() -> None:
         # A forked child records nothing: it costs the child no time, as without hotpath.
@@ -340,6 +353,16 @@ def _cmd_report(opts: argparse.Namespace) -> int:
 
 def _cmd_export(opts: argparse.Namespace) -> int:
     from hotpath import report
+    if opts.format == "lprof":              # one file, or the sum of several
+        from hotpath.report.lprof import export_command
+        try:
+            sys.stderr.write(export_command(opts.file, opts.output))
+        except (OSError, ValueError) as e:
+            raise UserError(str(e)) from None
+        return 0
+    if len(opts.file) > 1:
+        raise UserError("only --format lprof combines several profiles")
+    opts.file = opts.file[0]
     data = _load(opts.file)
     if opts.format not in report.FORMATS:
         raise UserError(f"unknown format {opts.format!r}; choose from {', '.join(sorted(report.FORMATS))}")
@@ -449,7 +472,8 @@ def _main_parser() -> argparse.ArgumentParser:
     ep = sub.add_parser("export", help="convert a profile file to another tool's format",
                         description="Convert a profile file to another tool's format: "
                                     f"{', '.join(sorted(report.FORMATS))}.")
-    ep.add_argument("file")
+    ep.add_argument("file", nargs="+", help="a profile file (several, and .lprof files, "
+                                             "with --format lprof: their sum)")
     ep.add_argument("--format", "-f", required=True, metavar="FORMAT",
                     help=f"one of: {', '.join(sorted(report.FORMATS))}")
     ep.add_argument("-o", "--output", required=True, metavar="OUT")
