@@ -23,8 +23,11 @@ Options: ``--hotpath-save=FILE`` (JSON, a superset of pytest-benchmark's),
 pytest-benchmark), ``--hotpath-compare-fail=median:5%`` (fail the session when a
 benchmark got worse by more than that *and* significantly), ``--hotpath-disable``,
 ``--hotpath-skip``, ``--hotpath-only`` and the timing options below. ``--hotpath-timer``
-chooses the clock (each table header names it); while pytest-benchmark is not active,
-its ``--benchmark-timer`` is accepted too.
+chooses the clock (each table header names it).
+
+While pytest-benchmark is not active, its own flags (``--benchmark-only``,
+``--benchmark-save``, ``--benchmark-compare``, ...) work too, with its storage layout:
+see :mod:`hotpath.bench.pb_flags`.
 """
 from __future__ import annotations
 

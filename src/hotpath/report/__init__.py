@@ -6,9 +6,9 @@ the helpers in ``base``. ``FORMATS`` maps a format name to ``writer(profile, pat
 imported when their format is used, so importing this package stays cheap.
 
 ``lprof`` (line_profiler's file) is made of line timings (``hotpath run --lines``) and
-refuses a profile without them. Every other format but ``html`` is made of function timings (the calling-context trees): a
-memory profile (``hotpath run --memory``), which has none, is refused with
-``ExportError`` rather than written as an empty file.
+refuses a profile without them. Every other format but ``html`` is made of function
+timings (the calling-context trees): a memory profile (``hotpath run --memory``), which
+has none, is refused with ``ExportError`` rather than written as an empty file.
 """
 from __future__ import annotations
 
