@@ -314,7 +314,7 @@ def test_pytest_benchmark_compare_reads_hotpaths_runs(inner, pytester):
 
 
 @pytest.mark.skipif(not HAVE_PB, reason="pytest-benchmark not installed")
-def test_hotpath_compares_with_a_run_saved_by_pytest_benchmark(inner, pytester, monkeypatch):
+def test_hotpath_compares_with_a_run_saved_by_pytest_benchmark(inner, pytester):
     pytester.makepyfile(test_b="""
         def test_work(benchmark):
             benchmark(sum, range(3000))
