@@ -23,8 +23,11 @@ Options: ``--hotpath-save=FILE`` (JSON, a superset of pytest-benchmark's),
 pytest-benchmark), ``--hotpath-compare-fail=median:5%`` (fail the session when a
 benchmark got worse by more than that *and* significantly), ``--hotpath-disable``,
 ``--hotpath-skip``, ``--hotpath-only`` and the timing options below. ``--hotpath-timer``
-chooses the clock (each table header names it); while pytest-benchmark is not active,
-its ``--benchmark-timer`` is accepted too.
+chooses the clock (each table header names it).
+
+While pytest-benchmark is not active, its own flags (``--benchmark-only``,
+``--benchmark-save``, ``--benchmark-compare``, ...) work too, with its storage layout:
+see :mod:`hotpath.bench.pb_flags`.
 """
 from __future__ import annotations
 
@@ -35,6 +38,8 @@ from typing import Any
 
 import pytest
 
+from . import pb_flags
+from .boxplot import write_histogram
 from .compare import render_table
 from .fixture import BenchmarkFixture
 from .gate import Gate
@@ -45,6 +50,7 @@ from .runner import CLOCKS, Options
 from .stats import ALPHA, MIN_EFFECT, choose_unit, format_time
 
 _SESSION_KEY = pytest.StashKey["_BenchSession"]()
+_PB_KEY = pytest.StashKey[pb_flags.PbFlags]()
 _PYTEST_BENCHMARK = "benchmark"        # pytest-benchmark's plugin (entry point) name
 _ALIAS_PLUGIN = "hotpath-benchmark-alias"
 _FIXTURE_MODES = ("auto", "always", "never")
@@ -96,11 +102,9 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
                      "thread without waiting, else the wall clock), perf (the wall clock, "
                      "as pytest-benchmark), process or thread CPU time (default: auto)")
     if _pytest_benchmark_inactive(pluginmanager):
-        # pytest-benchmark's own flag, for its users, while hotpath provides `benchmark`.
-        g.addoption("--benchmark-timer", metavar="FUNC", default=None,
-                    help="pytest-benchmark's timer option, read by hotpath's `benchmark` "
-                         "fixture: time.perf_counter (wall clock), time.process_time or "
-                         "time.thread_time (--hotpath-timer wins)")
+        # pytest-benchmark's own flags, for its users, while hotpath provides `benchmark`.
+        pb_flags.add_options(parser.getgroup("benchmark", "benchmark (hotpath, as "
+                                             "pytest-benchmark)"))
     g.addoption("--hotpath-gc", action="store_true",
                 help="keep the garbage collector on while timing")
     g.addoption("--hotpath-gross", action="store_true",
@@ -162,6 +166,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "hotpath_benchmark(group=None, baseline=False, **options): settings for "
         "the hotpath benchmark fixture of this test")
+    if hasattr(config.option, "benchmark_storage") and not config.pluginmanager.has_plugin(
+            _PYTEST_BENCHMARK):
+        config.stash[_PB_KEY] = pb_flags.PbFlags.apply(config)
     mode = (config.getini("hotpath_benchmark_fixture") or "auto").strip().lower()
     if mode not in _FIXTURE_MODES:
         raise pytest.UsageError(f"hotpath_benchmark_fixture must be one of {_FIXTURE_MODES}, "
@@ -288,11 +295,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     bs: _BenchSession | None = session.config.stash.get(_SESSION_KEY, None)
     if bs is None or not bs.results:
         return
-    if bs.save_path:
+    pb = session.config.stash.get(_PB_KEY, None)
+    pb_writes = pb is not None and bool(pb.json_path or pb.save_name)
+    if bs.save_path or pb_writes:
         doc = document([r.to_dict() for r in bs.results], kind="pytest")
+    if bs.save_path:
         with open(bs.save_path, "w", encoding="utf-8") as fh:
             json.dump(doc, fh, indent=2)
             fh.write("\n")
+    if pb_writes:
+        pb.write(doc)
     if bs.earlier is not None:
         earlier = {_key(r): r for r in bs.earlier}
         by_name = {r.name: r for r in bs.earlier}
@@ -321,16 +333,25 @@ def _group_clock(results: list[BenchResult]) -> str:
             + " (choose one with --hotpath-timer)")
 
 
-def _group_table(results: list[BenchResult], alpha: float) -> str:
+def _group_table(results: list[BenchResult], alpha: float,
+                 pb: pb_flags.PbFlags | None = None) -> str:
     """One row per benchmark; a benchmark is compared with another only when both
-    were read on the same clock (a Clock column appears when they were not)."""
+    were read on the same clock (a Clock column appears when they were not).
+    pytest-benchmark's --benchmark-sort and --benchmark-columns, when given, choose the
+    order and the columns."""
     base = next((r for r in results if r.baseline), None)
     mixed = len({r.clock for r in results}) > 1
     unit = choose_unit([r.stats.median for r in results if r.stats.median > 0])
     f = lambda x: format_time(x, unit)  # noqa: E731
     fastest = min(results, key=lambda r: r.stats.median)
+    order = pb_flags.sort_key(pb.sort) if pb and pb.sort else (lambda r: r.stats.median)
+    if pb is not None and pb.columns:
+        return render_table(
+            ["Name"] + [pb_flags.COLUMN_TITLES[c] for c in pb.columns],
+            [[r.name] + [pb_flags.column_cell(r, c, f) for c in pb.columns]
+             for r in sorted(results, key=order)])
     rows = []
-    for r in sorted(results, key=lambda r: r.stats.median):
+    for r in sorted(results, key=order):
         s = r.stats
         other = base if base is not None else fastest
         if r is base:
@@ -359,13 +380,20 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     if bs is None or not bs.results:
         return
     tr = terminalreporter
+    pb = tr.config.stash.get(_PB_KEY, None)
     groups: dict[str | None, list[BenchResult]] = {}
     for r in bs.results:
-        groups.setdefault(r.group, []).append(r)
+        key = pb_flags.group_key(r, pb.group_by) if pb and pb.group_by else r.group
+        groups.setdefault(key, []).append(r)
+    if pb is not None and pb.group_by:           # pytest-benchmark's order of groups
+        groups = dict(sorted(groups.items(), key=lambda kv: kv[0] or ""))
     for group, results in groups.items():
         title = "hotpath benchmarks" + (f": group {group!r}" if group else "")
         tr.write_sep("-", f"{title} — {_group_clock(results)}")
-        tr.write_line(_group_table(results, bs.alpha))
+        tr.write_line(_group_table(results, bs.alpha, pb))
+        if pb is not None and pb.histogram:
+            path = write_histogram(pb.histogram, group, results)
+            tr.write_line(f"Generated histogram: {path}")
     tr.write_line("Times per call on the clock named above (--hotpath-timer: auto, perf = "
                   "the wall clock as pytest-benchmark, process, thread); loop's own cost "
                   "subtracted unless --hotpath-gross; outliers low;high beyond 1.5 IQR.")
@@ -374,11 +402,18 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         tr.write_line(f"WARNING: {r.name}: {w}", yellow=True)
     if bs.save_path:
         tr.write_line(f"hotpath: saved {len(bs.results)} benchmarks to {bs.save_path}")
+    for line in (pb.saved if pb is not None else []):
+        tr.write_line(f"hotpath: {line}")
+    if pb is not None and pb.compare_note:
+        tr.write_line(f"WARNING: {pb.compare_note}", yellow=True)
     if bs.compare_rows:
         tr.write_sep("-", f"hotpath: compared with {bs.compare_path}")
         tr.write_line(render_table(["Name", "now / then (medians)"], bs.compare_rows))
         for line in bs.gate_lines:
             tr.write_line(line, red=line.startswith("FAILED"))
         if bs.failed:
-            tr.write_line("hotpath: performance regression (--hotpath-compare-fail)", red=True,
-                          bold=True)
+            flag = ("--benchmark-compare-fail" if pb is not None and pb.compare_fail
+                    else "--hotpath-compare-fail")
+            tr.write_line(f"hotpath: performance regression ({flag}): "
+                          + "; ".join(line[len("FAILED "):] for line in bs.gate_lines
+                                      if line.startswith("FAILED ")), red=True, bold=True)

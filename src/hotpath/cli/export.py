@@ -13,7 +13,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     ep = sub.add_parser("export", help="convert a profile file to another tool's format",
                         description="Convert a profile file to another tool's format: "
                                     f"{', '.join(sorted(report.FORMATS))}.")
-    ep.add_argument("file")
+    ep.add_argument("file", nargs="+", help="a profile file (several, and .lprof files, "
+                                             "with --format lprof: their sum)")
     ep.add_argument("--format", "-f", required=True, metavar="FORMAT",
                     help=f"one of: {', '.join(sorted(report.FORMATS))}")
     ep.add_argument("-o", "--output", required=True, metavar="OUT")
@@ -22,6 +23,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(opts: argparse.Namespace) -> int:
     from hotpath import report
+    if opts.format == "lprof":              # one file, or the sum of several
+        from hotpath.report.lprof import export_command
+        try:
+            sys.stderr.write(export_command(opts.file, opts.output))
+        except (OSError, ValueError) as e:
+            raise UserError(str(e)) from None
+        return 0
+    if len(opts.file) > 1:
+        raise UserError("only --format lprof combines several profiles")
+    opts.file = opts.file[0]
     data = load_profile(opts.file)
     if opts.format not in report.FORMATS:
         raise UserError(f"unknown format {opts.format!r}; choose from {', '.join(sorted(report.FORMATS))}")

@@ -48,6 +48,9 @@ def _run_parser() -> argparse.ArgumentParser:
     p.add_argument("-f", "--function", action="append", default=[], metavar="SPEC",
                    help="line-profile this function: pkg.mod:func or path/file.py:Class.method "
                         "(repeatable; implies --lines)")
+    p.add_argument("--lprof", metavar="PATH",
+                   help="with --lines or -f: also write line_profiler's .lprof file "
+                        "(python -m line_profiler PATH reads it)")
     p.add_argument("--memory", action="store_const", const="exact",
                    help="memory profile instead of timings: bytes and blocks per line and "
                         "function, the peak, leak candidates, memory over time; "
@@ -76,7 +79,7 @@ def _split_run_argv(argv: list[str]) -> tuple[list[str], list[str]]:
     to the program, even if it looks like a hotpath option.
     """
     takes_value = {"-o", "--output", "--sort", "--limit", "--max-nodes", "-f", "--function",
-                   "--memory-sample-bytes"}
+                   "--memory-sample-bytes", "--lprof"}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -129,6 +132,10 @@ def main(argv: list[str]) -> int:
         raise UserError(str(e)) from None
     out_path = opts.output or f"{program.stem}.hprof"
     check_writable(out_path)
+    if opts.lprof:
+        if not (opts.lines or opts.function) or opts.memory:
+            parser.error("--lprof writes line timings: use it with --lines or -f")
+        check_writable(opts.lprof)
 
     if opts.memory and opts.lines:
         parser.error("--memory and --lines do not combine (both use the trace hook); "
@@ -159,5 +166,5 @@ def _modes(opts: argparse.Namespace, argv: list[str]) -> list:
                            sort=opts.sort, limit=opts.limit)]
     if opts.lines or opts.function:
         from hotpath.session.lines import LinesMode
-        modes.append(LinesMode(opts.lines or "explicit", opts.function))
+        modes.append(LinesMode(opts.lines or "explicit", opts.function, lprof=opts.lprof))
     return modes

@@ -5,9 +5,10 @@ the helpers in ``base``. ``FORMATS`` maps a format name to ``writer(profile, pat
 ``export(profile, fmt, path)`` is the one entry point the CLI needs. Modules are
 imported when their format is used, so importing this package stays cheap.
 
-Every format but ``html`` is made of function timings (the calling-context trees): a
-memory profile (``hotpath run --memory``), which has none, is refused with
-``ExportError`` rather than written as an empty file.
+``lprof`` (line_profiler's file) is made of line timings (``hotpath run --lines``) and
+refuses a profile without them. Every other format but ``html`` is made of function
+timings (the calling-context trees): a memory profile (``hotpath run --memory``), which
+has none, is refused with ``ExportError`` rather than written as an empty file.
 """
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ _WRITERS: dict[str, tuple[str, str, str, bool]] = {
     "collapsed": ("collapsed", "write_collapsed", ".folded", True),
     "svg": ("flamesvg", "write_svg", ".svg", True),
     "html": ("html", "write_html", ".html", False),
+    "lprof": ("lprof", "write_lprof", ".lprof", False),
 }
 
 #: format name → the usual file name suffix (``callgrind`` tools also look for the

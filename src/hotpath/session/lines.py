@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import shlex
 import sys
 import types
 from typing import Any, Callable, Iterable, TextIO
@@ -168,8 +169,11 @@ class LinesMode(Mode):
 
     name = "lines"
 
-    def __init__(self, mode: str = "explicit", specs: Iterable[str] = ()) -> None:
+    def __init__(self, mode: str = "explicit", specs: Iterable[str] = (),
+                 lprof: str | None = None) -> None:
         self.mode = mode                      # "explicit" or "auto"
+        self.lprof = lprof                    # also write line_profiler's .lprof here
+        self.lprof_abs = os.path.abspath(lprof) if lprof else None   # before any chdir
         self.lp = LineProfiler()
         self.select = Selection(self.lp, specs)
         if mode == "auto":
@@ -221,6 +225,17 @@ class LinesMode(Mode):
                     "or use --lines=auto")
             sys.stderr.write(f"hotpath: no line timings: {hint}\n")
         profile.extra["lines"] = data
+
+    def after_write(self, profile: Profile, path: str) -> str:
+        """``--lprof PATH``: line_profiler's file beside the profile (its own error line
+        on failure; the profile file stands)."""
+        if not (self.lprof_abs and profile.extra.get("lines", {}).get("functions")):
+            return ""
+        from hotpath.report.lprof import write_run_lprof
+        if not write_run_lprof(profile, self.lprof_abs):
+            return ""
+        q = shlex.quote(self.lprof or "")
+        return f"\nhotpath: line timings written to {q} (python -m line_profiler {q})"
 
     def show(self, profile: Profile, stream: TextIO) -> None:
         from hotpath.report.lines import print_lines
