@@ -59,7 +59,9 @@ def import_graph() -> dict[str, set[str]]:
                 # importing a.b.c imports a and a.b first: the nearest module that exists
                 while t and t not in mods:
                     t = t.rpartition(".")[0]
-                if not t.startswith("hotpath") or t == mod:
+                # a package the importer lives in is already initialised when it runs:
+                # importing it (``from hotpath import fileformat``) runs nothing
+                if not t.startswith("hotpath") or t == mod or mod.startswith(t + "."):
                     continue
                 graph[mod].add(t)
                 # ... and runs the __init__ of each package on the way, except the

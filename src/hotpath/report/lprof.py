@@ -161,9 +161,10 @@ def load_any(path: str) -> tuple[Timings, float]:
     if head[:1] == b"\x80":                  # a pickle: line_profiler's file
         return read_lprof(path)
     from .. import fileformat
+    from ..profile_files import load_profile      # hotpath's files and pstats files
     from . import ExportError
     try:
-        profile = fileformat.read(path)
+        profile = load_profile(path)
     except fileformat.FormatError as exc:
         raise ValueError(str(exc)) from None
     try:
