@@ -6,7 +6,6 @@ statuses, and one clear line for a mistake on the command line. Plus the module 
 from __future__ import annotations
 
 import io
-import os
 import pstats
 import re
 import subprocess

@@ -244,8 +244,16 @@ def test_write_read_file_objects(tmp_path):
         assert read(f) == p
 
 
-def test_public_aliases():
-    assert hotpath.load is read and hotpath.save is write
+def test_public_aliases(tmp_path):
+    # hotpath.load reads hotpath's files as fileformat.read does (and pstats files too,
+    # tests/test_pstats_files.py), from a path or an open binary file
+    from hotpath.profile_files import load_profile
+    assert hotpath.load is load_profile and hotpath.save is write
+    p = small_profile()
+    write(p, tmp_path / "x.hprof")
+    assert hotpath.load(tmp_path / "x.hprof") == p == read(tmp_path / "x.hprof")
+    with open(tmp_path / "x.hprof", "rb") as f:
+        assert hotpath.load(f) == p
     assert hotpath.FormatError is FormatError
 
 

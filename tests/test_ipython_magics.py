@@ -3,7 +3,6 @@
 (call counts, line hits, bytes allocated, loops and rounds)."""
 from __future__ import annotations
 
-import marshal
 import pickle
 import re
 import sys

@@ -8,9 +8,10 @@ import marshal
 import pstats
 import re
 import shutil
-import warnings
 
 import pytest
+
+import hotpath
 
 from hotpath import fileformat, report
 from hotpath.model import Function, Profile, ThreadProfile, Node, ROOT
@@ -237,3 +238,12 @@ def test_hotpath_files_load_as_before(tmp_path):
                       threads=[ThreadProfile(1, "MainThread", [Node(ROOT, -1), Node(0, 0, 2, 5, 7)])])
     fileformat.write(profile, tmp_path / "p.hotpath")
     assert load_profile(tmp_path / "p.hotpath") == fileformat.read(tmp_path / "p.hotpath")
+
+
+def test_hotpath_load_reads_pstats_from_a_path_or_an_open_file(runner):
+    path = cprofile_file(runner)
+    by_path = hotpath.load(path)
+    with open(path, "rb") as f:
+        by_file = hotpath.load(f)
+    assert by_file.function_stats() == by_path.function_stats()
+    assert by_path.meta["notes"] == [APPROXIMATION_NOTE]

@@ -7,6 +7,7 @@ of either kind, raises one ``hotpath.fileformat.FormatError`` saying what it is.
 from __future__ import annotations
 
 import os
+from typing import IO
 
 from hotpath import fileformat
 from hotpath.model import Profile
@@ -14,14 +15,20 @@ from hotpath.model import Profile
 __all__ = ["load_profile"]
 
 
-def load_profile(path: str | os.PathLike[str]) -> Profile:
-    """Read the profile at ``path``: a hotpath profile, or a pstats file (whose call tree
-    is approximated from its caller edges; see ``hotpath.pstats_import``).
+def load_profile(source: str | os.PathLike[str] | IO[bytes]) -> Profile:
+    """Read a profile: a hotpath profile or a pstats file (whose call tree is approximated
+    from its caller edges; see ``hotpath.pstats_import``), from a path or a binary file.
 
     Raises ``FormatError`` for a file that is neither, ``OSError`` if it cannot be read."""
     from hotpath import pstats_import
-    with open(path, "rb") as f:
+    if hasattr(source, "read"):                 # an open binary file: read it whole
+        data = source.read()
+        name = getattr(source, "name", "<file>")
+        if pstats_import.is_pstats_data(data[:1]):
+            return pstats_import.loads_pstats(data, name=str(name))
+        return fileformat.loads(data)
+    with open(source, "rb") as f:
         head = f.read(1)
     if pstats_import.is_pstats_data(head):
-        return pstats_import.read_pstats(os.fspath(path))
-    return fileformat.read(path)
+        return pstats_import.read_pstats(os.fspath(source))
+    return fileformat.read(source)
