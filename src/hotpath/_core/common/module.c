@@ -49,13 +49,13 @@ static int add_type(PyObject *m, PyType_Spec *spec, PyObject **slot)
 static int hp_exec(PyObject *m)
 {
     hp_clock_init();
-    if (hp_funcreg_request_extra_index() < 0)
+    if (hp_func_reg_request_extra_index() < 0)
         return -1;
     hp_module_state *st = get_state(m);
-    if (add_type(m, &hp_profiler_spec, &st->profiler_type) < 0 ||
-        add_type(m, &hp_floor_spec, &st->floor_type) < 0 ||
-        add_type(m, &hp_linetracer_spec, &st->linetracer_type) < 0 ||
-        add_type(m, &hp_memtracker_spec, &st->memtracker_type) < 0)
+    if (add_type(m, &hp_func_profiler_spec, &st->profiler_type) < 0 ||
+        add_type(m, &hp_func_floor_spec, &st->floor_type) < 0 ||
+        add_type(m, &hp_line_tracer_spec, &st->linetracer_type) < 0 ||
+        add_type(m, &hp_mem_tracker_spec, &st->memtracker_type) < 0)
         return -1;
     return PyModule_AddIntConstant(m, "HAVE_MONITORING", HP_HAVE_MONITORING);
 }

@@ -8,13 +8,13 @@
 
 #include "compat.h"
 
-extern PyType_Spec hp_profiler_spec;     /* func/funcprof.c */
-extern PyType_Spec hp_floor_spec;        /* func/floor.c */
-extern PyType_Spec hp_linetracer_spec;   /* line/lineprof.c */
-extern PyType_Spec hp_memtracker_spec;   /* mem/memtrack.c */
+extern PyType_Spec hp_func_profiler_spec;     /* func/funcprof.c */
+extern PyType_Spec hp_func_floor_spec;        /* func/floor.c */
+extern PyType_Spec hp_line_tracer_spec;   /* line/lineprof.c */
+extern PyType_Spec hp_mem_tracker_spec;   /* mem/memtrack.c */
 
 /* func/funcreg.c: the co_extra index, requested once per process at module init (with
  * the free function that sends death notices). 0 / -1 with an exception set. */
-int hp_funcreg_request_extra_index(void);
+int hp_func_reg_request_extra_index(void);
 
 #endif /* HP_MODULE_H */

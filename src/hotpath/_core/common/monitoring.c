@@ -2,12 +2,12 @@
 #include "monitoring.h"
 
 #if HP_HAVE_MONITORING
-const hp_monitoring_event hp_func_events[] = {
+const hp_monitoring_event hp_monitoring_func_events[] = {
     {"PY_START", HP_EV_ENTER, 0},  {"PY_RESUME", HP_EV_ENTER, 0}, {"PY_THROW", HP_EV_ENTER, 0},
     {"PY_RETURN", HP_EV_LEAVE, 0}, {"PY_YIELD", HP_EV_LEAVE, 0},  {"PY_UNWIND", HP_EV_LEAVE, 0},
     {"CALL", HP_EV_C_CALL, 1},     {"C_RETURN", HP_EV_C_LEAVE, 1}, {"C_RAISE", HP_EV_C_LEAVE, 1},
 };
-const int hp_n_func_events = (int)(sizeof hp_func_events / sizeof hp_func_events[0]);
+const int hp_monitoring_n_func_events = (int)(sizeof hp_monitoring_func_events / sizeof hp_monitoring_func_events[0]);
 
 /* Set the "all taken" RuntimeError: "... ids 5 (held by 'x'), 3 (...) and 2 (...) ...". */
 static void all_taken(PyObject *mon, const char *name, const int *order, int n)

@@ -34,8 +34,8 @@ typedef struct {
 } hp_monitoring_event;
 
 /* The events the function profiler hooks, and so the floor (its do-nothing twin). */
-extern const hp_monitoring_event hp_func_events[];
-extern const int hp_n_func_events;
+extern const hp_monitoring_event hp_monitoring_func_events[];
+extern const int hp_monitoring_n_func_events;
 
 /* Take the first free tool id of order[0..n) under `name` (sys.monitoring.use_tool_id).
  * Returns the id, or -1 with an exception set: a RuntimeError starting "another profiler

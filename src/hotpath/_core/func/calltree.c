@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-_Static_assert(sizeof(hp_node) == 48, "a node fits with its neighbours in few cache lines");
+_Static_assert(sizeof(hp_func_node) == 48, "a node fits with its neighbours in few cache lines");
 
-hp_thread *hp_calltree_new(uint32_t max_nodes)
+hp_func_thread *hp_func_calltree_new(uint32_t max_nodes)
 {
-    hp_thread *t = calloc(1, sizeof *t);
+    hp_func_thread *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
     t->max_nodes = max_nodes < 16 ? 16 : max_nodes;
@@ -24,7 +24,7 @@ hp_thread *hp_calltree_new(uint32_t max_nodes)
     t->cap_stack = 32;
     t->stack = malloc(t->cap_stack * sizeof *t->stack);
     if (!t->nodes || !t->slots || !t->stack) {
-        hp_calltree_free(t);
+        hp_func_calltree_free(t);
         return NULL;
     }
     memset(&t->nodes[0], 0, sizeof t->nodes[0]);
@@ -34,7 +34,7 @@ hp_thread *hp_calltree_new(uint32_t max_nodes)
     return t;
 }
 
-void hp_calltree_free(hp_thread *t)
+void hp_func_calltree_free(hp_func_thread *t)
 {
     if (!t)
         return;
@@ -46,17 +46,17 @@ void hp_calltree_free(hp_thread *t)
 }
 
 /* Double the child table. 0 / -1. */
-static int grow_slots(hp_thread *t)
+static int grow_slots(hp_func_thread *t)
 {
     uint32_t old_cap = t->slot_mask + 1, cap = old_cap * 2, mask = cap - 1;
-    hp_slot *slots = calloc(cap, sizeof *slots);
+    hp_func_slot *slots = calloc(cap, sizeof *slots);
     if (!slots)
         return -1;
     for (uint32_t i = 0; i < old_cap; i++) {
-        const hp_slot *s = &t->slots[i];
+        const hp_func_slot *s = &t->slots[i];
         if (!s->key)
             continue;
-        uint32_t h = hp_calltree_slot_hash(s->parent, s->key) & mask;
+        uint32_t h = hp_func_calltree_slot_hash(s->parent, s->key) & mask;
         while (slots[h].key)
             h = (h + 1) & mask;
         slots[h] = *s;
@@ -68,28 +68,28 @@ static int grow_slots(hp_thread *t)
 }
 
 /* Append a node. Returns its index, or 0 when out of memory. */
-static uint32_t append_node(hp_thread *t, uint32_t parent, uint32_t func)
+static uint32_t append_node(hp_func_thread *t, uint32_t parent, uint32_t func)
 {
     if (t->n_nodes == t->cap_nodes) {
         uint32_t cap = t->cap_nodes * 2;
-        hp_node *nodes = realloc(t->nodes, (size_t)cap * sizeof *nodes);
+        hp_func_node *nodes = realloc(t->nodes, (size_t)cap * sizeof *nodes);
         if (!nodes)
             return 0;
         t->nodes = nodes;
         t->cap_nodes = cap;
     }
     uint32_t i = t->n_nodes++;
-    hp_node *n = &t->nodes[i];
+    hp_func_node *n = &t->nodes[i];
     memset(n, 0, sizeof *n);
     n->func = func;
     n->parent = parent;
     return i;
 }
 
-uint32_t hp_calltree_add(hp_thread *t, const void *key, uint32_t func)
+uint32_t hp_func_calltree_add(hp_func_thread *t, const void *key, uint32_t func)
 {
-    uint32_t parent = hp_calltree_parent(t);
-    if (hp_calltree_full(t)) {
+    uint32_t parent = hp_func_calltree_parent(t);
+    if (hp_func_calltree_full(t)) {
         t->truncated = 1;
         if (!t->overflow_node) {
             t->overflow_node = append_node(t, 0, HP_FUNC_TRUNCATED);
@@ -112,12 +112,12 @@ uint32_t hp_calltree_add(hp_thread *t, const void *key, uint32_t func)
         goto nomem;
     }
     t->nodes[i].next_same = prev_same;
-    uint32_t h = hp_calltree_slot_hash(parent, key) & t->slot_mask;
+    uint32_t h = hp_func_calltree_slot_hash(parent, key) & t->slot_mask;
     while (t->slots[h].key)
         h = (h + 1) & t->slot_mask;
-    t->slots[h] = (hp_slot){key, parent, i};
+    t->slots[h] = (hp_func_slot){key, parent, i};
     t->n_slots_used++;
-    hp_node *p = &t->nodes[parent];
+    hp_func_node *p = &t->nodes[parent];
     p->cache_key = key;
     p->cache_child = i;
     return i;
@@ -129,16 +129,16 @@ nomem:
 /* Remove the child-table slot (parent, key) by backward-shift deletion: each later
  * slot of the same probe run moves into the hole unless its home lies cyclically
  * between the hole and itself. */
-static void remove_slot(hp_thread *t, uint32_t parent, const void *key)
+static void remove_slot(hp_func_thread *t, uint32_t parent, const void *key)
 {
-    uint32_t mask = t->slot_mask, i = hp_calltree_slot_hash(parent, key) & mask;
+    uint32_t mask = t->slot_mask, i = hp_func_calltree_slot_hash(parent, key) & mask;
     while (!(t->slots[i].key == key && t->slots[i].parent == parent)) {
         if (!t->slots[i].key)
             return;
         i = (i + 1) & mask;
     }
     for (uint32_t j = (i + 1) & mask; t->slots[j].key; j = (j + 1) & mask) {
-        uint32_t home = hp_calltree_slot_hash(t->slots[j].parent, t->slots[j].key) & mask;
+        uint32_t home = hp_func_calltree_slot_hash(t->slots[j].parent, t->slots[j].key) & mask;
         if (((j - home) & mask) >= ((j - i) & mask)) {
             t->slots[i] = t->slots[j];
             i = j;
@@ -148,7 +148,7 @@ static void remove_slot(hp_thread *t, uint32_t parent, const void *key)
     t->n_slots_used--;
 }
 
-void hp_calltree_forget(hp_thread *t, const void *key)
+void hp_func_calltree_forget(hp_func_thread *t, const void *key)
 {
     uint32_t n;
     if (!hp_ptrmap_get(&t->by_key, key, &n))
@@ -165,10 +165,10 @@ void hp_calltree_forget(hp_thread *t, const void *key)
      * (it never shrinks), so a new object at this address would go there anyway. */
 }
 
-int hp_calltree_grow_stack(hp_thread *t)
+int hp_func_calltree_grow_stack(hp_func_thread *t)
 {
     uint32_t cap = t->cap_stack * 2;
-    hp_frame *stack = realloc(t->stack, (size_t)cap * sizeof *stack);
+    hp_func_frame *stack = realloc(t->stack, (size_t)cap * sizeof *stack);
     if (!stack) {
         t->failed = 1;
         return -1;
@@ -178,8 +178,8 @@ int hp_calltree_grow_stack(hp_thread *t)
     return 0;
 }
 
-void hp_calltree_flush(hp_thread *t, int64_t now)
+void hp_func_calltree_flush(hp_func_thread *t, int64_t now)
 {
     while (t->depth)
-        hp_calltree_leave(t, now);
+        hp_func_calltree_leave(t, now);
 }

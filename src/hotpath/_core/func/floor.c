@@ -2,7 +2,7 @@
  *
  * NullHook().enable() installs, for the running interpreter's event source, hooks that
  * return at once (3.11: a C profile hook on the current thread; 3.12+: C callbacks for the
- * profiler's own sys.monitoring event table, hp_func_events, under a tool id taken the
+ * profiler's own sys.monitoring event table, hp_monitoring_func_events, under a tool id taken the
  * profiler's way — monitoring.h — so it runs wherever the profiler does, cProfile too).
  * What the floor costs is what the interpreter charges to deliver events; a profiler
  * cannot go below it.
@@ -16,7 +16,7 @@ typedef struct {
     int enabled;
     int builtins;
     int tool_id;          /* 3.12+: the sys.monitoring tool id held while enabled, or -1 */
-} hp_floor;
+} hp_func_floor;
 
 #if HP_HAVE_MONITORING
 #define TOOL_NAME "hotpath-floor"
@@ -30,19 +30,19 @@ static PyMethodDef nothing_def = {"_hotpath_nothing", (PyCFunction)(void (*)(voi
                                   METH_FASTCALL, NULL};
 
 /* Register `on` ? the do-nothing callback : None for the profiler's events
- * (hp_func_events; the builtin ones only with builtins=True) and set the tool's events
+ * (hp_monitoring_func_events; the builtin ones only with builtins=True) and set the tool's events
  * to match. 0 / -1. */
-static int floor_register(hp_floor *f, PyObject *mon, int on)
+static int floor_register(hp_func_floor *f, PyObject *mon, int on)
 {
     PyObject *evs = PyObject_GetAttrString(mon, "events");
     if (!evs)
         return -1;
     long mask = 0;
     int rc = 0;
-    for (int i = 0; i < hp_n_func_events && rc == 0; i++) {
-        int wanted = on && (f->builtins || !hp_func_events[i].builtin);
+    for (int i = 0; i < hp_monitoring_n_func_events && rc == 0; i++) {
+        int wanted = on && (f->builtins || !hp_monitoring_func_events[i].builtin);
         long bit;
-        rc = hp_monitoring_register(mon, evs, f->tool_id, hp_func_events[i].name,
+        rc = hp_monitoring_register(mon, evs, f->tool_id, hp_monitoring_func_events[i].name,
                                     wanted ? &nothing_def : NULL, (PyObject *)f, &bit);
         if (wanted)
             mask |= bit;
@@ -62,7 +62,7 @@ static int null_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *ar
 }
 #endif
 
-static PyObject *Floor_enable(hp_floor *f, PyObject *Py_UNUSED(ignored))
+static PyObject *Floor_enable(hp_func_floor *f, PyObject *Py_UNUSED(ignored))
 {
     if (f->enabled)
         Py_RETURN_NONE;
@@ -91,7 +91,7 @@ static PyObject *Floor_enable(hp_floor *f, PyObject *Py_UNUSED(ignored))
     Py_RETURN_NONE;
 }
 
-static PyObject *Floor_disable(hp_floor *f, PyObject *Py_UNUSED(ignored))
+static PyObject *Floor_disable(hp_func_floor *f, PyObject *Py_UNUSED(ignored))
 {
     if (!f->enabled)
         Py_RETURN_NONE;
@@ -111,7 +111,7 @@ static PyObject *Floor_disable(hp_floor *f, PyObject *Py_UNUSED(ignored))
     Py_RETURN_NONE;
 }
 
-static int Floor_init(hp_floor *f, PyObject *args, PyObject *kwds)
+static int Floor_init(hp_func_floor *f, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"builtins", NULL};
     f->builtins = 1;
@@ -119,7 +119,7 @@ static int Floor_init(hp_floor *f, PyObject *args, PyObject *kwds)
     return PyArg_ParseTupleAndKeywords(args, kwds, "|p:NullHook", kwlist, &f->builtins) ? 0 : -1;
 }
 
-static void Floor_dealloc(hp_floor *f)
+static void Floor_dealloc(hp_func_floor *f)
 {
     PyTypeObject *tp = Py_TYPE(f);
     tp->tp_free(f);
@@ -140,9 +140,9 @@ static PyType_Slot Floor_slots[] = {
     {0, NULL}
 };
 
-PyType_Spec hp_floor_spec = {
+PyType_Spec hp_func_floor_spec = {
     .name = "hotpath._core.NullHook",
-    .basicsize = sizeof(hp_floor),
+    .basicsize = sizeof(hp_func_floor),
     .flags = Py_TPFLAGS_DEFAULT,
     .slots = Floor_slots,
 };

@@ -12,14 +12,14 @@
 #include <math.h>
 #include <stdlib.h>
 
-_Thread_local hp_tls_slot hp_tls HP_TLS_INITIAL_EXEC;
+_Thread_local hp_func_tls_slot hp_func_tls HP_TLS_INITIAL_EXEC;
 static uint64_t next_session = 1;      /* protected by the GIL */
 static uint64_t next_serial = 1;       /* protected by the GIL */
-hp_profiler *hp_active_profiler = NULL;
+hp_func_profiler *hp_func_active_profiler = NULL;
 
 /* ---- cold paths called from the hot path --------------------------------------- */
 
-void hp_funcprof_fail(hp_profiler *p, int err)
+void hp_func_fail(hp_func_profiler *p, int err)
 {
     if (!p->error)
         p->error = err;
@@ -50,41 +50,41 @@ static PyObject *current_thread_name(unsigned long ident)
     return name;
 }
 
-hp_thread *hp_funcprof_new_thread(hp_profiler *p)
+hp_func_thread *hp_func_new_thread(hp_func_profiler *p)
 {
-    if (!hp_tls.serial)
-        hp_tls.serial = next_serial++;
-    for (hp_thread *t = p->threads; t; t = t->next) {
-        if (t->serial == hp_tls.serial) {
-            hp_tls.tree = t;
-            hp_tls.session = p->session;
+    if (!hp_func_tls.serial)
+        hp_func_tls.serial = next_serial++;
+    for (hp_func_thread *t = p->threads; t; t = t->next) {
+        if (t->serial == hp_func_tls.serial) {
+            hp_func_tls.tree = t;
+            hp_func_tls.session = p->session;
             return t;
         }
     }
     hp_saved_exc saved;
     hp_exc_save(&saved);
-    hp_thread *t = hp_calltree_new(p->max_nodes);
+    hp_func_thread *t = hp_func_calltree_new(p->max_nodes);
     if (!t) {
-        hp_funcprof_fail(p, HP_ERR_NOMEMORY);
+        hp_func_fail(p, HP_FUNC_ERR_NOMEMORY);
         hp_exc_restore(&saved);
         return NULL;
     }
     t->ident = PyThread_get_thread_ident();
     t->native_id = PyThread_get_thread_native_id();
-    t->serial = hp_tls.serial;
+    t->serial = hp_func_tls.serial;
     t->session = p->session;
     t->name = current_thread_name(t->ident);
     *p->threads_tail = t;           /* append, keeping first-seen order */
     p->threads_tail = &t->next;
-    hp_tls.tree = t;
-    hp_tls.session = p->session;
+    hp_func_tls.tree = t;
+    hp_func_tls.session = p->session;
     hp_exc_restore(&saved);
     return t;
 }
 
-void hp_funcprof_name_thread(hp_profiler *p)
+void hp_func_name_thread(hp_func_profiler *p)
 {
-    hp_thread *t = hp_current_thread(p);
+    hp_func_thread *t = hp_func_current_thread(p);
     if (t && !t->name) {
         hp_saved_exc saved;
         hp_exc_save(&saved);
@@ -97,40 +97,40 @@ void hp_funcprof_name_thread(hp_profiler *p)
  * short prologue. A full tree sends the call to its overflow node without registering
  * the function: the table only grows with the trees. */
 __attribute__((cold, noinline))
-uint32_t hp_funcprof_new_code_node(hp_profiler *p, hp_thread *t, PyCodeObject *co)
+uint32_t hp_func_new_code_node(hp_func_profiler *p, hp_func_thread *t, PyCodeObject *co)
 {
-    uint32_t id = hp_calltree_full(t) ? HP_FUNC_TRUNCATED : hp_funcreg_code(&p->reg, co);
-    uint32_t node = id == HP_NO_FUNC ? 0 : hp_calltree_add(t, co, id);
+    uint32_t id = hp_func_calltree_full(t) ? HP_FUNC_TRUNCATED : hp_func_reg_code(&p->reg, co);
+    uint32_t node = id == HP_FUNC_NONE ? 0 : hp_func_calltree_add(t, co, id);
     if (!node)
-        hp_funcprof_fail(p, HP_ERR_NOMEMORY);
+        hp_func_fail(p, HP_FUNC_ERR_NOMEMORY);
     return node;
 }
 
 __attribute__((cold, noinline))
-uint32_t hp_funcprof_new_cfunc_node(hp_profiler *p, hp_thread *t, PyMethodDef *ml,
+uint32_t hp_func_new_cfunc_node(hp_func_profiler *p, hp_func_thread *t, PyMethodDef *ml,
                                     PyObject *cfunc)
 {
     uint32_t id = HP_FUNC_TRUNCATED;
-    if (!hp_calltree_full(t) && !hp_funcreg_cfunc_known(&p->reg, ml, &id)) {
+    if (!hp_func_calltree_full(t) && !hp_func_reg_cfunc_known(&p->reg, ml, &id)) {
         if (!cfunc)
-            return HP_NEED_LABEL;
+            return HP_FUNC_NEED_LABEL;
         hp_saved_exc saved;
         hp_exc_save(&saved);
-        id = hp_funcreg_cfunc_slow(&p->reg, ml, cfunc);
-        if (id == HP_NO_FUNC)
+        id = hp_func_reg_cfunc_slow(&p->reg, ml, cfunc);
+        if (id == HP_FUNC_NONE)
             PyErr_Clear();
         hp_exc_restore(&saved);
     }
-    uint32_t node = id == HP_NO_FUNC ? 0 : hp_calltree_add(t, ml, id);
+    uint32_t node = id == HP_FUNC_NONE ? 0 : hp_func_calltree_add(t, ml, id);
     if (!node)
-        hp_funcprof_fail(p, HP_ERR_NOMEMORY);
+        hp_func_fail(p, HP_FUNC_ERR_NOMEMORY);
     return node;
 }
 
 /* cProfile's conversion of a custom timer's result (CallExternalTimer): with timeunit
  * set, an integer count of units; otherwise seconds (float, or int) → integer ns. A timer
  * that fails stops recording (reported by disable()); its traceback is shown once. */
-int64_t hp_funcprof_external_now(hp_profiler *p)
+int64_t hp_func_external_now(hp_func_profiler *p)
 {
     if (p->error)
         return 0;
@@ -161,7 +161,7 @@ int64_t hp_funcprof_external_now(hp_profiler *p)
     }
     if (PyErr_Occurred()) {
         PyErr_WriteUnraisable(p->timer);
-        hp_funcprof_fail(p, HP_ERR_TIMER);
+        hp_func_fail(p, HP_FUNC_ERR_TIMER);
         result = 0;
     }
     hp_exc_restore(&saved);
@@ -171,31 +171,31 @@ int64_t hp_funcprof_external_now(hp_profiler *p)
 /* ---- the type ------------------------------------------------------------------- */
 
 /* funcreg's death notice: every thread's tree forgets the freed code object's key. */
-static void forget_code(hp_funcreg *r, const void *key)
+static void forget_code(hp_func_reg *r, const void *key)
 {
-    hp_profiler *p = (hp_profiler *)((char *)r - offsetof(hp_profiler, reg));
-    for (hp_thread *t = p->threads; t; t = t->next)
-        hp_calltree_forget(t, key);
+    hp_func_profiler *p = (hp_func_profiler *)((char *)r - offsetof(hp_func_profiler, reg));
+    for (hp_func_thread *t = p->threads; t; t = t->next)
+        hp_func_calltree_forget(t, key);
 }
 
-static void free_threads(hp_profiler *p)
+static void free_threads(hp_func_profiler *p)
 {
     /* Detach first: releasing a name may run Python code that frees a code object,
      * whose death notice walks p->threads. */
-    hp_thread *t = p->threads;
+    hp_func_thread *t = p->threads;
     p->threads = NULL;
     p->threads_tail = &p->threads;
     while (t) {
-        hp_thread *next = t->next;
+        hp_func_thread *next = t->next;
         Py_XDECREF((PyObject *)t->name);
-        hp_calltree_free(t);
+        hp_func_calltree_free(t);
         t = next;
     }
 }
 
 /* 0, or -1 with RuntimeError when called from inside one of p's hooks (the custom timer):
  * what the hook is using must stay alive until it returns. */
-static int refuse_in_hook(hp_profiler *p, const char *what)
+static int refuse_in_hook(hp_func_profiler *p, const char *what)
 {
     if (!p->in_hook)
         return 0;
@@ -203,7 +203,7 @@ static int refuse_in_hook(hp_profiler *p, const char *what)
     return -1;
 }
 
-static int Profiler_init(hp_profiler *p, PyObject *args, PyObject *kwds)
+static int Profiler_init(hp_func_profiler *p, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"timer", "timeunit", "builtins", "max_nodes", NULL};
     PyObject *timer = NULL;
@@ -234,39 +234,39 @@ static int Profiler_init(hp_profiler *p, PyObject *args, PyObject *kwds)
     p->builtins = builtins;
     p->max_nodes = (uint32_t)max_nodes;
     free_threads(p);
-    hp_funcreg_clear(&p->reg);
+    hp_func_reg_clear(&p->reg);
     p->session = next_session++;
     p->error = 0;
     p->displaced = 0;
     p->tool_id = -1;
     p->enabled_ticks = 0;
-    return hp_funcreg_init(&p->reg, forget_code);
+    return hp_func_reg_init(&p->reg, forget_code);
 }
 
-static void Profiler_dealloc(hp_profiler *p)
+static void Profiler_dealloc(hp_func_profiler *p)
 {
     PyTypeObject *tp = Py_TYPE(p);
     PyObject_GC_UnTrack(p);
-    if (hp_active_profiler == p)
-        hp_active_profiler = NULL;
+    if (hp_func_active_profiler == p)
+        hp_func_active_profiler = NULL;
     if (p->enabled && !hp_is_finalizing()) {
         /* Never pass `p` itself to the unraisable hook: reporting it would resurrect
          * an object being freed. At shutdown the hooks go with the interpreter. */
         hp_saved_exc saved;
         hp_exc_save(&saved);
-        if (hp_source_stop(p) < 0)
+        if (hp_func_source_stop(p) < 0)
             PyErr_WriteUnraisable(NULL);
         hp_exc_restore(&saved);
     }
     free_threads(p);
-    hp_funcreg_clear(&p->reg);
+    hp_func_reg_clear(&p->reg);
     Py_CLEAR(p->timer);
     HP_NEWTHREADS_CLEAR(p->threads_hook);
     tp->tp_free(p);
     Py_DECREF(tp);
 }
 
-static int Profiler_traverse(hp_profiler *p, visitproc visit, void *arg)
+static int Profiler_traverse(hp_func_profiler *p, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(p));
     Py_VISIT(p->timer);
@@ -274,18 +274,18 @@ static int Profiler_traverse(hp_profiler *p, visitproc visit, void *arg)
     return 0;
 }
 
-static int Profiler_clear(hp_profiler *p)
+static int Profiler_clear(hp_func_profiler *p)
 {
     Py_CLEAR(p->timer);
     HP_NEWTHREADS_CLEAR(p->threads_hook);
     return 0;
 }
 
-static PyObject *raise_pending_error(hp_profiler *p)
+static PyObject *raise_pending_error(hp_func_profiler *p)
 {
-    if (p->error == HP_ERR_NOMEMORY)
+    if (p->error == HP_FUNC_ERR_NOMEMORY)
         return PyErr_NoMemory();
-    if (p->error == HP_ERR_TIMER) {
+    if (p->error == HP_FUNC_ERR_TIMER) {
         PyErr_SetString(PyExc_RuntimeError,
                         "hotpath: the custom timer failed; recording stopped at that point");
         return NULL;
@@ -294,7 +294,7 @@ static PyObject *raise_pending_error(hp_profiler *p)
     return NULL;
 }
 
-static PyObject *Profiler_enable(hp_profiler *p, PyObject *Py_UNUSED(ignored))
+static PyObject *Profiler_enable(hp_func_profiler *p, PyObject *Py_UNUSED(ignored))
 {
     if (p->enabled)
         Py_RETURN_NONE;
@@ -302,16 +302,16 @@ static PyObject *Profiler_enable(hp_profiler *p, PyObject *Py_UNUSED(ignored))
         PyErr_SetString(PyExc_RuntimeError, "Profiler.__init__ was not called");
         return NULL;
     }
-    if (hp_active_profiler) {
+    if (hp_func_active_profiler) {
         /* profiler.py: this prefix becomes ProfilerActiveError */
         PyErr_SetString(PyExc_RuntimeError,
             "another profiler is active: a hotpath profiler is already recording in this "
             "process; disable it first");
         return NULL;
     }
-    if (hp_source_start(p) < 0)
+    if (hp_func_source_start(p) < 0)
         return NULL;
-    hp_active_profiler = p;
+    hp_func_active_profiler = p;
     p->enabled = 1;
     p->recording = !p->error;
     p->enabled_at = hp_clock_now();
@@ -320,27 +320,27 @@ static PyObject *Profiler_enable(hp_profiler *p, PyObject *Py_UNUSED(ignored))
 
 /* Close every thread's open frames at one instant (without a usable clock, after the
  * custom timer failed, drop them instead). */
-static void flush_open_frames(hp_profiler *p)
+static void flush_open_frames(hp_func_profiler *p)
 {
-    int64_t now = p->error == HP_ERR_TIMER ? 0 : hp_now(p);
-    for (hp_thread *t = p->threads; t; t = t->next) {
-        if (p->error == HP_ERR_TIMER)
+    int64_t now = p->error == HP_FUNC_ERR_TIMER ? 0 : hp_func_now(p);
+    for (hp_func_thread *t = p->threads; t; t = t->next) {
+        if (p->error == HP_FUNC_ERR_TIMER)
             t->depth = 0;
         else
-            hp_calltree_flush(t, now);
+            hp_func_calltree_flush(t, now);
     }
 }
 
-static PyObject *Profiler_disable(hp_profiler *p, PyObject *Py_UNUSED(ignored))
+static PyObject *Profiler_disable(hp_func_profiler *p, PyObject *Py_UNUSED(ignored))
 {
     if (refuse_in_hook(p, "disable"))
         return NULL;
     if (p->enabled) {
         p->recording = 0;
-        int rc = hp_source_stop(p);
+        int rc = hp_func_source_stop(p);
         p->enabled = 0;
-        if (hp_active_profiler == p)
-            hp_active_profiler = NULL;
+        if (hp_func_active_profiler == p)
+            hp_func_active_profiler = NULL;
         p->enabled_ticks += hp_clock_now() - p->enabled_at;
         flush_open_frames(p);
         if (rc < 0)
@@ -351,7 +351,7 @@ static PyObject *Profiler_disable(hp_profiler *p, PyObject *Py_UNUSED(ignored))
     Py_RETURN_NONE;
 }
 
-static PyObject *Profiler_clear_data(hp_profiler *p, PyObject *Py_UNUSED(ignored))
+static PyObject *Profiler_clear_data(hp_func_profiler *p, PyObject *Py_UNUSED(ignored))
 {
     if (refuse_in_hook(p, "clear"))
         return NULL;
@@ -360,26 +360,26 @@ static PyObject *Profiler_clear_data(hp_profiler *p, PyObject *Py_UNUSED(ignored
         return NULL;
     }
     free_threads(p);
-    hp_funcreg_clear(&p->reg);
+    hp_func_reg_clear(&p->reg);
     p->session = next_session++;
     p->error = 0;
     p->displaced = 0;
     p->enabled_ticks = 0;
-    if (hp_funcreg_init(&p->reg, forget_code) < 0)
+    if (hp_func_reg_init(&p->reg, forget_code) < 0)
         return NULL;
     Py_RETURN_NONE;
 }
 
 /* Pack a tree's nodes as little-endian records <u32 func, u32 parent, u64 calls,
  * i64 self, i64 total> (32 bytes each; func and parent 0xFFFFFFFF for the root). */
-static PyObject *pack_nodes(const hp_thread *t)
+static PyObject *pack_nodes(const hp_func_thread *t)
 {
     PyObject *b = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)t->n_nodes * 32);
     if (!b)
         return NULL;
     unsigned char *out = (unsigned char *)PyBytes_AS_STRING(b);
     for (uint32_t i = 0; i < t->n_nodes; i++, out += 32) {
-        const hp_node *n = &t->nodes[i];
+        const hp_func_node *n = &t->nodes[i];
         uint32_t u32[2] = {n->func, n->parent};
         uint64_t u64[3] = {n->calls, (uint64_t)n->self_ticks, (uint64_t)n->total_ticks};
         memcpy(out, u32, 8);       /* the build targets are little-endian (x86-64, arm64) */
@@ -389,9 +389,9 @@ static PyObject *pack_nodes(const hp_thread *t)
 }
 
 /* snapshot() -> dict with functions, threads, tick_seconds, clock, error, wall_seconds */
-static PyObject *Profiler_snapshot(hp_profiler *p, PyObject *Py_UNUSED(ignored))
+static PyObject *Profiler_snapshot(hp_func_profiler *p, PyObject *Py_UNUSED(ignored))
 {
-    PyObject *funcs = hp_funcreg_export(&p->reg);
+    PyObject *funcs = hp_func_reg_export(&p->reg);
     if (!funcs)
         return NULL;
     PyObject *threads = PyList_New(0);
@@ -399,7 +399,7 @@ static PyObject *Profiler_snapshot(hp_profiler *p, PyObject *Py_UNUSED(ignored))
         Py_DECREF(funcs);
         return NULL;
     }
-    for (hp_thread *t = p->threads; t; t = t->next) {
+    for (hp_func_thread *t = p->threads; t; t = t->next) {
         PyObject *nodes = pack_nodes(t);
         PyObject *item = nodes ? Py_BuildValue("{s:k,s:k,s:O,s:N,s:O}",
             "ident", t->ident, "native_id", t->native_id,
@@ -424,8 +424,8 @@ static PyObject *Profiler_snapshot(hp_profiler *p, PyObject *Py_UNUSED(ignored))
         clock = hp_clock_name();
     }
     int64_t enabled_ticks = p->enabled_ticks + (p->enabled ? hp_clock_now() - p->enabled_at : 0);
-    const char *error = p->error == HP_ERR_NOMEMORY ? "out of memory" :
-                        p->error == HP_ERR_TIMER ? "the custom timer failed" :
+    const char *error = p->error == HP_FUNC_ERR_NOMEMORY ? "out of memory" :
+                        p->error == HP_FUNC_ERR_TIMER ? "the custom timer failed" :
                         p->error ? "internal error" :
                         p->displaced ? "another tool replaced hotpath's profile hook during "
                                        "the run (sys.setprofile or cProfile); calls after "
@@ -437,12 +437,12 @@ static PyObject *Profiler_snapshot(hp_profiler *p, PyObject *Py_UNUSED(ignored))
                          "error", error);
 }
 
-static PyObject *Profiler_get_enabled(hp_profiler *p, void *closure)
+static PyObject *Profiler_get_enabled(hp_func_profiler *p, void *closure)
 {
     return PyBool_FromLong(p->enabled);
 }
 
-static PyObject *Profiler_get_builtins(hp_profiler *p, void *closure)
+static PyObject *Profiler_get_builtins(hp_func_profiler *p, void *closure)
 {
     return PyBool_FromLong(p->builtins);
 }
@@ -458,7 +458,7 @@ static PyMethodDef Profiler_methods[] = {
     {NULL}
 };
 
-static int Profiler_set_builtins(hp_profiler *p, PyObject *value, void *closure)
+static int Profiler_set_builtins(hp_func_profiler *p, PyObject *value, void *closure)
 {
     if (!value) {
         PyErr_SetString(PyExc_AttributeError, "cannot delete builtins");
@@ -494,9 +494,9 @@ static PyType_Slot Profiler_slots[] = {
     {0, NULL}
 };
 
-PyType_Spec hp_profiler_spec = {
+PyType_Spec hp_func_profiler_spec = {
     .name = "hotpath._core.Profiler",
-    .basicsize = sizeof(hp_profiler),
+    .basicsize = sizeof(hp_func_profiler),
     .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .slots = Profiler_slots,
 };

@@ -5,15 +5,15 @@
 
 #include <stdlib.h>
 
-Py_ssize_t hp_funcreg_extra_index = -1;
-static hp_funcreg *live_tables = NULL;   /* protected by the GIL */
+Py_ssize_t hp_func_reg_extra_index = -1;
+static hp_func_reg *live_tables = NULL;   /* protected by the GIL */
 
-/* Append an entry (steals the references in `e`). Returns the id or HP_NO_FUNC. */
-static uint32_t append(hp_funcreg *r, hp_funcentry e)
+/* Append an entry (steals the references in `e`). Returns the id or HP_FUNC_NONE. */
+static uint32_t append(hp_func_reg *r, hp_func_entry e)
 {
     if (r->n == r->cap) {
         uint32_t cap = r->cap ? r->cap * 2 : 256;
-        hp_funcentry *grown = realloc(r->entries, (size_t)cap * sizeof *grown);
+        hp_func_entry *grown = realloc(r->entries, (size_t)cap * sizeof *grown);
         if (!grown) {
             if (e.owned)
                 Py_XDECREF(e.code);
@@ -21,7 +21,7 @@ static uint32_t append(hp_funcreg *r, hp_funcentry e)
             Py_XDECREF(e.name);
             Py_XDECREF(e.qualname);
             PyErr_NoMemory();
-            return HP_NO_FUNC;
+            return HP_FUNC_NONE;
         }
         r->entries = grown;
         r->cap = cap;
@@ -31,11 +31,11 @@ static uint32_t append(hp_funcreg *r, hp_funcentry e)
 }
 
 /* The co_extra free function: `extra` is the address of a code object being freed (set
- * by hp_funcreg_code). Runs inside code_dealloc with the GIL held, possibly in any
+ * by hp_func_reg_code). Runs inside code_dealloc with the GIL held, possibly in any
  * thread and in the middle of other work: it only clears keys, never allocates. */
 static void code_freed(void *extra)
 {
-    for (hp_funcreg *r = live_tables; r; r = r->next) {
+    for (hp_func_reg *r = live_tables; r; r = r->next) {
         uint32_t id;
         if (!hp_ptrmap_get(&r->by_addr, extra, &id))
             continue;
@@ -46,19 +46,19 @@ static void code_freed(void *extra)
     }
 }
 
-int hp_funcreg_request_extra_index(void)
+int hp_func_reg_request_extra_index(void)
 {
-    if (hp_funcreg_extra_index >= 0)
+    if (hp_func_reg_extra_index >= 0)
         return 0;
-    hp_funcreg_extra_index = hp_code_request_extra_index(code_freed);
-    if (hp_funcreg_extra_index < 0) {
+    hp_func_reg_extra_index = hp_code_request_extra_index(code_freed);
+    if (hp_func_reg_extra_index < 0) {
         PyErr_SetString(PyExc_RuntimeError, "hotpath: no code-object extra slot left");
         return -1;
     }
     return 0;
 }
 
-int hp_funcreg_init(hp_funcreg *r, void (*on_code_freed)(hp_funcreg *, const void *))
+int hp_func_reg_init(hp_func_reg *r, void (*on_code_freed)(hp_func_reg *, const void *))
 {
     memset(r, 0, sizeof *r);
     r->on_code_freed = on_code_freed;
@@ -70,11 +70,11 @@ int hp_funcreg_init(hp_funcreg *r, void (*on_code_freed)(hp_funcreg *, const voi
     PyObject *label = PyUnicode_FromString("<hotpath: call tree size cap reached>");
     if (!label)
         return -1;
-    hp_funcentry e = {NULL, NULL, label, Py_NewRef(label), 0, 0};
-    return append(r, e) == HP_NO_FUNC ? -1 : 0;
+    hp_func_entry e = {NULL, NULL, label, Py_NewRef(label), 0, 0};
+    return append(r, e) == HP_FUNC_NONE ? -1 : 0;
 }
 
-void hp_funcreg_clear(hp_funcreg *r)
+void hp_func_reg_clear(hp_func_reg *r)
 {
     /* Unlink first: releasing an owned code object sends a death notice. */
     if (r->pprev) {
@@ -82,7 +82,7 @@ void hp_funcreg_clear(hp_funcreg *r)
         if (r->next)
             r->next->pprev = r->pprev;
     }
-    hp_funcentry *entries = r->entries;
+    hp_func_entry *entries = r->entries;
     uint32_t n = r->n;
     hp_ptrmap_clear(&r->by_addr);
     memset(r, 0, sizeof *r);
@@ -96,7 +96,7 @@ void hp_funcreg_clear(hp_funcreg *r)
     free(entries);
 }
 
-uint32_t hp_funcreg_code(hp_funcreg *r, PyCodeObject *co)
+uint32_t hp_func_reg_code(hp_func_reg *r, PyCodeObject *co)
 {
     uint32_t id;
     if (hp_ptrmap_get(&r->by_addr, co, &id))
@@ -106,24 +106,24 @@ uint32_t hp_funcreg_code(hp_funcreg *r, PyCodeObject *co)
      * table may have set the slot already (it holds the same address). */
     void *extra = NULL;
     int owned = 0;
-    if (hp_code_get_extra((PyObject *)co, hp_funcreg_extra_index, &extra) < 0 ||
+    if (hp_code_get_extra((PyObject *)co, hp_func_reg_extra_index, &extra) < 0 ||
         (extra != (void *)co &&
-         hp_code_set_extra((PyObject *)co, hp_funcreg_extra_index, (void *)co) < 0)) {
+         hp_code_set_extra((PyObject *)co, hp_func_reg_extra_index, (void *)co) < 0)) {
         PyErr_Clear();
         owned = 1;
     }
-    hp_funcentry e = {(PyObject *)co, Py_NewRef(co->co_filename), Py_NewRef(co->co_name),
+    hp_func_entry e = {(PyObject *)co, Py_NewRef(co->co_filename), Py_NewRef(co->co_name),
                       Py_NewRef(hp_code_qualname(co)), co->co_firstlineno, owned};
     if (owned)
         Py_INCREF(co);
     id = append(r, e);
-    if (id == HP_NO_FUNC)
-        return HP_NO_FUNC;
+    if (id == HP_FUNC_NONE)
+        return HP_FUNC_NONE;
     if (hp_ptrmap_put(&r->by_addr, co, id) < 0) {
         if (!owned)
             r->entries[id].code = NULL;   /* no death notice would reach it */
         PyErr_NoMemory();
-        return HP_NO_FUNC;
+        return HP_FUNC_NONE;
     }
     return id;
 }
@@ -173,32 +173,32 @@ static PyObject *cfunc_label(PyObject *obj)
     return PyUnicode_FromFormat("<built-in method %s>", fn->m_ml->ml_name);
 }
 
-uint32_t hp_funcreg_cfunc_slow(hp_funcreg *r, PyMethodDef *ml, PyObject *cfunc)
+uint32_t hp_func_reg_cfunc_slow(hp_func_reg *r, PyMethodDef *ml, PyObject *cfunc)
 {
     uint32_t id;
     if (hp_ptrmap_get(&r->by_addr, ml, &id))
         return id;
     PyObject *label = cfunc_label(cfunc);
     if (!label)
-        return HP_NO_FUNC;
-    hp_funcentry e = {NULL, NULL, label, Py_NewRef(label), 0, 0};
+        return HP_FUNC_NONE;
+    hp_func_entry e = {NULL, NULL, label, Py_NewRef(label), 0, 0};
     id = append(r, e);
-    if (id == HP_NO_FUNC)
-        return HP_NO_FUNC;
+    if (id == HP_FUNC_NONE)
+        return HP_FUNC_NONE;
     if (hp_ptrmap_put(&r->by_addr, ml, id) < 0) {
         PyErr_NoMemory();
-        return HP_NO_FUNC;
+        return HP_FUNC_NONE;
     }
     return id;
 }
 
-PyObject *hp_funcreg_export(hp_funcreg *r)
+PyObject *hp_func_reg_export(hp_func_reg *r)
 {
     PyObject *list = PyList_New(r->n);
     if (!list)
         return NULL;
     for (uint32_t i = 0; i < r->n; i++) {
-        const hp_funcentry *e = &r->entries[i];
+        const hp_func_entry *e = &r->entries[i];
         PyObject *item;
         if (e->filename) {
             /* Take the code before allocating anything: an allocation can run the

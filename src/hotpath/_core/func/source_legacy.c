@@ -12,25 +12,25 @@
 
 static int legacy_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
 {
-    hp_profiler *p = (hp_profiler *)obj;
+    hp_func_profiler *p = (hp_func_profiler *)obj;
     switch (what) {
     case PyTrace_CALL: {
         PyCodeObject *co = PyFrame_GetCode(frame);
-        hp_on_py_start(p, co);
+        hp_func_on_py_start(p, co);
         Py_DECREF(co);
         break;
     }
     case PyTrace_RETURN:
-        hp_on_return(p);
+        hp_func_on_return(p);
         break;
     case PyTrace_C_CALL:
         if (p->builtins && PyCFunction_Check(arg))
-            hp_on_c_call(p, ((PyCFunctionObject *)arg)->m_ml, arg);
+            hp_func_on_c_call(p, ((PyCFunctionObject *)arg)->m_ml, arg);
         break;
     case PyTrace_C_RETURN:
     case PyTrace_C_EXCEPTION:
         if (p->builtins && PyCFunction_Check(arg))
-            hp_on_return(p);
+            hp_func_on_return(p);
         break;
     }
     return 0;
@@ -39,7 +39,7 @@ static int legacy_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *
 /* threading's profile hook for new threads: (frame, event, arg) -> None. */
 static PyObject *thread_bootstrap(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    hp_profiler *p = (hp_profiler *)self;
+    hp_func_profiler *p = (hp_func_profiler *)self;
     if (nargs != 3 || !PyFrame_Check(args[0]))
         Py_RETURN_NONE;              /* called by hand with junk: ignore */
     if (!p->enabled) {
@@ -65,7 +65,7 @@ static PyMethodDef bootstrap_def = {
 
 /* Remove our hook from every thread state that has it; 1 when some thread had another
  * tool's hook in its place (it replaced ours: sys.setprofile, cProfile). */
-static int uninstall(hp_profiler *p, PyInterpreterState *interp)
+static int uninstall(hp_func_profiler *p, PyInterpreterState *interp)
 {
     int displaced = 0;
     PyThreadState *me = PyThreadState_Get();
@@ -80,7 +80,7 @@ static int uninstall(hp_profiler *p, PyInterpreterState *interp)
     return displaced;
 }
 
-int hp_source_start(hp_profiler *p)
+int hp_func_source_start(hp_func_profiler *p)
 {
     PyThreadState *me = PyThreadState_Get();
     PyInterpreterState *interp = PyThreadState_GetInterpreter(me);
@@ -114,7 +114,7 @@ int hp_source_start(hp_profiler *p)
     return 0;
 }
 
-int hp_source_stop(hp_profiler *p)
+int hp_func_source_stop(hp_func_profiler *p)
 {
     PyInterpreterState *interp = PyThreadState_GetInterpreter(PyThreadState_Get());
     if (uninstall(p, interp))

@@ -2,7 +2,7 @@
  *
  * hotpath takes the first free sys.monitoring tool id of HP_TOOLS_FUNC (monitoring.h: 5,
  * else 3, else 2 — cProfile's id last, so that a program run under hotpath can still use
- * cProfile) and registers, for the events of monitoring.h's hp_func_events, callbacks
+ * cProfile) and registers, for the events of monitoring.h's hp_monitoring_func_events, callbacks
  * that are C functions (METH_FASTCALL, bound to the profiler): PY_START/PY_RESUME/PY_THROW
  * enter a Python frame, PY_RETURN/PY_YIELD/PY_UNWIND leave it; CALL enters a C function
  * (a PyCFunction, or a method descriptor called with its self), C_RETURN/C_RAISE leave
@@ -22,13 +22,13 @@ static PyObject *missing;     /* sys.monitoring.MISSING; protected by the GIL */
 static PyObject *mon_py_start(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     if (nargs >= 1 && PyCode_Check(args[0]))
-        hp_on_py_start((hp_profiler *)self, (PyCodeObject *)args[0]);
+        hp_func_on_py_start((hp_func_profiler *)self, (PyCodeObject *)args[0]);
     Py_RETURN_NONE;
 }
 
 static PyObject *mon_py_leave(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    hp_on_return((hp_profiler *)self);
+    hp_func_on_return((hp_func_profiler *)self);
     Py_RETURN_NONE;
 }
 
@@ -51,37 +51,37 @@ static inline PyMethodDef *c_method(PyObject *callable, PyObject *self_arg)
 
 /* First sight of a method descriptor: label it as the bound method cProfile sees. */
 __attribute__((cold, noinline))
-static void descriptor_first_call(hp_profiler *p, PyMethodDef *ml, PyObject *descr,
+static void descriptor_first_call(hp_func_profiler *p, PyMethodDef *ml, PyObject *descr,
                                   PyObject *self_arg)
 {
     hp_saved_exc saved;
     hp_exc_save(&saved);
     PyObject *bound = Py_TYPE(descr)->tp_descr_get(descr, self_arg, (PyObject *)Py_TYPE(self_arg));
     if (bound && PyCFunction_Check(bound))
-        hp_on_c_call(p, ml, bound);
+        hp_func_on_c_call(p, ml, bound);
     else
-        hp_funcprof_fail(p, HP_ERR_INTERNAL);
+        hp_func_fail(p, HP_FUNC_ERR_INTERNAL);
     Py_XDECREF(bound);
     hp_exc_restore(&saved);
 }
 
 static PyObject *mon_call(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    hp_profiler *p = (hp_profiler *)self;
+    hp_func_profiler *p = (hp_func_profiler *)self;
     if (!p->recording || nargs < 4)
         Py_RETURN_NONE;
     PyObject *callable = args[2];
     PyMethodDef *ml = c_method(callable, args[3]);
-    if (ml && !hp_on_c_call(p, ml, PyCFunction_Check(callable) ? callable : NULL))
+    if (ml && !hp_func_on_c_call(p, ml, PyCFunction_Check(callable) ? callable : NULL))
         descriptor_first_call(p, ml, callable, args[3]);
     Py_RETURN_NONE;
 }
 
 static PyObject *mon_c_leave(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    hp_profiler *p = (hp_profiler *)self;
+    hp_func_profiler *p = (hp_func_profiler *)self;
     if (p->recording && nargs >= 4 && c_method(args[2], args[3]))
-        hp_on_return(p);
+        hp_func_on_return(p);
     Py_RETURN_NONE;
 }
 
@@ -89,9 +89,9 @@ static PyObject *mon_c_leave(PyObject *self, PyObject *const *args, Py_ssize_t n
  * Thread is registered, so its name can be read; then it removes itself. */
 static PyObject *thread_namer(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    hp_profiler *p = (hp_profiler *)self;
+    hp_func_profiler *p = (hp_func_profiler *)self;
     if (p->recording)
-        hp_funcprof_name_thread(p);
+        hp_func_name_thread(p);
     PyEval_SetProfile(NULL, NULL);
     Py_RETURN_NONE;
 }
@@ -103,7 +103,7 @@ static PyMethodDef cb_call = CB("_hotpath_call", mon_call);
 static PyMethodDef cb_c_leave = CB("_hotpath_c_leave", mon_c_leave);
 static PyMethodDef cb_namer = CB("_hotpath_thread_namer", thread_namer);
 
-/* The callback for each kind of event of hp_func_events. */
+/* The callback for each kind of event of hp_monitoring_func_events. */
 static PyMethodDef *const callbacks[] = {
     [HP_EV_ENTER] = &cb_py_start, [HP_EV_LEAVE] = &cb_py_leave,
     [HP_EV_C_CALL] = &cb_call, [HP_EV_C_LEAVE] = &cb_c_leave,
@@ -118,16 +118,16 @@ static PyObject *monitoring(void)
                                          : (PyErr_SetString(PyExc_RuntimeError, "sys.monitoring is missing"), NULL);
 }
 
-/* Register our callbacks (with_callbacks) or None for every event of hp_func_events;
+/* Register our callbacks (with_callbacks) or None for every event of hp_monitoring_func_events;
  * with builtins false, only for the Python-frame events. 0 / -1. `mask` gets the events. */
-static int register_all(PyObject *mon, hp_profiler *p, int with_callbacks, long *mask)
+static int register_all(PyObject *mon, hp_func_profiler *p, int with_callbacks, long *mask)
 {
     PyObject *events = PyObject_GetAttrString(mon, "events");
     if (!events)
         return -1;
     *mask = 0;
-    for (int i = 0; i < hp_n_func_events; i++) {
-        const hp_monitoring_event *ev = &hp_func_events[i];
+    for (int i = 0; i < hp_monitoring_n_func_events; i++) {
+        const hp_monitoring_event *ev = &hp_monitoring_func_events[i];
         if (with_callbacks && ev->builtin && !p->builtins)
             continue;
         long bit;
@@ -143,7 +143,7 @@ static int register_all(PyObject *mon, hp_profiler *p, int with_callbacks, long 
     return 0;
 }
 
-int hp_source_start(hp_profiler *p)
+int hp_func_source_start(hp_func_profiler *p)
 {
     PyObject *mon = monitoring();
     if (!mon)
@@ -183,7 +183,7 @@ fail:
     return -1;
 }
 
-int hp_source_stop(hp_profiler *p)
+int hp_func_source_stop(hp_func_profiler *p)
 {
     PyObject *mon = monitoring();
     if (!mon)

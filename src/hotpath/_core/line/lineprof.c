@@ -1,7 +1,7 @@
 /* lineprof.c — the LineTracer type: arming and disarming, the Python methods, snapshots.
  *
  * A LineTracer owns a line store (linestore.h) and, in the automatic mode, a sampler
- * (linesampler.h); arm() installs the version's event source (hp_lines_source_*) and
+ * (linesampler.h); arm() installs the version's event source (hp_line_source_*) and
  * disarm() removes it. See lineprof.h for the model.
  *
  * Invariants:
@@ -11,7 +11,7 @@
  * - `recording` implies `enabled`; `enabled_ticks` sums the recorded intervals, and
  *   `enabled_at` is the start of the current one.
  * - Failures on the per-event path (out of memory) set `error` and stop recording
- *   (hp_lineprof_fail); the next disable() raises them.
+ *   (hp_line_tracer_fail); the next disable() raises them.
  *
  * All fields are protected by the GIL; the sampler thread's `stop` flag by its mutex.
  *
@@ -22,25 +22,25 @@
 #include "lineprof.h"
 #include "common/module.h"
 
-static hp_linetracer *active_tracer = NULL;   /* the one armed tracer; GIL */
+static hp_line_tracer *active_tracer = NULL;   /* the one armed tracer; GIL */
 
-int hp_lineprof_activate(hp_linetracer *tr, hp_linecode *lc)
+int hp_line_tracer_activate(hp_line_tracer *tr, hp_line_code *lc)
 {
     if (lc->active)
         return 0;
     lc->active = 1;
-    if (tr->enabled && hp_lines_source_activate(tr, lc) < 0) {
+    if (tr->enabled && hp_line_source_activate(tr, lc) < 0) {
         lc->active = 0;
         return -1;
     }
     return 0;
 }
 
-/* ---- the automatic mode's side (hp_linesampler_owner) ---------------------------------- */
+/* ---- the automatic mode's side (hp_line_sampler_owner) ---------------------------------- */
 
 static int sampler_recording(void *owner, int64_t *since)
 {
-    hp_linetracer *tr = owner;
+    hp_line_tracer *tr = owner;
     *since = tr->enabled_at;
     return tr->recording;
 }
@@ -49,27 +49,27 @@ static int sampler_recording(void *owner, int64_t *since)
  * it, recording when and why. 1 when chosen now. */
 static int sampler_choose(void *owner, PyObject *code, uint64_t samples, double seconds)
 {
-    hp_linetracer *tr = owner;
+    hp_line_tracer *tr = owner;
     void *extra = NULL;
-    if (hp_code_get_extra(code, hp_linestore_extra_index, &extra) < 0)
+    if (hp_code_get_extra(code, hp_line_store_extra_index, &extra) < 0)
         PyErr_Clear();
-    hp_linecode *lc = extra;
+    hp_line_code *lc = extra;
     if (lc && lc->session == tr->store.session && lc->active)
         return 0;
     int created;
-    lc = hp_linestore_add(&tr->store, code, &created);
+    lc = hp_line_store_add(&tr->store, code, &created);
     if (!lc || lc->active)
         return 0;
     lc->auto_chosen = 1;
     lc->chosen_at = (double)(hp_clock_now() - tr->enabled_at) * hp_clock_tick_seconds();
     lc->chosen_samples = samples;
     lc->chosen_seconds = seconds;
-    return hp_lineprof_activate(tr, lc) == 0;
+    return hp_line_tracer_activate(tr, lc) == 0;
 }
 
 /* ---- the type --------------------------------------------------------------------------- */
 
-static int LineTracer_init(hp_linetracer *tr, PyObject *args, PyObject *kwds)
+static int LineTracer_init(hp_line_tracer *tr, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {NULL};
     if (!PyArg_ParseTupleAndKeywords(args, kwds, ":LineTracer", kwlist))
@@ -78,19 +78,19 @@ static int LineTracer_init(hp_linetracer *tr, PyObject *args, PyObject *kwds)
         PyErr_SetString(PyExc_RuntimeError, "cannot re-initialize an enabled LineTracer");
         return -1;
     }
-    if (hp_linestore_request_slot() < 0)
+    if (hp_line_store_request_slot() < 0)
         return -1;
     if (!tr->store.session) {
-        hp_linestore_init(&tr->store);
-        hp_linesampler_init(&tr->sampler, (hp_linesampler_owner){
+        hp_line_store_init(&tr->store);
+        hp_line_sampler_init(&tr->sampler, (hp_line_sampler_owner){
             .owner = tr, .recording = sampler_recording, .choose = sampler_choose});
     }
     return 0;
 }
 
-static int disarm(hp_linetracer *tr);
+static int disarm(hp_line_tracer *tr);
 
-static void LineTracer_dealloc(hp_linetracer *tr)
+static void LineTracer_dealloc(hp_line_tracer *tr)
 {
     PyTypeObject *tp = Py_TYPE(tr);
     PyObject_GC_UnTrack(tr);
@@ -103,18 +103,18 @@ static void LineTracer_dealloc(hp_linetracer *tr)
             PyErr_WriteUnraisable(NULL);
         hp_exc_restore(&saved);
     }
-    hp_linestore_free_threads(&tr->store);
-    hp_linestore_free_codes(&tr->store);
+    hp_line_store_free_threads(&tr->store);
+    hp_line_store_free_codes(&tr->store);
     Py_CLEAR(tr->sampler.exclude);
     Py_CLEAR(tr->sampler.counts);
     HP_NEWTHREADS_CLEAR(tr->threads_hook);
     if (tr->store.session)
-        hp_linesampler_fini(&tr->sampler);
+        hp_line_sampler_fini(&tr->sampler);
     tp->tp_free(tr);
     Py_DECREF(tp);
 }
 
-static int LineTracer_traverse(hp_linetracer *tr, visitproc visit, void *arg)
+static int LineTracer_traverse(hp_line_tracer *tr, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(tr));
     Py_VISIT(tr->sampler.exclude);
@@ -125,7 +125,7 @@ static int LineTracer_traverse(hp_linetracer *tr, visitproc visit, void *arg)
     return 0;
 }
 
-static int LineTracer_clear_refs(hp_linetracer *tr)
+static int LineTracer_clear_refs(hp_line_tracer *tr)
 {
     Py_CLEAR(tr->sampler.exclude);
     HP_NEWTHREADS_CLEAR(tr->threads_hook);
@@ -135,7 +135,7 @@ static int LineTracer_clear_refs(hp_linetracer *tr)
 }
 
 /* add_code(code) -> bool: time this code object's lines; True when it was new. */
-static PyObject *LineTracer_add_code(hp_linetracer *tr, PyObject *code)
+static PyObject *LineTracer_add_code(hp_line_tracer *tr, PyObject *code)
 {
     if (!PyCode_Check(code)) {
         PyErr_Format(PyExc_TypeError, "add_code() needs a code object, not %.200s",
@@ -143,17 +143,17 @@ static PyObject *LineTracer_add_code(hp_linetracer *tr, PyObject *code)
         return NULL;
     }
     int created;
-    hp_linecode *lc = hp_linestore_add(&tr->store, code, &created);
+    hp_line_code *lc = hp_line_store_add(&tr->store, code, &created);
     if (!lc)
         return NULL;
     int was_active = lc->active;
-    if (hp_lineprof_activate(tr, lc) < 0)
+    if (hp_line_tracer_activate(tr, lc) < 0)
         return NULL;
     return PyBool_FromLong(created || !was_active);
 }
 
 /* Recording on / off; the time recorded adds up in enabled_ticks. */
-static void rec_on(hp_linetracer *tr)
+static void rec_on(hp_line_tracer *tr)
 {
     if (!tr->recording && !tr->error) {
         tr->recording = 1;
@@ -161,7 +161,7 @@ static void rec_on(hp_linetracer *tr)
     }
 }
 
-static void rec_off(hp_linetracer *tr)
+static void rec_off(hp_line_tracer *tr)
 {
     if (tr->recording) {
         tr->recording = 0;
@@ -171,28 +171,28 @@ static void rec_off(hp_linetracer *tr)
 
 /* Remove the event source (and the sampler); frames still running lose their open
  * line, as with line_profiler's disable(). 0 / -1 with an exception set. */
-static int disarm(hp_linetracer *tr)
+static int disarm(hp_line_tracer *tr)
 {
     if (!tr->enabled)
         return 0;
-    hp_linesampler_stop(&tr->sampler);
+    hp_line_sampler_stop(&tr->sampler);
     rec_off(tr);
-    int rc = hp_lines_source_stop(tr);
+    int rc = hp_line_source_stop(tr);
     tr->enabled = 0;
     if (active_tracer == tr)
         active_tracer = NULL;
-    hp_linestore_free_threads(&tr->store);
+    hp_line_store_free_threads(&tr->store);
     return rc;
 }
 
 /* Install the event source. A tracer that is only paused (armed by a decorator whose
  * calls have all returned) gives way; one that records does not. 0 / -1. */
-static int arm(hp_linetracer *tr)
+static int arm(hp_line_tracer *tr)
 {
     if (tr->enabled)
         return 0;
     if (active_tracer && active_tracer != tr) {
-        hp_linetracer *other = active_tracer;
+        hp_line_tracer *other = active_tracer;
         if (other->explicit || other->by_count) {
             PyErr_SetString(PyExc_RuntimeError,
                 "another hotpath line profiler is enabled; disable it first");
@@ -202,16 +202,16 @@ static int arm(hp_linetracer *tr)
             return -1;
     }
     /* reclaim the co_extra slots another tracer may have taken meanwhile */
-    if (hp_linestore_reclaim(&tr->store) < 0)
+    if (hp_line_store_reclaim(&tr->store) < 0)
         return -1;
     hp_clock_init();
     tr->enabled = 1;   /* before the source starts: new threads check it */
-    if (hp_lines_source_start(tr) < 0) {
+    if (hp_line_source_start(tr) < 0) {
         tr->enabled = 0;
         return -1;
     }
     active_tracer = tr;
-    if (tr->auto_mode && hp_linesampler_start(&tr->sampler) < 0) {
+    if (tr->auto_mode && hp_line_sampler_start(&tr->sampler) < 0) {
         hp_saved_exc saved;
         hp_exc_save(&saved);
         disarm(tr);
@@ -222,7 +222,7 @@ static int arm(hp_linetracer *tr)
     return 0;
 }
 
-static PyObject *LineTracer_enable(hp_linetracer *tr, PyObject *Py_UNUSED(ignored))
+static PyObject *LineTracer_enable(hp_line_tracer *tr, PyObject *Py_UNUSED(ignored))
 {
     if (arm(tr) < 0)
         return NULL;
@@ -231,7 +231,7 @@ static PyObject *LineTracer_enable(hp_linetracer *tr, PyObject *Py_UNUSED(ignore
     Py_RETURN_NONE;
 }
 
-static PyObject *LineTracer_disable(hp_linetracer *tr, PyObject *Py_UNUSED(ignored))
+static PyObject *LineTracer_disable(hp_line_tracer *tr, PyObject *Py_UNUSED(ignored))
 {
     tr->explicit = 0;
     tr->by_count = 0;
@@ -247,7 +247,7 @@ static PyObject *LineTracer_disable(hp_linetracer *tr, PyObject *Py_UNUSED(ignor
 /* The decorator's entry: record while at least one decorated call runs. Never raises
  * for a conflict with another recording tracer (the call then runs unrecorded, with a
  * warning), so decorating cannot break the program. */
-static PyObject *LineTracer_enable_by_count(hp_linetracer *tr, PyObject *Py_UNUSED(ignored))
+static PyObject *LineTracer_enable_by_count(hp_line_tracer *tr, PyObject *Py_UNUSED(ignored))
 {
     if (tr->by_count++ == 0 && !tr->explicit) {
         if (arm(tr) < 0) {
@@ -269,7 +269,7 @@ static PyObject *LineTracer_enable_by_count(hp_linetracer *tr, PyObject *Py_UNUS
 /* The decorator's exit. On 3.12+ the tool stays installed, paused (events reach only the
  * chosen code objects, which run through the decorator anyway); on 3.11 the trace hook,
  * which slows every line of the program, comes off. */
-static PyObject *LineTracer_disable_by_count(hp_linetracer *tr, PyObject *Py_UNUSED(ignored))
+static PyObject *LineTracer_disable_by_count(hp_line_tracer *tr, PyObject *Py_UNUSED(ignored))
 {
     if (tr->by_count == 0 || --tr->by_count > 0 || tr->explicit)
         Py_RETURN_NONE;
@@ -283,11 +283,11 @@ static PyObject *LineTracer_disable_by_count(hp_linetracer *tr, PyObject *Py_UNU
 
 /* auto(interval=0.001, min_seconds=0.01, min_samples=5, fraction=0.05, max_functions=10,
  *      exclude=()) */
-static PyObject *LineTracer_auto(hp_linetracer *tr, PyObject *args, PyObject *kwds)
+static PyObject *LineTracer_auto(hp_line_tracer *tr, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"interval", "min_seconds", "min_samples", "fraction",
                              "max_functions", "exclude", NULL};
-    hp_linesampler *s = &tr->sampler;
+    hp_line_sampler *s = &tr->sampler;
     double interval = s->thread.interval, fraction = s->fraction, min_seconds = s->min_seconds;
     unsigned long long min_samples = s->min_samples;
     unsigned int max_chosen = s->max_chosen;
@@ -322,9 +322,9 @@ static PyObject *LineTracer_auto(hp_linetracer *tr, PyObject *args, PyObject *kw
     Py_RETURN_NONE;
 }
 
-static PyObject *LineTracer_clear_data(hp_linetracer *tr, PyObject *Py_UNUSED(ignored))
+static PyObject *LineTracer_clear_data(hp_line_tracer *tr, PyObject *Py_UNUSED(ignored))
 {
-    hp_linestore_clear(&tr->store);
+    hp_line_store_clear(&tr->store);
     tr->enabled_ticks = 0;
     if (tr->enabled)
         tr->enabled_at = hp_clock_now();
@@ -334,13 +334,13 @@ static PyObject *LineTracer_clear_data(hp_linetracer *tr, PyObject *Py_UNUSED(ig
 /* snapshot() -> dict: tick_seconds, clock, enabled_seconds, samples, and codes: a list
  * of (code, [(lineno, hits, ticks), ...] for lines hit, auto) where auto is None or
  * (chosen_at_seconds, samples_when_chosen, sampled_own_seconds_when_chosen). */
-static PyObject *LineTracer_snapshot(hp_linetracer *tr, PyObject *Py_UNUSED(ignored))
+static PyObject *LineTracer_snapshot(hp_line_tracer *tr, PyObject *Py_UNUSED(ignored))
 {
     PyObject *codes = PyList_New(0);
     if (!codes)
         return NULL;
     for (uint32_t i = 0; i < tr->store.n_codes; i++) {
-        hp_linecode *lc = tr->store.codes[i];
+        hp_line_code *lc = tr->store.codes[i];
         PyObject *lines = PyList_New(0);
         if (!lines)
             goto fail;
@@ -388,12 +388,12 @@ fail:
     return NULL;
 }
 
-static PyObject *LineTracer_get_enabled(hp_linetracer *tr, void *closure)
+static PyObject *LineTracer_get_enabled(hp_line_tracer *tr, void *closure)
 {
     return PyBool_FromLong(tr->recording);
 }
 
-static PyObject *LineTracer_get_codes(hp_linetracer *tr, void *closure)
+static PyObject *LineTracer_get_codes(hp_line_tracer *tr, void *closure)
 {
     PyObject *list = PyList_New(0);
     for (uint32_t i = 0; list && i < tr->store.n_codes; i++) {
@@ -440,9 +440,9 @@ static PyType_Slot LineTracer_slots[] = {
     {0, NULL}
 };
 
-PyType_Spec hp_linetracer_spec = {
+PyType_Spec hp_line_tracer_spec = {
     .name = "hotpath._core.LineTracer",
-    .basicsize = sizeof(hp_linetracer),
+    .basicsize = sizeof(hp_line_tracer),
     .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .slots = LineTracer_slots,
 };

@@ -33,9 +33,9 @@
  *   lines_legacy.c      the 3.11 event source (the C trace function)
  *   linesampler.[ch]    the automatic mode's policy (what a sample counts, when a function
  *                       is chosen), on common/sampler.h's thread
- * An event source turns the interpreter's events into hp_lines_on_line / _on_start /
- * _on_leave for the code objects hp_linestore_lookup says are active, and implements the
- * hp_lines_source_* functions below.
+ * An event source turns the interpreter's events into hp_line_on_line / _on_start /
+ * _on_leave for the code objects hp_line_store_lookup says are active, and implements the
+ * hp_line_source_* functions below.
  *
  * Only one LineTracer records at a time (one tool id, one trace slot). Everything is
  * protected by the GIL, except the sampler's stop flag (its own mutex). Failures on the
@@ -51,9 +51,9 @@
 #include "linestore.h"
 #include "common/newthreads.h"
 
-typedef struct hp_linetracer {
+typedef struct hp_line_tracer {
     PyObject_HEAD
-    hp_linestore store;      /* the code objects given and the threads' frame stacks */
+    hp_line_store store;      /* the code objects given and the threads' frame stacks */
     int enabled;             /* armed: the event source is installed */
     int recording;           /* armed, and timing (not paused, no error) */
     int explicit;            /* enable() was called (until disable()) */
@@ -64,16 +64,16 @@ typedef struct hp_linetracer {
     int64_t enabled_at;
     int64_t enabled_ticks;
     int auto_mode;
-    hp_linesampler sampler;
-} hp_linetracer;
+    hp_line_sampler sampler;
+} hp_line_tracer;
 
-enum { HP_LINES_ERR_NONE, HP_LINES_ERR_NOMEMORY };
+enum { HP_LINE_ERR_NONE, HP_LINE_ERR_NOMEMORY };
 
-/* hp_linetracer_spec: common/module.h */
+/* hp_line_tracer_spec: common/module.h */
 
 /* Make `lc` active (line events on; switched on in the event source when enabled).
  * 0 / -1 with an exception set. */
-int hp_lineprof_activate(hp_linetracer *tr, hp_linecode *lc);
+int hp_line_tracer_activate(hp_line_tracer *tr, hp_line_code *lc);
 
 /* The event sources, one per interpreter generation (lines_monitoring.c on 3.12+,
  * lines_legacy.c on 3.11). Each returns 0 / -1 with an exception set.
@@ -81,14 +81,14 @@ int hp_lineprof_activate(hp_linetracer *tr, hp_linecode *lc);
  *             events of every active code object on
  *   stop      remove it
  *   activate  `lc` became active while enabled: let its events through */
-int hp_lines_source_start(hp_linetracer *tr);
-int hp_lines_source_stop(hp_linetracer *tr);
-int hp_lines_source_activate(hp_linetracer *tr, hp_linecode *lc);
+int hp_line_source_start(hp_line_tracer *tr);
+int hp_line_source_stop(hp_line_tracer *tr);
+int hp_line_source_activate(hp_line_tracer *tr, hp_line_code *lc);
 
 /* ---- the per-event logic, shared by both event sources ------------------------------ */
 
 /* Stop recording on a failure; disable() raises it. */
-static inline void hp_lineprof_fail(hp_linetracer *tr, int err)
+static inline void hp_line_tracer_fail(hp_line_tracer *tr, int err)
 {
     if (!tr->error)
         tr->error = err;
@@ -96,28 +96,28 @@ static inline void hp_lineprof_fail(hp_linetracer *tr, int err)
 }
 
 /* The calling thread's stack, created on first sight. NULL when recording had to stop. */
-static inline hp_linethread *hp_lineprof_thread(hp_linetracer *tr)
+static inline hp_line_thread *hp_line_tracer_thread(hp_line_tracer *tr)
 {
-    hp_linethread *t = hp_linestore_thread(&tr->store);
+    hp_line_thread *t = hp_line_store_thread(&tr->store);
     if (!t)
-        hp_lineprof_fail(tr, HP_LINES_ERR_NOMEMORY);
+        hp_line_tracer_fail(tr, HP_LINE_ERR_NOMEMORY);
     return t;
 }
 
 /* A line event of `frame` (running `lc`, active): close its line, start `line`. */
-static inline void hp_lines_on_line(hp_linetracer *tr, hp_linecode *lc, const void *frame,
+static inline void hp_line_on_line(hp_line_tracer *tr, hp_line_code *lc, const void *frame,
                                     int line)
 {
     int64_t now = hp_clock_now();
-    hp_linethread *t = hp_lineprof_thread(tr);
+    hp_line_thread *t = hp_line_tracer_thread(tr);
     if (!t)
         return;
-    hp_lineframe *e = hp_linestore_entry(t, lc, frame);
+    hp_line_frame *e = hp_line_store_entry(t, lc, frame);
     if (!e) {
-        hp_lineprof_fail(tr, HP_LINES_ERR_NOMEMORY);
+        hp_line_tracer_fail(tr, HP_LINE_ERR_NOMEMORY);
         return;
     }
-    hp_linestore_credit(e, now);
+    hp_line_store_credit(e, now);
     int idx = line - lc->first;
     if (idx >= 0 && idx < lc->n) {
         e->last = idx;
@@ -126,36 +126,36 @@ static inline void hp_lines_on_line(hp_linetracer *tr, hp_linecode *lc, const vo
 }
 
 /* A frame starts or resumes: a fresh entry (replacing a stale one at the same address). */
-static inline void hp_lines_on_start(hp_linetracer *tr, hp_linecode *lc, const void *frame)
+static inline void hp_line_on_start(hp_line_tracer *tr, hp_line_code *lc, const void *frame)
 {
-    hp_linethread *t = hp_lineprof_thread(tr);
+    hp_line_thread *t = hp_line_tracer_thread(tr);
     if (!t)
         return;
     if (t->depth && t->stack[t->depth - 1].frame == frame) {
-        hp_lineframe *e = &t->stack[t->depth - 1];
+        hp_line_frame *e = &t->stack[t->depth - 1];
         e->lc = lc;
         e->last = -1;
         return;
     }
-    if (!hp_linestore_push(t, lc, frame))
-        hp_lineprof_fail(tr, HP_LINES_ERR_NOMEMORY);
+    if (!hp_line_store_push(t, lc, frame))
+        hp_line_tracer_fail(tr, HP_LINE_ERR_NOMEMORY);
 }
 
 /* A frame returns, yields or unwinds: close its line; pop its entry when `leave`. */
-static inline void hp_lines_on_leave(hp_linetracer *tr, hp_linecode *lc, const void *frame,
+static inline void hp_line_on_leave(hp_line_tracer *tr, hp_line_code *lc, const void *frame,
                                      int leave)
 {
     int64_t now = hp_clock_now();
-    hp_linethread *t = hp_lineprof_thread(tr);
+    hp_line_thread *t = hp_line_tracer_thread(tr);
     if (!t || !t->depth)
         return;
-    hp_lineframe *e = &t->stack[t->depth - 1];
+    hp_line_frame *e = &t->stack[t->depth - 1];
     if (e->frame != frame || e->lc != lc) {
         /* a frame we have no entry for exits: nothing to close; drop stale ones above */
-        if (!(e = hp_linestore_search(t, lc, frame)))
+        if (!(e = hp_line_store_search(t, lc, frame)))
             return;
     }
-    hp_linestore_credit(e, now);
+    hp_line_store_credit(e, now);
     if (leave)
         t->depth--;
 }

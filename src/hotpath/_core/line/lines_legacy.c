@@ -5,7 +5,7 @@
  * that swaps itself for the C hook, then forwards that event); threading's previous
  * hook is kept and put back at stop (newthreads.h). A failed start leaves nothing
  * installed. The hook gets call, line
- * and return events for every frame; a frame whose code hp_linestore_lookup does not
+ * and return events for every frame; a frame whose code hp_line_store_lookup does not
  * know is muted on its first event (f_trace_lines = False), so its lines never reach us
  * again. A frame is identified by its PyFrameObject's address. The hook runs with
  * tracing disabled by the interpreter, so nothing it calls re-enters it; it never fails.
@@ -28,7 +28,7 @@ typedef struct {
     PyObject *f_trace;
     int f_lineno;
     char f_trace_lines;
-} hp_frame311;
+} hp_line_frame311;
 static int direct_mute = -1;                   /* -1 unknown, 0 no, 1 yes; GIL */
 
 static void check_layout(void)
@@ -43,9 +43,9 @@ static void check_layout(void)
         return;
     }
     int ok = PyObject_SetAttr((PyObject *)f, str_f_trace_lines, Py_False) == 0 &&
-             ((hp_frame311 *)f)->f_trace_lines == 0 &&
+             ((hp_line_frame311 *)f)->f_trace_lines == 0 &&
              PyObject_SetAttr((PyObject *)f, str_f_trace_lines, Py_True) == 0 &&
-             ((hp_frame311 *)f)->f_trace_lines == 1;
+             ((hp_line_frame311 *)f)->f_trace_lines == 1;
     PyErr_Clear();
     if (PyObject_SetAttr((PyObject *)f, str_f_trace_lines, old) < 0)
         PyErr_Clear();
@@ -57,20 +57,20 @@ static void check_layout(void)
 static inline void mute_frame(PyFrameObject *frame)
 {
     if (direct_mute == 1)
-        ((hp_frame311 *)frame)->f_trace_lines = 0;
+        ((hp_line_frame311 *)frame)->f_trace_lines = 0;
     else if (PyObject_SetAttr((PyObject *)frame, str_f_trace_lines, Py_False) < 0)
         PyErr_Clear();
 }
 
 static int trace_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
 {
-    hp_linetracer *tr = (hp_linetracer *)obj;
+    hp_line_tracer *tr = (hp_line_tracer *)obj;
     if (!tr->recording)
         return 0;
     if (what != PyTrace_LINE && what != PyTrace_CALL && what != PyTrace_RETURN)
         return 0;
     PyCodeObject *co = PyFrame_GetCode(frame);
-    hp_linecode *lc = hp_linestore_lookup(&tr->store, (PyObject *)co);
+    hp_line_code *lc = hp_line_store_lookup(&tr->store, (PyObject *)co);
     Py_DECREF(co);
     if (!lc) {
         if (what != PyTrace_RETURN)
@@ -79,13 +79,13 @@ static int trace_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *a
     }
     switch (what) {
     case PyTrace_CALL:
-        hp_lines_on_start(tr, lc, frame);
+        hp_line_on_start(tr, lc, frame);
         break;
     case PyTrace_LINE:
-        hp_lines_on_line(tr, lc, frame, PyFrame_GetLineNumber(frame));
+        hp_line_on_line(tr, lc, frame, PyFrame_GetLineNumber(frame));
         break;
     case PyTrace_RETURN:
-        hp_lines_on_leave(tr, lc, frame, 1);
+        hp_line_on_leave(tr, lc, frame, 1);
         break;
     }
     return 0;
@@ -95,7 +95,7 @@ static int trace_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *a
  * forwards this first event. */
 static PyObject *thread_bootstrap(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    hp_linetracer *tr = (hp_linetracer *)self;
+    hp_line_tracer *tr = (hp_line_tracer *)self;
     if (!tr->enabled || nargs != 3) {
         PyEval_SetTrace(NULL, NULL);
         Py_RETURN_NONE;
@@ -112,7 +112,7 @@ static PyMethodDef bootstrap_def = {
 };
 
 /* Remove our hook from every thread state that has it. 0 / -1 (all are tried). */
-static int uninstall(hp_linetracer *tr)
+static int uninstall(hp_line_tracer *tr)
 {
     int rc = 0;
     PyInterpreterState *interp = PyThreadState_GetInterpreter(PyThreadState_Get());
@@ -124,7 +124,7 @@ static int uninstall(hp_linetracer *tr)
     return rc;
 }
 
-int hp_lines_source_start(hp_linetracer *tr)
+int hp_line_source_start(hp_line_tracer *tr)
 {
     if (!str_f_trace_lines && !(str_f_trace_lines = PyUnicode_InternFromString("f_trace_lines")))
         return -1;
@@ -161,7 +161,7 @@ int hp_lines_source_start(hp_linetracer *tr)
     return 0;
 }
 
-int hp_lines_source_stop(hp_linetracer *tr)
+int hp_line_source_stop(hp_line_tracer *tr)
 {
     int rc = uninstall(tr);
     if (hp_newthreads_give_back(&tr->threads_hook, HP_NEWTHREADS_TRACE) < 0)
@@ -171,7 +171,7 @@ int hp_lines_source_stop(hp_linetracer *tr)
 
 /* Frames started from now on see the code on their call event; frames of it already
  * running were muted on their first event, so unmute them (every thread). */
-int hp_lines_source_activate(hp_linetracer *tr, hp_linecode *lc)
+int hp_line_source_activate(hp_line_tracer *tr, hp_line_code *lc)
 {
     PyInterpreterState *interp = PyThreadState_GetInterpreter(PyThreadState_Get());
     for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts; ts = PyThreadState_Next(ts)) {

@@ -5,7 +5,7 @@
  * not 2, cProfile's) and registers C callbacks bound to itself (METH_FASTCALL). LINE, PY_START, PY_RESUME,
  * PY_RETURN and PY_YIELD are local events, switched on only for the active code objects
  * (set_local_events); PY_THROW, PY_UNWIND, RAISE and RERAISE can only be global, so
- * their callbacks see every code object and drop the ones hp_linestore_lookup does not
+ * their callbacks see every code object and drop the ones hp_line_store_lookup does not
  * know. A frame is identified by its interpreter frame's address, the thread's current
  * frame while its callback runs (hp_current_frame_key).
  *
@@ -25,46 +25,46 @@ static PyObject *disable_obj = NULL;           /* sys.monitoring.DISABLE (strong
 /* LINE(code, line_number) */
 static PyObject *mon_line(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    hp_linetracer *tr = (hp_linetracer *)self;
-    hp_linecode *lc;
-    if (!tr->recording || nargs < 2 || !(lc = hp_linestore_lookup(&tr->store, args[0])))
+    hp_line_tracer *tr = (hp_line_tracer *)self;
+    hp_line_code *lc;
+    if (!tr->recording || nargs < 2 || !(lc = hp_line_store_lookup(&tr->store, args[0])))
         return Py_NewRef(tr->recording ? disable_obj : Py_None);
     long line = PyLong_AsLong(args[1]);
     if (line == -1 && PyErr_Occurred()) {
         PyErr_Clear();
         Py_RETURN_NONE;
     }
-    hp_lines_on_line(tr, lc, hp_current_frame_key(), (int)line);
+    hp_line_on_line(tr, lc, hp_current_frame_key(), (int)line);
     Py_RETURN_NONE;
 }
 
 /* PY_START / PY_RESUME / PY_THROW (code, offset[, exc]) */
 static PyObject *mon_enter(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    hp_linetracer *tr = (hp_linetracer *)self;
-    hp_linecode *lc;
-    if (tr->recording && nargs >= 1 && (lc = hp_linestore_lookup(&tr->store, args[0])))
-        hp_lines_on_start(tr, lc, hp_current_frame_key());
+    hp_line_tracer *tr = (hp_line_tracer *)self;
+    hp_line_code *lc;
+    if (tr->recording && nargs >= 1 && (lc = hp_line_store_lookup(&tr->store, args[0])))
+        hp_line_on_start(tr, lc, hp_current_frame_key());
     Py_RETURN_NONE;
 }
 
 /* PY_RETURN / PY_YIELD / PY_UNWIND (code, offset, value) */
 static PyObject *mon_leave(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    hp_linetracer *tr = (hp_linetracer *)self;
-    hp_linecode *lc;
-    if (tr->recording && nargs >= 1 && (lc = hp_linestore_lookup(&tr->store, args[0])))
-        hp_lines_on_leave(tr, lc, hp_current_frame_key(), 1);
+    hp_line_tracer *tr = (hp_line_tracer *)self;
+    hp_line_code *lc;
+    if (tr->recording && nargs >= 1 && (lc = hp_line_store_lookup(&tr->store, args[0])))
+        hp_line_on_leave(tr, lc, hp_current_frame_key(), 1);
     Py_RETURN_NONE;
 }
 
 /* RAISE / RERAISE (code, offset, exc): the line ends here, as line_profiler counts it. */
 static PyObject *mon_raise(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    hp_linetracer *tr = (hp_linetracer *)self;
-    hp_linecode *lc;
-    if (tr->recording && nargs >= 1 && (lc = hp_linestore_lookup(&tr->store, args[0])))
-        hp_lines_on_leave(tr, lc, hp_current_frame_key(), 0);
+    hp_line_tracer *tr = (hp_line_tracer *)self;
+    hp_line_code *lc;
+    if (tr->recording && nargs >= 1 && (lc = hp_line_store_lookup(&tr->store, args[0])))
+        hp_line_on_leave(tr, lc, hp_current_frame_key(), 0);
     Py_RETURN_NONE;
 }
 
@@ -93,7 +93,7 @@ static PyObject *monitoring(void)
 }
 
 /* Register our callbacks (on) or None (off) for every event; 0 / -1. */
-static int mon_register(hp_linetracer *tr, PyObject *mon, int on)
+static int mon_register(hp_line_tracer *tr, PyObject *mon, int on)
 {
     PyObject *events = PyObject_GetAttrString(mon, "events");
     if (!events)
@@ -118,7 +118,7 @@ static int mon_register(hp_linetracer *tr, PyObject *mon, int on)
 }
 
 /* Switch the local events of one code object on or off; 0 / -1. */
-static int mon_set_code(hp_linetracer *tr, hp_linecode *lc, int on)
+static int mon_set_code(hp_line_tracer *tr, hp_line_code *lc, int on)
 {
     PyObject *mon = monitoring();
     if (!mon)
@@ -129,7 +129,7 @@ static int mon_set_code(hp_linetracer *tr, hp_linecode *lc, int on)
     return r ? 0 : -1;
 }
 
-int hp_lines_source_start(hp_linetracer *tr)
+int hp_line_source_start(hp_line_tracer *tr)
 {
     PyObject *mon = monitoring();
     if (!mon)
@@ -169,7 +169,7 @@ undo: {
     }
 }
 
-int hp_lines_source_stop(hp_linetracer *tr)
+int hp_line_source_stop(hp_line_tracer *tr)
 {
     PyObject *mon = monitoring();
     if (!mon)
@@ -188,7 +188,7 @@ int hp_lines_source_stop(hp_linetracer *tr)
 }
 
 /* Switch the new active code object's local events on. */
-int hp_lines_source_activate(hp_linetracer *tr, hp_linecode *lc)
+int hp_line_source_activate(hp_line_tracer *tr, hp_line_code *lc)
 {
     return mon_set_code(tr, lc, 1);
 }

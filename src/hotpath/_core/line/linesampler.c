@@ -3,7 +3,7 @@
  * The thread is common/sampler.c's: it has a thread state of its own and holds the GIL
  * only while it takes a sample; a sample leaves that thread state's exception as it
  * found it. Choosing a function goes through the owner's `choose` (the LineTracer's:
- * hp_linestore_add and activation, as add_code() does).
+ * hp_line_store_add and activation, as add_code() does).
  *
  * A sample taken while the thread is importing a module (importlib's bootstrap frames
  * are on its stack) is not counted: a module's import-time work (re.compile, reading
@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-void hp_linesampler_init(hp_linesampler *s, hp_linesampler_owner owner)
+void hp_line_sampler_init(hp_line_sampler *s, hp_line_sampler_owner owner)
 {
     hp_sampler_init(&s->thread);
     s->owner = owner;
@@ -27,14 +27,14 @@ void hp_linesampler_init(hp_linesampler *s, hp_linesampler_owner owner)
     s->max_chosen = 10;
 }
 
-void hp_linesampler_fini(hp_linesampler *s)
+void hp_line_sampler_fini(hp_line_sampler *s)
 {
     hp_sampler_fini(&s->thread);
 }
 
 /* Whether the sampler may choose `co`: a function (not module or class body) from a
  * real file outside the excluded prefixes. */
-static int eligible(hp_linesampler *s, PyCodeObject *co)
+static int eligible(hp_line_sampler *s, PyCodeObject *co)
 {
     if (!(co->co_flags & CO_NEWLOCALS))
         return 0;
@@ -94,7 +94,7 @@ static _PyInterpreterFrame *innermost(PyThreadState *ts)
  * threshold. Runs with the GIL held, in the sampler thread. Never raises. */
 static void take_sample(void *arg, PyThreadState *me)
 {
-    hp_linesampler *s = arg;
+    hp_line_sampler *s = arg;
     int64_t since;
     if (!s->owner.recording(s->owner.owner, &since))
         return;
@@ -144,7 +144,7 @@ static void take_sample(void *arg, PyThreadState *me)
     hp_exc_restore(&saved);
 }
 
-int hp_linesampler_start(hp_linesampler *s)
+int hp_line_sampler_start(hp_line_sampler *s)
 {
     if (!s->counts && !(s->counts = PyDict_New()))
         return -1;
@@ -159,7 +159,7 @@ int hp_linesampler_start(hp_linesampler *s)
     return 0;
 }
 
-void hp_linesampler_stop(hp_linesampler *s)
+void hp_line_sampler_stop(hp_line_sampler *s)
 {
     hp_sampler_stop(&s->thread);
 }

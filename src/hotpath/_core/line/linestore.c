@@ -9,15 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-Py_ssize_t hp_linestore_extra_index = -1;      /* process-wide; protected by the GIL */
-_Thread_local hp_linetls hp_linestore_tls;
+Py_ssize_t hp_line_store_extra_index = -1;      /* process-wide; protected by the GIL */
+_Thread_local hp_line_tls hp_line_store_tls;
 static uint64_t next_session = 1;              /* protected by the GIL */
 
-int hp_linestore_request_slot(void)
+int hp_line_store_request_slot(void)
 {
-    if (hp_linestore_extra_index < 0) {
-        hp_linestore_extra_index = hp_code_request_extra_index(NULL);
-        if (hp_linestore_extra_index < 0) {
+    if (hp_line_store_extra_index < 0) {
+        hp_line_store_extra_index = hp_code_request_extra_index(NULL);
+        if (hp_line_store_extra_index < 0) {
             PyErr_SetString(PyExc_RuntimeError, "hotpath: no code-object extra slot left");
             return -1;
         }
@@ -25,29 +25,29 @@ int hp_linestore_request_slot(void)
     return 0;
 }
 
-void hp_linestore_init(hp_linestore *st)
+void hp_line_store_init(hp_line_store *st)
 {
     st->session = next_session++;
 }
 
 /* ---- called from the per-event path ----------------------------------------------- */
 
-hp_linethread *hp_linestore_new_thread(hp_linestore *st)
+hp_line_thread *hp_line_store_new_thread(hp_line_store *st)
 {
-    hp_linethread *t = calloc(1, sizeof *t);
+    hp_line_thread *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
     t->next = st->threads;
     st->threads = t;
-    hp_linestore_tls.t = t;
-    hp_linestore_tls.session = st->session;
+    hp_line_store_tls.t = t;
+    hp_line_store_tls.session = st->session;
     return t;
 }
 
-int hp_linestore_grow(hp_linethread *t)
+int hp_line_store_grow(hp_line_thread *t)
 {
     uint32_t cap = t->cap ? t->cap * 2 : 64;
-    hp_lineframe *s = realloc(t->stack, (size_t)cap * sizeof *s);
+    hp_line_frame *s = realloc(t->stack, (size_t)cap * sizeof *s);
     if (!s)
         return -1;
     t->stack = s;
@@ -55,11 +55,11 @@ int hp_linestore_grow(hp_linethread *t)
     return 0;
 }
 
-hp_linecode *hp_linestore_find(hp_linestore *st, PyObject *code)
+hp_line_code *hp_line_store_find(hp_line_store *st, PyObject *code)
 {
     for (uint32_t i = 0; i < st->n_codes; i++) {
         if (st->codes[i]->code == code) {
-            if (hp_code_set_extra(code, hp_linestore_extra_index, st->codes[i]) < 0)
+            if (hp_code_set_extra(code, hp_line_store_extra_index, st->codes[i]) < 0)
                 PyErr_Clear();
             return st->codes[i];
         }
@@ -67,7 +67,7 @@ hp_linecode *hp_linestore_find(hp_linestore *st, PyObject *code)
     return NULL;
 }
 
-hp_lineframe *hp_linestore_search(hp_linethread *t, hp_linecode *lc, const void *frame)
+hp_line_frame *hp_line_store_search(hp_line_thread *t, hp_line_code *lc, const void *frame)
 {
     for (uint32_t i = t->depth; i-- > 0;) {
         if (t->stack[i].frame == frame && t->stack[i].lc == lc) {
@@ -78,10 +78,10 @@ hp_lineframe *hp_linestore_search(hp_linethread *t, hp_linecode *lc, const void 
     return NULL;
 }
 
-hp_lineframe *hp_linestore_resync(hp_linethread *t, hp_linecode *lc, const void *frame)
+hp_line_frame *hp_line_store_resync(hp_line_thread *t, hp_line_code *lc, const void *frame)
 {
-    hp_lineframe *e = hp_linestore_search(t, lc, frame);
-    return e ? e : hp_linestore_push(t, lc, frame);
+    hp_line_frame *e = hp_line_store_search(t, lc, frame);
+    return e ? e : hp_line_store_push(t, lc, frame);
 }
 
 /* ---- registering code objects --------------------------------------------------------- */
@@ -109,15 +109,15 @@ static int line_range(PyCodeObject *co, int *first, int *last)
     return 0;
 }
 
-hp_linecode *hp_linestore_add(hp_linestore *st, PyObject *code, int *created)
+hp_line_code *hp_line_store_add(hp_line_store *st, PyObject *code, int *created)
 {
     *created = 0;
     void *extra = NULL;
-    if (hp_code_get_extra(code, hp_linestore_extra_index, &extra) < 0)
+    if (hp_code_get_extra(code, hp_line_store_extra_index, &extra) < 0)
         return NULL;
-    if (extra && ((hp_linecode *)extra)->session == st->session)
+    if (extra && ((hp_line_code *)extra)->session == st->session)
         return extra;
-    hp_linecode *lc = hp_linestore_find(st, code);
+    hp_line_code *lc = hp_line_store_find(st, code);
     if (lc)
         return lc;
     int first, last;
@@ -125,7 +125,7 @@ hp_linecode *hp_linestore_add(hp_linestore *st, PyObject *code, int *created)
         return NULL;
     if (st->n_codes == st->cap_codes) {
         uint32_t cap = st->cap_codes ? st->cap_codes * 2 : 32;
-        hp_linecode **c = realloc(st->codes, (size_t)cap * sizeof *c);
+        hp_line_code **c = realloc(st->codes, (size_t)cap * sizeof *c);
         if (!c) {
             PyErr_NoMemory();
             return NULL;
@@ -134,7 +134,7 @@ hp_linecode *hp_linestore_add(hp_linestore *st, PyObject *code, int *created)
         st->cap_codes = cap;
     }
     lc = calloc(1, sizeof *lc);
-    hp_linestat *lines = calloc((size_t)(last - first + 1), sizeof *lines);
+    hp_line_stat *lines = calloc((size_t)(last - first + 1), sizeof *lines);
     if (!lc || !lines) {
         free(lc);
         free(lines);
@@ -146,7 +146,7 @@ hp_linecode *hp_linestore_add(hp_linestore *st, PyObject *code, int *created)
     lc->first = first;
     lc->n = last - first + 1;
     lc->lines = lines;
-    if (hp_code_set_extra(code, hp_linestore_extra_index, lc) < 0) {
+    if (hp_code_set_extra(code, hp_line_store_extra_index, lc) < 0) {
         Py_DECREF(lc->code);
         free(lines);
         free(lc);
@@ -157,32 +157,32 @@ hp_linecode *hp_linestore_add(hp_linestore *st, PyObject *code, int *created)
     return lc;
 }
 
-int hp_linestore_reclaim(hp_linestore *st)
+int hp_line_store_reclaim(hp_line_store *st)
 {
     for (uint32_t i = 0; i < st->n_codes; i++) {
-        if (hp_code_set_extra(st->codes[i]->code, hp_linestore_extra_index, st->codes[i]) < 0)
+        if (hp_code_set_extra(st->codes[i]->code, hp_line_store_extra_index, st->codes[i]) < 0)
             return -1;
     }
     return 0;
 }
 
-void hp_linestore_clear(hp_linestore *st)
+void hp_line_store_clear(hp_line_store *st)
 {
     for (uint32_t i = 0; i < st->n_codes; i++)
-        memset(st->codes[i]->lines, 0, (size_t)st->codes[i]->n * sizeof(hp_linestat));
-    for (hp_linethread *t = st->threads; t; t = t->next)
+        memset(st->codes[i]->lines, 0, (size_t)st->codes[i]->n * sizeof(hp_line_stat));
+    for (hp_line_thread *t = st->threads; t; t = t->next)
         t->depth = 0;
 }
 
 /* ---- freeing ----------------------------------------------------------------------------- */
 
-void hp_linestore_free_codes(hp_linestore *st)
+void hp_line_store_free_codes(hp_line_store *st)
 {
     for (uint32_t i = 0; i < st->n_codes; i++) {
-        hp_linecode *lc = st->codes[i];
+        hp_line_code *lc = st->codes[i];
         void *extra = NULL;
-        if (hp_code_get_extra(lc->code, hp_linestore_extra_index, &extra) == 0 && extra == lc) {
-            if (hp_code_set_extra(lc->code, hp_linestore_extra_index, NULL) < 0)
+        if (hp_code_get_extra(lc->code, hp_line_store_extra_index, &extra) == 0 && extra == lc) {
+            if (hp_code_set_extra(lc->code, hp_line_store_extra_index, NULL) < 0)
                 PyErr_Clear();
         }
         else
@@ -196,11 +196,11 @@ void hp_linestore_free_codes(hp_linestore *st)
     st->n_codes = st->cap_codes = 0;
 }
 
-void hp_linestore_free_threads(hp_linestore *st)
+void hp_line_store_free_threads(hp_line_store *st)
 {
-    hp_linethread *t = st->threads;
+    hp_line_thread *t = st->threads;
     while (t) {
-        hp_linethread *next = t->next;
+        hp_line_thread *next = t->next;
         free(t->stack);
         free(t);
         t = next;

@@ -4,21 +4,21 @@
  */
 #include "memaccount.h"
 
-void mt_account_clear(void)
+void hp_mem_account_clear(void)
 {
-    mt_totals.live_count = mt_totals.peak_bytes = mt_totals.peak_count = 0;
-    __atomic_store_n(&mt_totals.live_bytes, 0, __ATOMIC_RELAXED);
-    mt_totals.peak_dirty = 0;
-    mt_totals.peak_epoch = 1;
-    mt_totals.peak_time = 0;
-    mt_totals.alloc_count = mt_totals.alloc_bytes = mt_totals.free_count =
-        mt_totals.free_bytes = mt_totals.samples = mt_totals.seq = 0;
+    hp_mem_totals.live_count = hp_mem_totals.peak_bytes = hp_mem_totals.peak_count = 0;
+    __atomic_store_n(&hp_mem_totals.live_bytes, 0, __ATOMIC_RELAXED);
+    hp_mem_totals.peak_dirty = 0;
+    hp_mem_totals.peak_epoch = 1;
+    hp_mem_totals.peak_time = 0;
+    hp_mem_totals.alloc_count = hp_mem_totals.alloc_bytes = hp_mem_totals.free_count =
+        hp_mem_totals.free_bytes = hp_mem_totals.samples = hp_mem_totals.seq = 0;
 }
 
-void mt_account_reset_peak(void)
+void hp_mem_account_reset_peak(void)
 {
-    mt_totals.peak_bytes = mt_totals.live_bytes;
-    mt_totals.peak_count = mt_totals.live_count;
-    mt_totals.peak_dirty = 1;
-    mt_totals.peak_time = mt_now();
+    hp_mem_totals.peak_bytes = hp_mem_totals.live_bytes;
+    hp_mem_totals.peak_count = hp_mem_totals.live_count;
+    hp_mem_totals.peak_dirty = 1;
+    hp_mem_totals.peak_time = hp_mem_now();
 }

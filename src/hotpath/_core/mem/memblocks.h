@@ -20,128 +20,128 @@
 
 #include "memstate.h"
 
-#define MT_FILTER_BITS 16
+#define HP_MEM_FILTER_BITS 16
 
 typedef struct {
     uintptr_t addr;      /* 0 = empty slot */
     uint64_t bytes;      /* bytes it stands for (its size, or the sampled estimate) */
     uint32_t stack;      /* its node (memstacks.h) */
     uint32_t count;      /* blocks it stands for (1, or the sampled estimate) */
-} mt_block;
+} hp_mem_block;
 
 typedef struct {
-    mt_block *slots;               /* (L) */
+    hp_mem_block *slots;               /* (L) */
     size_t mask, used;             /* (L) */
     uint16_t *filter;              /* sampled mode: the filter, else NULL */
-} mt_block_table;
+} hp_mem_block_table;
 
-extern mt_block_table mt_blocks HP_INTERNAL;
+extern hp_mem_block_table hp_mem_blocks HP_INTERNAL;
 
 /* (L) Cold: double the table. 0 / -1 out of memory (the table is unchanged). */
-int mt_blocks_grow(void);
+int hp_mem_blocks_grow(void);
 
 /* (L) Insert `b`; when its address is present already (a free we never saw), the old
  * block is replaced and copied to *old. 1 replaced, 0 inserted, -1 out of memory. */
-static inline int mt_blocks_put(const mt_block *b, mt_block *old)
+static inline int hp_mem_blocks_put(const hp_mem_block *b, hp_mem_block *old)
 {
-    if ((mt_blocks.used + 1) * 5 > (mt_blocks.mask + 1) * 3 && mt_blocks_grow() < 0)
+    if ((hp_mem_blocks.used + 1) * 5 > (hp_mem_blocks.mask + 1) * 3 && hp_mem_blocks_grow() < 0)
         return -1;
-    size_t i = mt_ptr_slot(b->addr, mt_blocks.mask);
-    while (mt_blocks.slots[i].addr) {
-        if (mt_blocks.slots[i].addr == b->addr) {
-            *old = mt_blocks.slots[i];
-            mt_blocks.slots[i] = *b;
+    size_t i = hp_mem_ptr_slot(b->addr, hp_mem_blocks.mask);
+    while (hp_mem_blocks.slots[i].addr) {
+        if (hp_mem_blocks.slots[i].addr == b->addr) {
+            *old = hp_mem_blocks.slots[i];
+            hp_mem_blocks.slots[i] = *b;
             return 1;
         }
-        i = (i + 1) & mt_blocks.mask;
+        i = (i + 1) & hp_mem_blocks.mask;
     }
-    mt_blocks.slots[i] = *b;
-    mt_blocks.used++;
+    hp_mem_blocks.slots[i] = *b;
+    hp_mem_blocks.used++;
     return 0;
 }
 
 /* (L) The block at `addr`, or NULL when it is not tracked. */
-static inline const mt_block *mt_blocks_find(uintptr_t addr)
+static inline const hp_mem_block *hp_mem_blocks_find(uintptr_t addr)
 {
-    if (!mt_blocks.used)
+    if (!hp_mem_blocks.used)
         return NULL;
-    size_t i = mt_ptr_slot(addr, mt_blocks.mask);
+    size_t i = hp_mem_ptr_slot(addr, hp_mem_blocks.mask);
     for (;;) {
-        if (!mt_blocks.slots[i].addr)
+        if (!hp_mem_blocks.slots[i].addr)
             return NULL;
-        if (mt_blocks.slots[i].addr == addr)
-            return &mt_blocks.slots[i];
-        i = (i + 1) & mt_blocks.mask;
+        if (hp_mem_blocks.slots[i].addr == addr)
+            return &hp_mem_blocks.slots[i];
+        i = (i + 1) & hp_mem_blocks.mask;
     }
 }
 
 /* (L) Remove the block at `addr` into *out. 1 found, 0 not tracked. */
-static inline int mt_blocks_take(uintptr_t addr, mt_block *out)
+static inline int hp_mem_blocks_take(uintptr_t addr, hp_mem_block *out)
 {
-    if (!mt_blocks.used)
+    if (!hp_mem_blocks.used)
         return 0;
-    size_t mask = mt_blocks.mask;
-    size_t i = mt_ptr_slot(addr, mask);
+    size_t mask = hp_mem_blocks.mask;
+    size_t i = hp_mem_ptr_slot(addr, mask);
     for (;;) {
-        if (!mt_blocks.slots[i].addr)
+        if (!hp_mem_blocks.slots[i].addr)
             return 0;
-        if (mt_blocks.slots[i].addr == addr)
+        if (hp_mem_blocks.slots[i].addr == addr)
             break;
         i = (i + 1) & mask;
     }
-    *out = mt_blocks.slots[i];
+    *out = hp_mem_blocks.slots[i];
     size_t j = i;
     for (;;) {
         j = (j + 1) & mask;
-        if (!mt_blocks.slots[j].addr)
+        if (!hp_mem_blocks.slots[j].addr)
             break;
-        size_t home = mt_ptr_slot(mt_blocks.slots[j].addr, mask);
+        size_t home = hp_mem_ptr_slot(hp_mem_blocks.slots[j].addr, mask);
         /* Move j into the hole at i unless its home lies cyclically in (i, j]. */
         int stays = (i <= j) ? (home > i && home <= j) : (home > i || home <= j);
         if (!stays) {
-            mt_blocks.slots[i] = mt_blocks.slots[j];
+            hp_mem_blocks.slots[i] = hp_mem_blocks.slots[j];
             i = j;
         }
     }
-    mt_blocks.slots[i].addr = 0;
-    mt_blocks.used--;
+    hp_mem_blocks.slots[i].addr = 0;
+    hp_mem_blocks.used--;
     return 1;
 }
 
-static inline unsigned mt_filter_slot(uintptr_t a)
+static inline unsigned hp_mem_filter_slot(uintptr_t a)
 {
-    return (unsigned)(((uint64_t)(a >> 4) * 0xC2B2AE3D27D4EB4Full) >> (64 - MT_FILTER_BITS));
+    return (unsigned)(((uint64_t)(a >> 4) * 0xC2B2AE3D27D4EB4Full) >> (64 - HP_MEM_FILTER_BITS));
 }
 
 /* No lock. 0 when `p` was certainly never sampled (the common case in sampled mode);
  * always 1 in exact mode. */
-static inline int mt_blocks_maybe_tracked(void *p)
+static inline int hp_mem_blocks_maybe_tracked(void *p)
 {
-    return !mt_blocks.filter ||
-           __atomic_load_n(&mt_blocks.filter[mt_filter_slot((uintptr_t)p)], __ATOMIC_RELAXED);
+    return !hp_mem_blocks.filter ||
+           __atomic_load_n(&hp_mem_blocks.filter[hp_mem_filter_slot((uintptr_t)p)], __ATOMIC_RELAXED);
 }
 
 /* (L) A sampled block at `addr` became live / stopped being live (no-ops in exact mode). */
-static inline void mt_filter_add(uintptr_t addr)
+static inline void hp_mem_filter_add(uintptr_t addr)
 {
-    if (mt_blocks.filter)
-        mt_blocks.filter[mt_filter_slot(addr)]++;
+    if (hp_mem_blocks.filter)
+        hp_mem_blocks.filter[hp_mem_filter_slot(addr)]++;
 }
 
-static inline void mt_filter_remove(uintptr_t addr)
+static inline void hp_mem_filter_remove(uintptr_t addr)
 {
-    if (mt_blocks.filter)
-        mt_blocks.filter[mt_filter_slot(addr)]--;
+    if (hp_mem_blocks.filter)
+        hp_mem_blocks.filter[hp_mem_filter_slot(addr)]--;
 }
 
 /* (L) A fresh table (and, when `sampled`, a zeroed filter). 0 / -1 out of memory (no
  * exception set; the caller clears what was made). */
-int mt_blocks_init(int sampled);
+int hp_mem_blocks_init(int sampled);
 
 /* (L) Drop the table; the filter's memory is kept for the next session. */
-void mt_blocks_clear(void);
+void hp_mem_blocks_clear(void);
 
 /* (L) Bytes the table and the filter use. */
-size_t mt_blocks_bytes(void);
+size_t hp_mem_blocks_bytes(void);
 
 #endif /* HP_MEMBLOCKS_H */

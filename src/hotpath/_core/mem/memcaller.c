@@ -8,7 +8,7 @@
 #include <dlfcn.h>
 #include <link.h>
 
-mt_caller_range mt_caller;
+hp_mem_caller_range hp_mem_caller;
 
 typedef struct {
     uintptr_t base;              /* the object's load address (dladdr's dli_fbase) */
@@ -43,9 +43,9 @@ static int visit(struct dl_phdr_info *info, size_t size, void *arg)
     return 1;
 }
 
-void mt_caller_init(void)
+void hp_mem_caller_init(void)
 {
-    if (mt_caller.hi)
+    if (hp_mem_caller.hi)
         return;
     Dl_info info;
     void *(*sym)(size_t) = PyMem_RawMalloc;
@@ -55,7 +55,7 @@ void mt_caller_init(void)
     dl_iterate_phdr(visit, &st);
     uintptr_t at = (uintptr_t)*(void **)&sym;
     if (st.hi && st.lo <= at && at < st.hi) {      /* sanity: the range holds the symbol */
-        mt_caller.lo = st.lo;
-        mt_caller.hi = st.hi;
+        hp_mem_caller.lo = st.lo;
+        hp_mem_caller.hi = st.hi;
     }
 }

@@ -18,7 +18,7 @@
  * interpreter through libc, is native), the dynamic loader and the standard library's
  * extension modules built as shared objects.
  *
- * mt_caller_init() finds the interpreter's executable segments once, with the GIL, before
+ * hp_mem_caller_init() finds the interpreter's executable segments once, with the GIL, before
  * the hooks are installed; the range is read-only while recording. Header only for the
  * per-allocation test: two compares.
  */
@@ -29,21 +29,21 @@
 
 typedef struct {
     uintptr_t lo, hi;    /* the interpreter's code: [lo, hi); 0, 0 when not found */
-} mt_caller_range;
+} hp_mem_caller_range;
 
-extern mt_caller_range mt_caller HP_INTERNAL;
+extern hp_mem_caller_range hp_mem_caller HP_INTERNAL;
 
 /* GIL held, not recording: find the interpreter's code (once per process). */
-void mt_caller_init(void);
+void hp_mem_caller_init(void);
 
 /* Whether code at `ra` asking for memory is native (outside the interpreter). When the
  * interpreter's code was not found, `fallback` (the old rule: the allocator API used). */
-static inline int mt_caller_native(const void *ra, int fallback)
+static inline int hp_mem_caller_native(const void *ra, int fallback)
 {
     uintptr_t a = (uintptr_t)ra;
-    if (!mt_caller.hi)
+    if (!hp_mem_caller.hi)
         return fallback;
-    return a && !(a >= mt_caller.lo && a < mt_caller.hi);
+    return a && !(a >= hp_mem_caller.lo && a < hp_mem_caller.hi);
 }
 
 #endif /* HP_MEMCALLER_H */

@@ -16,7 +16,7 @@
  * A timeline point the sampler thread took in between may include the block.
  *
  * Which blocks can be forgotten: only the calling thread's newest recorded block that is
- * still live (mt_recent, memstate.h), so a hook forgets what was allocated for it, newest
+ * still live (hp_mem_recent, memstate.h), so a hook forgets what was allocated for it, newest
  * first, and never a block the program made earlier — an object reused from one of
  * CPython's free lists was not allocated for the hook and is not the newest record. (The
  * one case this rule gets wrong: a free-list object whose last real allocation was this
@@ -36,10 +36,10 @@
 
 /* GIL held. Forget `o` (for a dict: its keys table first, then the dict) when it is the
  * calling thread's newest recorded block. Returns the number of blocks forgotten (0-2). */
-int mt_forget_object(PyObject *o);
+int hp_mem_forget_object(PyObject *o);
 
 /* GIL held. Forget the block at `p` (not an object: e.g. a code object's line array) when
  * it is the calling thread's newest recorded block. 1 forgotten, 0 not. */
-int mt_forget_block(const void *p);
+int hp_mem_forget_block(const void *p);
 
 #endif /* HP_MEMFORGET_H */

@@ -1,7 +1,7 @@
 /* memhooks.c — the allocator hooks and what they record (see memhooks.h).
  *
  * Invariants:
- * - A hook entered with mt_tls.busy set forwards and records nothing; otherwise it sets
+ * - A hook entered with hp_mem_tls.busy set forwards and records nothing; otherwise it sets
  *   busy around its own work and the call it forwards, so an object is one block at the
  *   Python level and the allocations of the allocator under it (pymalloc's arenas,
  *   PyMem_RawMalloc's malloc) are not counted again by the native hooks.
@@ -34,7 +34,7 @@ enum { KIND_RAW = 0, KIND_MEM = 1, KIND_OBJ = 2, KIND_NATIVE = 3 };
 
 /* The frames of `ts`, innermost first, at most `max`; *truncated = 1 when there were more.
  * Reads only this thread's own frames, which no other thread changes. */
-static int capture(PyThreadState *ts, mt_frame *out, int max, int *truncated)
+static int capture(PyThreadState *ts, hp_mem_frame *out, int max, int *truncated)
 {
     if (!ts)
         return 0;
@@ -54,14 +54,14 @@ static int capture(PyThreadState *ts, mt_frame *out, int max, int *truncated)
     return n;
 }
 
-/* Record a block of `n` bytes at `p` (sampled mode: one mt_sample_skip() said to), asked
- * for by the code at `caller`. Called with mt_tls.busy set, recording active. */
+/* Record a block of `n` bytes at `p` (sampled mode: one hp_mem_sample_skip() said to), asked
+ * for by the code at `caller`. Called with hp_mem_tls.busy set, recording active. */
 static void record_alloc(void *p, size_t n, int kind, const void *caller)
 {
     uint64_t bytes = n;
     uint32_t count = 1;
-    if (mt_session.mode == MT_SAMPLED)
-        mt_sample_weigh(n, &bytes, &count);
+    if (hp_mem_session.mode == HP_MEM_SAMPLED)
+        hp_mem_sample_weigh(n, &bytes, &count);
     PyThreadState *ts;
     int gil;
     if (kind == KIND_MEM || kind == KIND_OBJ) {
@@ -71,109 +71,109 @@ static void record_alloc(void *p, size_t n, int kind, const void *caller)
         ts = PyGILState_GetThisThreadState();
         gil = -1;
     }
-    mt_frame fr[MT_MAX_FRAMES];
+    hp_mem_frame fr[HP_MEM_MAX_FRAMES];
     int truncated = 0;
-    int nf = capture(ts, fr, mt_session.max_frames, &truncated);
-    int native = mt_caller_native(caller, kind == KIND_NATIVE);
-    uint64_t h = mt_stacks_hash(fr, nf, native, truncated);
-    mt_block b = {(uintptr_t)p, bytes, 0, count}, old;
+    int nf = capture(ts, fr, hp_mem_session.max_frames, &truncated);
+    int native = hp_mem_caller_native(caller, kind == KIND_NATIVE);
+    uint64_t h = hp_mem_stacks_hash(fr, nf, native, truncated);
+    hp_mem_block b = {(uintptr_t)p, bytes, 0, count}, old;
 
-    mt_lock();
-    if (!mt_active()) {
-        mt_unlock();
+    hp_mem_lock();
+    if (!hp_mem_active()) {
+        hp_mem_unlock();
         return;
     }
-    if (gil == 1 && mt_codes.pending)
-        mt_codes_process_pending();
-    b.stack = mt_stacks_intern(h, fr, nf, native, truncated, gil);
-    int r = mt_blocks_put(&b, &old);
+    if (gil == 1 && hp_mem_codes.pending)
+        hp_mem_codes_process_pending();
+    b.stack = hp_mem_stacks_intern(h, fr, nf, native, truncated, gil);
+    int r = hp_mem_blocks_put(&b, &old);
     if (r < 0) {
-        mt_fail(MT_ERR_NOMEMORY);
+        hp_mem_fail(HP_MEM_ERR_NOMEMORY);
     } else {
         if (r == 1)
-            mt_account_free(old.stack, old.bytes, old.count);
+            hp_mem_account_free(old.stack, old.bytes, old.count);
         else
-            mt_filter_add(b.addr);
-        mt_recent *e = mt_recent_push(b.addr);
-        mt_account_alloc(b.stack, bytes, count);
-        e->seq = mt_totals.seq;
-        mt_totals.samples++;
+            hp_mem_filter_add(b.addr);
+        hp_mem_recent *e = hp_mem_recent_push(b.addr);
+        hp_mem_account_alloc(b.stack, bytes, count);
+        e->seq = hp_mem_totals.seq;
+        hp_mem_totals.samples++;
     }
-    mt_unlock();
+    hp_mem_unlock();
 }
 
 /* Record the anonymous mapping [p, p + n) made by the code at `caller` (memmaps.h). Called
- * with mt_tls.busy set. */
+ * with hp_mem_tls.busy set. */
 static void record_map(void *p, size_t n, const void *caller)
 {
     PyThreadState *ts = PyGILState_GetThisThreadState();
-    mt_frame fr[MT_MAX_FRAMES];
+    hp_mem_frame fr[HP_MEM_MAX_FRAMES];
     int truncated = 0;
-    int nf = capture(ts, fr, mt_session.max_frames, &truncated);
-    int native = mt_caller_native(caller, 1);
-    uint64_t h = mt_stacks_hash(fr, nf, native, truncated);
-    mt_lock();
-    if (mt_active()) {
-        uint32_t sid = mt_stacks_intern(h, fr, nf, native, truncated, -1);
-        if (mt_maps_add((uintptr_t)p, n, sid) < 0)
-            mt_fail(MT_ERR_NOMEMORY);
+    int nf = capture(ts, fr, hp_mem_session.max_frames, &truncated);
+    int native = hp_mem_caller_native(caller, 1);
+    uint64_t h = hp_mem_stacks_hash(fr, nf, native, truncated);
+    hp_mem_lock();
+    if (hp_mem_active()) {
+        uint32_t sid = hp_mem_stacks_intern(h, fr, nf, native, truncated, -1);
+        if (hp_mem_maps_add((uintptr_t)p, n, sid) < 0)
+            hp_mem_fail(HP_MEM_ERR_NOMEMORY);
         else
-            mt_totals.samples++;
+            hp_mem_totals.samples++;
     }
-    mt_unlock();
+    hp_mem_unlock();
 }
 
-/* [p, p + n) is about to be unmapped: account what of it was recorded. mt_tls.busy set. */
+/* [p, p + n) is about to be unmapped: account what of it was recorded. hp_mem_tls.busy set. */
 static void record_unmap(void *p, size_t n)
 {
-    mt_lock();
-    if (mt_active() && mt_maps_remove((uintptr_t)p, n) < 0)
-        mt_fail(MT_ERR_NOMEMORY);
-    mt_unlock();
+    hp_mem_lock();
+    if (hp_mem_active() && hp_mem_maps_remove((uintptr_t)p, n) < 0)
+        hp_mem_fail(HP_MEM_ERR_NOMEMORY);
+    hp_mem_unlock();
 }
 
-/* Account the free of `p` if it is tracked. Called with mt_tls.busy set. */
+/* Account the free of `p` if it is tracked. Called with hp_mem_tls.busy set. */
 static void record_free(void *p)
 {
-    if (!mt_blocks_maybe_tracked(p))
+    if (!hp_mem_blocks_maybe_tracked(p))
         return;
-    mt_lock();
-    mt_block b;
-    if (mt_active() && mt_blocks_take((uintptr_t)p, &b)) {
-        mt_filter_remove(b.addr);
-        mt_account_free(b.stack, b.bytes, b.count);
+    hp_mem_lock();
+    hp_mem_block b;
+    if (hp_mem_active() && hp_mem_blocks_take((uintptr_t)p, &b)) {
+        hp_mem_filter_remove(b.addr);
+        hp_mem_account_free(b.stack, b.bytes, b.count);
     }
-    mt_unlock();
+    hp_mem_unlock();
 }
 
 /* Take `p`'s block out of the table before a realloc may release it. 1 when tracked. */
-static int realloc_take(void *p, mt_block *b)
+static int realloc_take(void *p, hp_mem_block *b)
 {
-    if (!p || !mt_blocks_maybe_tracked(p))
+    if (!p || !hp_mem_blocks_maybe_tracked(p))
         return 0;
-    mt_lock();
-    int found = mt_active() && mt_blocks_take((uintptr_t)p, b);
-    mt_unlock();
+    hp_mem_lock();
+    int found = hp_mem_active() && hp_mem_blocks_take((uintptr_t)p, b);
+    hp_mem_unlock();
     return found;
 }
 
 /* After realloc: the old block is gone (moved = 1) or stays (the realloc failed). */
-static void realloc_done(mt_block *b, int moved)
+static void realloc_done(hp_mem_block *b, int moved)
 {
-    mt_lock();
-    if (mt_active()) {
+    hp_mem_lock();
+    if (hp_mem_active()) {
         if (moved) {
-            mt_filter_remove(b->addr);
-            mt_account_free(b->stack, b->bytes, b->count);
+            hp_mem_filter_remove(b->addr);
+            hp_mem_account_free(b->stack, b->bytes, b->count);
         } else {
-            mt_block old;
-            if (mt_blocks_put(b, &old) < 0)
-                mt_fail(MT_ERR_NOMEMORY);
+            hp_mem_block old;
+            if (hp_mem_blocks_put(b, &old) < 0)
+                hp_mem_fail(HP_MEM_ERR_NOMEMORY);
         }
     } else if (moved) {
-        mt_filter_remove(b->addr);
+        hp_mem_filter_remove(b->addr);
     }
-    mt_unlock();
+    hp_mem_unlock();
 }
 
 /* ---- Python's allocator domains --------------------------------------------------------- */
@@ -183,9 +183,9 @@ typedef struct {
     PyMemAllocatorEx hook;
     PyMemAllocatorDomain domain;
     int kind;
-} mt_domain;
+} hp_mem_domain;
 
-static mt_domain doms[3];        /* written by install (GIL), read-only by the hooks */
+static hp_mem_domain doms[3];        /* written by install (GIL), read-only by the hooks */
 
 /* The domain hooks' return address is in the code that called PyMem_*() / PyObject_*()
  * (those tail-call the hook: memcaller.h). */
@@ -193,78 +193,78 @@ static mt_domain doms[3];        /* written by install (GIL), read-only by the h
 
 static void *py_malloc(void *ctx, size_t n)
 {
-    mt_domain *d = ctx;
-    if (mt_tls.busy)
+    hp_mem_domain *d = ctx;
+    if (hp_mem_tls.busy)
         return d->orig.malloc(d->orig.ctx, n);
-    mt_tls.busy = 1;
+    hp_mem_tls.busy = 1;
     void *p = d->orig.malloc(d->orig.ctx, n);
-    if (p && mt_active() && !mt_tls.paused && !mt_sample_skip(n))
+    if (p && hp_mem_active() && !hp_mem_tls.paused && !hp_mem_sample_skip(n))
         record_alloc(p, n, d->kind, PY_CALLER);
-    mt_tls.busy = 0;
+    hp_mem_tls.busy = 0;
     return p;
 }
 
 static void *py_calloc(void *ctx, size_t nelem, size_t elsize)
 {
-    mt_domain *d = ctx;
-    if (mt_tls.busy)
+    hp_mem_domain *d = ctx;
+    if (hp_mem_tls.busy)
         return d->orig.calloc(d->orig.ctx, nelem, elsize);
-    mt_tls.busy = 1;
+    hp_mem_tls.busy = 1;
     void *p = d->orig.calloc(d->orig.ctx, nelem, elsize);
-    if (p && mt_active() && !mt_tls.paused && !mt_sample_skip(nelem * elsize))
+    if (p && hp_mem_active() && !hp_mem_tls.paused && !hp_mem_sample_skip(nelem * elsize))
         record_alloc(p, nelem * elsize, d->kind, PY_CALLER);
-    mt_tls.busy = 0;
+    hp_mem_tls.busy = 0;
     return p;
 }
 
 static void *py_realloc(void *ctx, void *ptr, size_t n)
 {
-    mt_domain *d = ctx;
-    if (mt_tls.busy || !mt_active())
+    hp_mem_domain *d = ctx;
+    if (hp_mem_tls.busy || !hp_mem_active())
         return d->orig.realloc(d->orig.ctx, ptr, n);
-    mt_tls.busy = 1;
+    hp_mem_tls.busy = 1;
     if (d->kind != KIND_RAW)
-        mt_codes_maybe_process_pending();
-    mt_block b;
+        hp_mem_codes_maybe_process_pending();
+    hp_mem_block b;
     int had = realloc_take(ptr, &b);
     void *p = d->orig.realloc(d->orig.ctx, ptr, n);
     if (had)
         realloc_done(&b, p != NULL);
-    if (p && mt_active() && !mt_tls.paused && !mt_sample_skip(n))
+    if (p && hp_mem_active() && !hp_mem_tls.paused && !hp_mem_sample_skip(n))
         record_alloc(p, n, d->kind, PY_CALLER);
-    mt_tls.busy = 0;
+    hp_mem_tls.busy = 0;
     return p;
 }
 
 static void py_free(void *ctx, void *ptr)
 {
-    mt_domain *d = ctx;
-    if (!ptr || mt_tls.busy || !mt_active()) {
+    hp_mem_domain *d = ctx;
+    if (!ptr || hp_mem_tls.busy || !hp_mem_active()) {
         d->orig.free(d->orig.ctx, ptr);
         return;
     }
-    mt_tls.busy = 1;
+    hp_mem_tls.busy = 1;
     if (d->kind != KIND_RAW)
-        mt_codes_maybe_process_pending();      /* before a code object's memory can go */
-    if (mt_blocks_maybe_tracked(ptr))
+        hp_mem_codes_maybe_process_pending();      /* before a code object's memory can go */
+    if (hp_mem_blocks_maybe_tracked(ptr))
         record_free(ptr);
     d->orig.free(d->orig.ctx, ptr);
-    mt_tls.busy = 0;
+    hp_mem_tls.busy = 0;
 }
 
-static int hooks_ours(mt_domain *d)
+static int hooks_ours(hp_mem_domain *d)
 {
     PyMemAllocatorEx cur;
     PyMem_GetAllocator(d->domain, &cur);
     return cur.malloc == py_malloc && cur.ctx == d;
 }
 
-void mt_hooks_install(void)
+void hp_mem_hooks_install(void)
 {
     static const PyMemAllocatorDomain order[3] = {PYMEM_DOMAIN_RAW, PYMEM_DOMAIN_MEM,
                                                   PYMEM_DOMAIN_OBJ};
     for (int k = 0; k < 3; k++) {
-        mt_domain *d = &doms[k];
+        hp_mem_domain *d = &doms[k];
         d->domain = order[k];
         d->kind = k;             /* KIND_RAW, KIND_MEM, KIND_OBJ */
         if (hooks_ours(d))
@@ -275,7 +275,7 @@ void mt_hooks_install(void)
     }
 }
 
-void mt_hooks_uninstall(void)
+void hp_mem_hooks_uninstall(void)
 {
     for (int k = 2; k >= 0; k--) {
         if (hooks_ours(&doms[k]))
@@ -301,15 +301,15 @@ static hp_preload_attach_fn find_shim(void)
 
 static inline int nat_recording(void)
 {
-    return !mt_tls.busy && mt_active();
+    return !hp_mem_tls.busy && hp_mem_active();
 }
 
 static inline void *nat_after_alloc(void *p, size_t n, const void *caller)
 {
-    if (p && nat_recording() && !mt_tls.paused && !mt_sample_skip(n)) {
-        mt_tls.busy = 1;
+    if (p && nat_recording() && !hp_mem_tls.paused && !hp_mem_sample_skip(n)) {
+        hp_mem_tls.busy = 1;
         record_alloc(p, n, KIND_NATIVE, caller);
-        mt_tls.busy = 0;
+        hp_mem_tls.busy = 0;
     }
     return p;
 }
@@ -354,11 +354,11 @@ static int nat_posix_memalign(void **out, size_t align, size_t n, const void *ca
 
 static void nat_free(void *p)
 {
-    if (p && nat_recording() && mt_blocks_maybe_tracked(p)) {
-        mt_tls.busy = 1;
+    if (p && nat_recording() && hp_mem_blocks_maybe_tracked(p)) {
+        hp_mem_tls.busy = 1;
         record_free(p);
         real->free(p);
-        mt_tls.busy = 0;
+        hp_mem_tls.busy = 0;
         return;
     }
     real->free(p);
@@ -368,15 +368,15 @@ static void *nat_realloc(void *p, size_t n, const void *caller)
 {
     if (!nat_recording())
         return real->realloc(p, n);
-    mt_tls.busy = 1;
-    mt_block b;
+    hp_mem_tls.busy = 1;
+    hp_mem_block b;
     int had = realloc_take(p, &b);
     void *q = real->realloc(p, n);
     if (had)
         realloc_done(&b, q != NULL || n == 0);   /* realloc(p, 0) frees p */
-    if (q && mt_active() && !mt_tls.paused && !mt_sample_skip(n))
+    if (q && hp_mem_active() && !hp_mem_tls.paused && !hp_mem_sample_skip(n))
         record_alloc(q, n, KIND_NATIVE, caller);
-    mt_tls.busy = 0;
+    hp_mem_tls.busy = 0;
     return q;
 }
 
@@ -387,10 +387,10 @@ static void *nat_mmap(void *addr, size_t n, int prot, int flags, int fd, off_t o
 {
     void *p = real->mmap(addr, n, prot, flags, fd, off);
     if (p != MAP_FAILED && (flags & MAP_ANONYMOUS) && n && nat_recording() &&
-        !mt_tls.paused) {
-        mt_tls.busy = 1;
+        !hp_mem_tls.paused) {
+        hp_mem_tls.busy = 1;
         record_map(p, n, caller);
-        mt_tls.busy = 0;
+        hp_mem_tls.busy = 0;
     }
     return p;
 }
@@ -398,11 +398,11 @@ static void *nat_mmap(void *addr, size_t n, int prot, int flags, int fd, off_t o
 /* The mapping is read and accounted before it goes, so its touched pages still count. */
 static int nat_munmap(void *addr, size_t n)
 {
-    if (addr && n && nat_recording() && mt_maps_any()) {
-        mt_tls.busy = 1;
+    if (addr && n && nat_recording() && hp_mem_maps_any()) {
+        hp_mem_tls.busy = 1;
         record_unmap(addr, n);
         int r = real->munmap(addr, n);
-        mt_tls.busy = 0;
+        hp_mem_tls.busy = 0;
         return r;
     }
     return real->munmap(addr, n);
@@ -413,7 +413,7 @@ static const hp_alloc_hooks nat_hooks = {
     nat_aligned_alloc, nat_memalign, nat_valloc, nat_pvalloc, nat_mmap, nat_munmap,
 };
 
-int mt_hooks_native_attach(void)
+int hp_mem_hooks_native_attach(void)
 {
     if (!find_shim())
         return 0;
@@ -424,7 +424,7 @@ int mt_hooks_native_attach(void)
     return 1;
 }
 
-int mt_hooks_native_detach(void)
+int hp_mem_hooks_native_detach(void)
 {
     if (!attach_fn)
         return 0;
@@ -432,7 +432,7 @@ int mt_hooks_native_detach(void)
     return 1;
 }
 
-int mt_hooks_native_available(void)
+int hp_mem_hooks_native_available(void)
 {
     return find_shim() != NULL;
 }

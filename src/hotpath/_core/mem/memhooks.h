@@ -16,19 +16,19 @@
 #include "common/compat.h"
 
 /* Wrap whatever allocator each Python domain has now (unless ours is on top). */
-void mt_hooks_install(void);
+void hp_mem_hooks_install(void);
 
 /* Unwrap where ours is still on top; elsewhere (someone wrapped us since) our hook stays
  * in the chain and just forwards. */
-void mt_hooks_uninstall(void);
+void hp_mem_hooks_uninstall(void);
 
 /* Route the shim's functions to the native hooks. 1 done, 0 the shim is not loaded. */
-int mt_hooks_native_attach(void);
+int hp_mem_hooks_native_attach(void);
 
 /* Route the shim's functions straight to libc again. 1 done, 0 the shim was never found. */
-int mt_hooks_native_detach(void);
+int hp_mem_hooks_native_detach(void);
 
 /* Whether the preload shim is loaded in this process. */
-int mt_hooks_native_available(void);
+int hp_mem_hooks_native_available(void);
 
 #endif /* HP_MEMHOOKS_H */

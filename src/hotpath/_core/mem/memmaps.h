@@ -35,52 +35,52 @@ typedef struct {
     uint64_t touched;      /* bytes of it counted in the heap: resident when last read */
     uint32_t stack;        /* the node that mapped it (memstacks.h) */
     uint32_t count;        /* 1 for the piece that carries the mapping's block, else 0 */
-} mt_map;
+} hp_mem_map;
 
 typedef struct {
-    mt_map *v;                     /* (L) sorted by addr, disjoint */
+    hp_mem_map *v;                     /* (L) sorted by addr, disjoint */
     size_t n, cap;                 /* (L); n also read atomically without it */
     uint64_t reserved;             /* (L) bytes mapped now: sum of (end - addr) */
     uint64_t touched;              /* (L) bytes of them touched: sum of touched */
     uint64_t reserved_max;         /* (L) the largest `reserved` seen */
     uint64_t mapped;               /* (L) mappings recorded in the session */
-    unsigned char *vec;            /* (L) mincore()'s output, MT_MAPS_VEC_PAGES bytes */
+    unsigned char *vec;            /* (L) mincore()'s output, HP_MEM_MAPS_VEC_PAGES bytes */
     size_t page;
-} mt_map_table;
+} hp_mem_map_table;
 
-extern mt_map_table mt_maps HP_INTERNAL;
+extern hp_mem_map_table hp_mem_maps HP_INTERNAL;
 
 /* Whether any mapping is recorded (no lock; re-check under it). */
-static inline int mt_maps_any(void)
+static inline int hp_mem_maps_any(void)
 {
-    return __atomic_load_n(&mt_maps.n, __ATOMIC_RELAXED) != 0;
+    return __atomic_load_n(&hp_mem_maps.n, __ATOMIC_RELAXED) != 0;
 }
 
 /* (L) An anonymous mapping [addr, addr + len) was made at stack `stack`: record it (after
  * taking out whatever recorded mapping it replaced). 0 / -1 out of memory. */
-int mt_maps_add(uintptr_t addr, size_t len, uint32_t stack);
+int hp_mem_maps_add(uintptr_t addr, size_t len, uint32_t stack);
 
 /* (L) [addr, addr + len) is about to be unmapped: account the touched bytes of what it
  * covers as freed (after bringing them up to date) and forget that part. 0 / -1 out of
  * memory (a split could not be stored; the far piece is then forgotten as freed). */
-int mt_maps_remove(uintptr_t addr, size_t len);
+int hp_mem_maps_remove(uintptr_t addr, size_t len);
 
 /* (L) Read every mapping's touched bytes now and account the changes. */
-void mt_maps_sync(void);
+void hp_mem_maps_sync(void);
 
 /* (L) Bytes mapped now that are not touched. */
-static inline uint64_t mt_maps_untouched(void)
+static inline uint64_t hp_mem_maps_untouched(void)
 {
-    return mt_maps.reserved - mt_maps.touched;
+    return hp_mem_maps.reserved - hp_mem_maps.touched;
 }
 
 /* (L) A fresh table for a session. 0 / -1 out of memory (no exception set). */
-int mt_maps_init(void);
+int hp_mem_maps_init(void);
 
 /* (L) Drop the table. */
-void mt_maps_clear(void);
+void hp_mem_maps_clear(void);
 
 /* (L) Bytes the table uses. */
-size_t mt_maps_bytes(void);
+size_t hp_mem_maps_bytes(void);
 
 #endif /* HP_MEMMAPS_H */

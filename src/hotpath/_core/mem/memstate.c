@@ -8,33 +8,33 @@
 
 #include <stdlib.h>
 
-__thread mt_tls_slot mt_tls HP_TLS_INITIAL_EXEC;
-mt_session_state mt_session;
-mt_totals_state mt_totals;
-int mt_lock_word;
+__thread hp_mem_tls_slot hp_mem_tls HP_TLS_INITIAL_EXEC;
+hp_mem_session_state hp_mem_session;
+hp_mem_totals_state hp_mem_totals;
+int hp_mem_lock_word;
 
-void *mt_raw_calloc(size_t n, size_t size)
+void *hp_mem_raw_calloc(size_t n, size_t size)
 {
-    int b = mt_tls.busy;
-    mt_tls.busy = 1;
+    int b = hp_mem_tls.busy;
+    hp_mem_tls.busy = 1;
     void *p = calloc(n, size);
-    mt_tls.busy = b;
+    hp_mem_tls.busy = b;
     return p;
 }
 
-void *mt_raw_realloc(void *p, size_t n)
+void *hp_mem_raw_realloc(void *p, size_t n)
 {
-    int b = mt_tls.busy;
-    mt_tls.busy = 1;
+    int b = hp_mem_tls.busy;
+    hp_mem_tls.busy = 1;
     void *q = realloc(p, n);
-    mt_tls.busy = b;
+    hp_mem_tls.busy = b;
     return q;
 }
 
-void mt_raw_free(void *p)
+void hp_mem_raw_free(void *p)
 {
-    int b = mt_tls.busy;
-    mt_tls.busy = 1;
+    int b = hp_mem_tls.busy;
+    hp_mem_tls.busy = 1;
     free(p);
-    mt_tls.busy = b;
+    hp_mem_tls.busy = b;
 }

@@ -2,17 +2,17 @@
  * and the tracker's own memory.
  *
  * Invariants:
- * - One spinlock (mt_lock) protects every field marked (L) in the mem* headers: the stack
+ * - One spinlock (hp_mem_lock) protects every field marked (L) in the mem* headers: the stack
  *   tree, the live blocks, the totals, the timeline. Not the GIL: the RAW-domain and
  *   native hooks run without it.
  * - A hook touches a table only under the lock and only after re-checking
- *   mt_session.active under it, so a hook still running when recording stops never sees
+ *   hp_mem_session.active under it, so a hook still running when recording stops never sees
  *   tables being replaced.
- * - mt_tls.busy is set while a hook does its own work or forwards to the allocator below
+ * - hp_mem_tls.busy is set while a hook does its own work or forwards to the allocator below
  *   it; a hook entered while it is set forwards and records nothing. The tracker's own
- *   memory (mt_raw_*) is taken with busy set, so the hooks never see it.
+ *   memory (hp_mem_raw_*) is taken with busy set, so the hooks never see it.
  * - Hooks never create Python objects, never take the GIL, never raise: a failure sets
- *   mt_session.error and stops recording (mt_fail); the next stop() raises.
+ *   hp_mem_session.error and stops recording (hp_mem_fail); the next stop() raises.
  */
 #ifndef HP_MEMSTATE_H
 #define HP_MEMSTATE_H
@@ -26,19 +26,19 @@
 
 /* The variables the mem* files share are HP_INTERNAL (compat.h). */
 
-enum { MT_EXACT = 0, MT_SAMPLED = 1 };
-enum { MT_ERR_NONE = 0, MT_ERR_NOMEMORY = 1 };
+enum { HP_MEM_EXACT = 0, HP_MEM_SAMPLED = 1 };
+enum { HP_MEM_ERR_NONE = 0, HP_MEM_ERR_NOMEMORY = 1 };
 
 /* One of the calling thread's latest recorded blocks, as forget() needs it: where it is,
  * and the state of the peak just before it was accounted (memaccount.h). */
 typedef struct {
     uintptr_t addr;      /* 0: empty */
-    uint64_t seq;        /* mt_totals.seq right after it was accounted */
+    uint64_t seq;        /* hp_mem_totals.seq right after it was accounted */
     int64_t peak_bytes, peak_count;
     int peak_dirty;
-} mt_recent;
+} hp_mem_recent;
 
-#define MT_RECENT 8      /* latest recorded blocks kept per thread (a ring) */
+#define HP_MEM_RECENT 8      /* latest recorded blocks kept per thread (a ring) */
 
 /* Thread-local: each thread touches only its own. */
 typedef struct {
@@ -51,27 +51,27 @@ typedef struct {
      * the session `recent_session` only. Written under the lock (memtrack.c). */
     uint64_t recent_session;
     unsigned top, nrecent;
-    mt_recent recent[MT_RECENT];
-} mt_tls_slot;
+    hp_mem_recent recent[HP_MEM_RECENT];
+} hp_mem_tls_slot;
 
 /* initial-exec: a register-relative access per hook, no __tls_get_addr call. */
-extern __thread mt_tls_slot mt_tls HP_TLS_INITIAL_EXEC HP_INTERNAL;
+extern __thread hp_mem_tls_slot hp_mem_tls HP_TLS_INITIAL_EXEC HP_INTERNAL;
 
 typedef struct {
     /* Set by start() while not recording (GIL held); read-only while recording. */
-    int mode, max_frames;          /* MT_EXACT / MT_SAMPLED; frames kept per stack */
+    int mode, max_frames;          /* HP_MEM_EXACT / HP_MEM_SAMPLED; frames kept per stack */
     double sample_bytes;
     uint64_t id;                   /* bumped by each start(): stale per-thread state */
     int native;                    /* native hooks attached (2: were, until stop()) */
-    struct timespec t0;            /* mt_now() counts from here */
+    struct timespec t0;            /* hp_mem_now() counts from here */
     PyObject *owner;               /* the MemTracker whose data this is (borrowed) */
     /* Atomics. */
     int active;                    /* hooks record */
-    int error;                     /* MT_ERR_*; written under the lock */
+    int error;                     /* HP_MEM_ERR_*; written under the lock */
     int forked;                    /* this process is a fork child of a recording one */
-} mt_session_state;
+} hp_mem_session_state;
 
-extern mt_session_state mt_session HP_INTERNAL;
+extern hp_mem_session_state hp_mem_session HP_INTERNAL;
 
 /* The totals (memaccount.h accounts into them; its header comment says how the peak is
  * kept). Every field is protected by the lock; `live_bytes` is also stored atomically,
@@ -81,26 +81,26 @@ typedef struct {
     int64_t live_count, peak_bytes, peak_count;
     int peak_dirty;                /* live == peak, and no snapshot of it taken yet */
     uint64_t peak_epoch;
-    double peak_time;              /* mt_now() when the peak was left */
+    double peak_time;              /* hp_mem_now() when the peak was left */
     uint64_t alloc_count, alloc_bytes, free_count, free_bytes;
     uint64_t samples;              /* blocks recorded */
     uint64_t seq;                  /* bumped by every alloc and free accounted: forget()
                                       can tell whether anything happened since a block */
-} mt_totals_state;                 /* (L) */
+} hp_mem_totals_state;                 /* (L) */
 
-extern mt_totals_state mt_totals HP_INTERNAL;
-extern int mt_lock_word HP_INTERNAL;     /* the spinlock: 1 held */
+extern hp_mem_totals_state hp_mem_totals HP_INTERNAL;
+extern int hp_mem_lock_word HP_INTERNAL;     /* the spinlock: 1 held */
 
-/* The tracker's own memory: malloc's, taken with mt_tls.busy set. */
-void *mt_raw_calloc(size_t n, size_t size);
-void *mt_raw_realloc(void *p, size_t n);
-void mt_raw_free(void *p);
+/* The tracker's own memory: malloc's, taken with hp_mem_tls.busy set. */
+void *hp_mem_raw_calloc(size_t n, size_t size);
+void *hp_mem_raw_realloc(void *p, size_t n);
+void hp_mem_raw_free(void *p);
 
-static inline void mt_lock(void)
+static inline void hp_mem_lock(void)
 {
     int spins = 0;
-    while (__atomic_exchange_n(&mt_lock_word, 1, __ATOMIC_ACQUIRE)) {
-        while (__atomic_load_n(&mt_lock_word, __ATOMIC_RELAXED)) {
+    while (__atomic_exchange_n(&hp_mem_lock_word, 1, __ATOMIC_ACQUIRE)) {
+        while (__atomic_load_n(&hp_mem_lock_word, __ATOMIC_RELAXED)) {
             if (++spins < 100) {
 #if defined(__x86_64__) || defined(__i386__)
                 __builtin_ia32_pause();
@@ -112,36 +112,36 @@ static inline void mt_lock(void)
     }
 }
 
-static inline void mt_unlock(void)
+static inline void hp_mem_unlock(void)
 {
-    __atomic_store_n(&mt_lock_word, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&hp_mem_lock_word, 0, __ATOMIC_RELEASE);
 }
 
 /* Recording now (a racy read: re-check under the lock before touching a table). */
-static inline int mt_active(void)
+static inline int hp_mem_active(void)
 {
-    return __atomic_load_n(&mt_session.active, __ATOMIC_RELAXED);
+    return __atomic_load_n(&hp_mem_session.active, __ATOMIC_RELAXED);
 }
 
 /* Seconds since start(). */
-static inline double mt_now(void)
+static inline double hp_mem_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)(ts.tv_sec - mt_session.t0.tv_sec) +
-           (double)(ts.tv_nsec - mt_session.t0.tv_nsec) * 1e-9;
+    return (double)(ts.tv_sec - hp_mem_session.t0.tv_sec) +
+           (double)(ts.tv_nsec - hp_mem_session.t0.tv_nsec) * 1e-9;
 }
 
 /* (L) Stop recording after a failure; raised by the next stop(). */
-static inline void mt_fail(int err)
+static inline void hp_mem_fail(int err)
 {
-    if (!mt_session.error)
-        mt_session.error = err;
-    __atomic_store_n(&mt_session.active, 0, __ATOMIC_RELAXED);
+    if (!hp_mem_session.error)
+        hp_mem_session.error = err;
+    __atomic_store_n(&hp_mem_session.active, 0, __ATOMIC_RELAXED);
 }
 
 /* The home slot of address `a` in a power-of-two table (live blocks, code objects). */
-static inline size_t mt_ptr_slot(uintptr_t a, size_t mask)
+static inline size_t hp_mem_ptr_slot(uintptr_t a, size_t mask)
 {
     return (size_t)(((uint64_t)(a >> 4) * 0x9E3779B97F4A7C15ull) >> 29) & mask;
 }

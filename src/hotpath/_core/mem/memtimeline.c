@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 static struct {
-    mt_point *points;              /* (L) MT_TIMELINE_CAP of them, or NULL */
+    hp_mem_point *points;              /* (L) HP_MEM_TIMELINE_CAP of them, or NULL */
     size_t n;                      /* (L) */
 } buf;
 
@@ -52,38 +52,38 @@ static int add_point(double t, uint64_t rss, uint64_t heap, uint64_t reserved)
     int halved = 0;
     if (!buf.points)
         return 0;
-    if (buf.n == MT_TIMELINE_CAP) {
-        for (size_t i = 0; i < MT_TIMELINE_CAP / 2; i++)
+    if (buf.n == HP_MEM_TIMELINE_CAP) {
+        for (size_t i = 0; i < HP_MEM_TIMELINE_CAP / 2; i++)
             buf.points[i] = buf.points[2 * i];
-        buf.n = MT_TIMELINE_CAP / 2;
+        buf.n = HP_MEM_TIMELINE_CAP / 2;
         halved = 1;
     }
-    buf.points[buf.n++] = (mt_point){t, rss, heap, reserved};
+    buf.points[buf.n++] = (hp_mem_point){t, rss, heap, reserved};
     return halved;
 }
 
 static void sample(void *arg, PyThreadState *me)
 {
-    double t = mt_now();
-    mt_lock();
-    mt_maps_sync();
-    int64_t heap = __atomic_load_n(&mt_totals.live_bytes, __ATOMIC_RELAXED);
-    uint64_t reserved = mt_maps_untouched();
-    mt_unlock();
+    double t = hp_mem_now();
+    hp_mem_lock();
+    hp_mem_maps_sync();
+    int64_t heap = __atomic_load_n(&hp_mem_totals.live_bytes, __ATOMIC_RELAXED);
+    uint64_t reserved = hp_mem_maps_untouched();
+    hp_mem_unlock();
     uint64_t rss = read_rss();
-    mt_lock();
+    hp_mem_lock();
     int halved = add_point(t, rss, heap > 0 ? (uint64_t)heap : 0, reserved);
-    mt_unlock();
+    hp_mem_unlock();
     if (halved)
         tl.thread.interval *= 2;
 }
 
 static void enter(void *arg)
 {
-    mt_tls.busy = 1;                       /* nothing this thread does is the program's */
+    hp_mem_tls.busy = 1;                       /* nothing this thread does is the program's */
 }
 
-int mt_timeline_start(double interval)
+int hp_mem_timeline_start(double interval)
 {
     tl.page = sysconf(_SC_PAGESIZE);
     if (tl.fd < 0)
@@ -99,48 +99,48 @@ int mt_timeline_start(double interval)
     return hp_sampler_start(&tl.thread);
 }
 
-void mt_timeline_stop(void)
+void hp_mem_timeline_stop(void)
 {
     hp_sampler_stop(&tl.thread);
     sample(NULL, NULL);
 }
 
-void mt_timeline_atfork_child(void)
+void hp_mem_timeline_atfork_child(void)
 {
     hp_sampler_atfork_child(&tl.thread);
 }
 
 /* ---- the buffer's lifetime and snapshots ------------------------------------------------ */
 
-int mt_timeline_init(void)
+int hp_mem_timeline_init(void)
 {
-    buf.points = mt_raw_calloc(MT_TIMELINE_CAP, sizeof *buf.points);
+    buf.points = hp_mem_raw_calloc(HP_MEM_TIMELINE_CAP, sizeof *buf.points);
     return buf.points ? 0 : -1;
 }
 
-void mt_timeline_clear(void)
+void hp_mem_timeline_clear(void)
 {
-    mt_raw_free(buf.points);
+    hp_mem_raw_free(buf.points);
     buf.points = NULL;
     buf.n = 0;
 }
 
-size_t mt_timeline_bytes(void)
+size_t hp_mem_timeline_bytes(void)
 {
-    return buf.points ? MT_TIMELINE_CAP * sizeof(mt_point) : 0;
+    return buf.points ? HP_MEM_TIMELINE_CAP * sizeof(hp_mem_point) : 0;
 }
 
-int mt_timeline_copy(mt_timeline_snap *c)
+int hp_mem_timeline_copy(hp_mem_timeline_snap *c)
 {
     c->n = buf.n;
-    c->points = mt_raw_calloc(c->n ? c->n : 1, sizeof *c->points);
+    c->points = hp_mem_raw_calloc(c->n ? c->n : 1, sizeof *c->points);
     if (!c->points)
         return -1;
     memcpy(c->points, buf.points, c->n * sizeof *c->points);
     return 0;
 }
 
-PyObject *mt_timeline_export(const mt_timeline_snap *c)
+PyObject *hp_mem_timeline_export(const hp_mem_timeline_snap *c)
 {
     PyObject *list = PyList_New((Py_ssize_t)c->n);
     if (!list)
@@ -159,8 +159,8 @@ PyObject *mt_timeline_export(const mt_timeline_snap *c)
     return list;
 }
 
-void mt_timeline_snap_free(mt_timeline_snap *c)
+void hp_mem_timeline_snap_free(hp_mem_timeline_snap *c)
 {
-    mt_raw_free(c->points);
+    hp_mem_raw_free(c->points);
     c->points = NULL;
 }

@@ -2,8 +2,8 @@
  * untouched mappings, sampled by a background thread.
  *
  * Every `interval` seconds the thread brings the mappings' touched bytes up to date
- * (mt_maps_sync, memmaps.h), reads mt_totals.live_bytes and the untouched reserved bytes,
- * then RSS (/proc/self/statm; read after, so pages counted as touched are in it) into a buffer of at most MT_TIMELINE_CAP points; when the buffer is full every
+ * (hp_mem_maps_sync, memmaps.h), reads hp_mem_totals.live_bytes and the untouched reserved bytes,
+ * then RSS (/proc/self/statm; read after, so pages counted as touched are in it) into a buffer of at most HP_MEM_TIMELINE_CAP points; when the buffer is full every
  * other point is dropped and the interval doubled, so a run of any length fits. start()
  * and stop() add a point each, so even interval 0 (no thread) gives two.
  *
@@ -17,46 +17,46 @@
 
 #include "memstate.h"
 
-#define MT_TIMELINE_CAP 8192       /* points kept (halved when full) */
+#define HP_MEM_TIMELINE_CAP 8192       /* points kept (halved when full) */
 
 typedef struct {
     double t;
     uint64_t rss, heap;
     uint64_t reserved;   /* mapped but not touched (not in heap) */
-} mt_point;
+} hp_mem_point;
 
 /* (L) An empty buffer for a session. 0 / -1 out of memory (no exception set). */
-int mt_timeline_init(void);
+int hp_mem_timeline_init(void);
 
 /* (L) Drop the buffer. */
-void mt_timeline_clear(void);
+void hp_mem_timeline_clear(void);
 
 /* (L) Bytes the buffer uses. */
-size_t mt_timeline_bytes(void);
+size_t hp_mem_timeline_bytes(void);
 
 /* GIL held, lock not held: a first point, and the thread when `interval` > 0. 0, or -1
  * when the thread could not start (the timeline stays off; no exception set). */
-int mt_timeline_start(double interval);
+int hp_mem_timeline_start(double interval);
 
 /* GIL held (released while joining), lock not held: stop the thread, add a last point. */
-void mt_timeline_stop(void);
+void hp_mem_timeline_stop(void);
 
 /* In a fork child (pthread_atfork): the thread does not exist there. */
-void mt_timeline_atfork_child(void);
+void hp_mem_timeline_atfork_child(void);
 
 /* A copy of the buffer taken under the lock, turned into Python objects after it. */
 typedef struct {
-    mt_point *points;
+    hp_mem_point *points;
     size_t n;
-} mt_timeline_snap;
+} hp_mem_timeline_snap;
 
-/* (L) Fill *c (free it with mt_timeline_snap_free). 0 / -1 out of memory (no exception
+/* (L) Fill *c (free it with hp_mem_timeline_snap_free). 0 / -1 out of memory (no exception
  * set). */
-int mt_timeline_copy(mt_timeline_snap *c);
+int hp_mem_timeline_copy(hp_mem_timeline_snap *c);
 
 /* GIL held: [(t, rss, heap, reserved)]. A new reference, or NULL with an exception set. */
-PyObject *mt_timeline_export(const mt_timeline_snap *c);
+PyObject *hp_mem_timeline_export(const hp_mem_timeline_snap *c);
 
-void mt_timeline_snap_free(mt_timeline_snap *c);
+void hp_mem_timeline_snap_free(hp_mem_timeline_snap *c);
 
 #endif /* HP_MEMTIMELINE_H */

@@ -30,9 +30,9 @@ static int trace_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *a
         /* Made for this hook, just now (call_trace): the frame object, then — on the code
          * object's first traced call — its line array. Newest first. */
         PyCodeObject *co = PyFrame_GetCode(frame);
-        mt_forget_block(co->_co_linearray);
+        hp_mem_forget_block(co->_co_linearray);
         Py_DECREF(co);
-        mt_forget_object((PyObject *)frame);
+        hp_mem_forget_object((PyObject *)frame);
     }
     if (what != PyTrace_CALL && what != PyTrace_LINE && what != PyTrace_RETURN)
         return 0;
@@ -46,7 +46,7 @@ static int trace_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *a
     }
     PyObject *cb = Py_NewRef(trace_cb);
     PyObject *exc_type, *exc_value, *exc_tb;
-    mt_tls.paused++;
+    hp_mem_tls.paused++;
     PyErr_Fetch(&exc_type, &exc_value, &exc_tb);
     PyObject *args[2] = {(PyObject *)frame, PyLong_FromLong(what)};   /* a small int */
     PyObject *r = args[1] ? PyObject_Vectorcall(cb, args, 2, NULL) : NULL;
@@ -56,7 +56,7 @@ static int trace_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *a
     else
         PyErr_WriteUnraisable(cb);                /* never into the program */
     PyErr_Restore(exc_type, exc_value, exc_tb);
-    mt_tls.paused--;
+    hp_mem_tls.paused--;
     Py_DECREF(cb);
     return 0;
 }
@@ -72,16 +72,16 @@ static PyObject *thread_bootstrap(PyObject *self, PyObject *const *args, Py_ssiz
     }
     PyEval_SetTrace(trace_hook, trace_cb);
     PyObject *frame = args[0];
-    mt_tls.paused++;                  /* reading f_locals again is not the program's */
+    hp_mem_tls.paused++;                  /* reading f_locals again is not the program's */
     PyObject *locals = PyObject_GetAttr(frame, str_f_locals);
-    mt_tls.paused--;
+    hp_mem_tls.paused--;
     if (locals) {
-        mt_forget_object(locals);
+        hp_mem_forget_object(locals);
         Py_DECREF(locals);
     } else {
         PyErr_Clear();
     }
-    mt_forget_object(frame);
+    hp_mem_forget_object(frame);
     if (PyUnicode_Check(args[1]) && PyUnicode_CompareWithASCIIString(args[1], "call") == 0)
         trace_hook(trace_cb, (PyFrameObject *)frame, PyTrace_CALL, Py_None);
     Py_RETURN_NONE;
@@ -105,7 +105,7 @@ static int set_all(Py_tracefunc func, PyObject *obj)
     return 0;
 }
 
-PyObject *mt_trace_set(PyObject *callback)
+PyObject *hp_mem_trace_set(PyObject *callback)
 {
     if (callback == Py_None) {
         if (!trace_cb)
@@ -150,7 +150,7 @@ PyObject *mt_trace_set(PyObject *callback)
     Py_RETURN_NONE;
 }
 
-PyObject *mt_trace_watch(PyObject *code)
+PyObject *hp_mem_trace_watch(PyObject *code)
 {
     if (!PyCode_Check(code)) {
         PyErr_SetString(PyExc_TypeError, "watch() needs a code object");
@@ -160,9 +160,9 @@ PyObject *mt_trace_watch(PyObject *code)
         PyErr_SetString(PyExc_RuntimeError, "watch() before settrace()");
         return NULL;
     }
-    mt_tls.paused++;                   /* co_extra's storage is not the program's */
+    hp_mem_tls.paused++;                   /* co_extra's storage is not the program's */
     int rc = _PyCode_SetExtra(code, extra_index, (void *)trace_gen);
-    mt_tls.paused--;
+    hp_mem_tls.paused--;
     if (rc < 0)
         return NULL;
     Py_RETURN_NONE;
@@ -170,16 +170,16 @@ PyObject *mt_trace_watch(PyObject *code)
 
 #else  /* HP_HAVE_MONITORING: sys.monitoring's local events serve (memlines.py) */
 
-PyObject *mt_trace_set(PyObject *callback)
+PyObject *hp_mem_trace_set(PyObject *callback)
 {
     PyErr_SetString(PyExc_NotImplementedError, "settrace() is for Python 3.11; use "
                     "sys.monitoring");
     return NULL;
 }
 
-PyObject *mt_trace_watch(PyObject *code)
+PyObject *hp_mem_trace_watch(PyObject *code)
 {
-    return mt_trace_set(code);
+    return hp_mem_trace_set(code);
 }
 
 #endif

@@ -26,9 +26,9 @@
 
 /* settrace(callback or None): callback(frame, event) with event 0 call, 2 line, 3 return
  * (PyTrace_*), for marked code only. None, or NULL with an exception set. */
-PyObject *mt_trace_set(PyObject *callback);
+PyObject *hp_mem_trace_set(PyObject *callback);
 
 /* watch(code): mark `code` for the callback. None, or NULL with an exception set. */
-PyObject *mt_trace_watch(PyObject *code);
+PyObject *hp_mem_trace_watch(PyObject *code);
 
 #endif /* HP_MEMTRACE_H */

@@ -6,7 +6,7 @@
  * - Everything here runs with the GIL, which is what serializes start, stop, snapshot
  *   and clear; the tables are still touched only under the lock (memstate.h), since the
  *   hooks run without the GIL.
- * - Only one tracker records at a time (the hooks are process-wide): mt_session.owner is
+ * - Only one tracker records at a time (the hooks are process-wide): hp_mem_session.owner is
  *   the MemTracker whose data the tables hold, and the methods of any other one see no
  *   data.
  * - A session's tables are made by data_init() before the hooks are installed, and
@@ -32,26 +32,26 @@
 
 static void atfork_prepare(void)
 {
-    mt_tls.busy++;
-    mt_lock();
+    hp_mem_tls.busy++;
+    hp_mem_lock();
 }
 
 static void atfork_parent(void)
 {
-    mt_unlock();
-    mt_tls.busy--;
+    hp_mem_unlock();
+    hp_mem_tls.busy--;
 }
 
 /* The child stops recording: the tables are its own copy, the parent's stay intact. The
  * timeline thread does not exist in the child. */
 static void atfork_child(void)
 {
-    if (__atomic_load_n(&mt_session.active, __ATOMIC_RELAXED))
-        mt_session.forked = 1;
-    __atomic_store_n(&mt_session.active, 0, __ATOMIC_RELAXED);
-    mt_timeline_atfork_child();
-    mt_lock_word = 0;
-    mt_tls.busy--;
+    if (__atomic_load_n(&hp_mem_session.active, __ATOMIC_RELAXED))
+        hp_mem_session.forked = 1;
+    __atomic_store_n(&hp_mem_session.active, 0, __ATOMIC_RELAXED);
+    hp_mem_timeline_atfork_child();
+    hp_mem_lock_word = 0;
+    hp_mem_tls.busy--;
 }
 
 /* ---- session lifetime ------------------------------------------------------------------- */
@@ -59,28 +59,28 @@ static void atfork_child(void)
 /* GIL held, not recording. Free the tables; release the code objects. */
 static void data_clear(void)
 {
-    mt_code_table codes;
-    mt_lock();
-    mt_blocks_clear();
-    mt_maps_clear();
-    mt_stacks_clear(&codes);
-    mt_timeline_clear();
-    mt_account_clear();
-    mt_session.error = 0;
-    mt_session.forked = 0;
-    mt_session.owner = NULL;
-    mt_unlock();
-    mt_codes_release(&codes);
+    hp_mem_code_table codes;
+    hp_mem_lock();
+    hp_mem_blocks_clear();
+    hp_mem_maps_clear();
+    hp_mem_stacks_clear(&codes);
+    hp_mem_timeline_clear();
+    hp_mem_account_clear();
+    hp_mem_session.error = 0;
+    hp_mem_session.forked = 0;
+    hp_mem_session.owner = NULL;
+    hp_mem_unlock();
+    hp_mem_codes_release(&codes);
 }
 
 /* GIL held, not recording: fresh tables. 0 / -1 with MemoryError set. */
 static int data_init(int sampled)
 {
     data_clear();
-    mt_lock();
-    int ok = mt_blocks_init(sampled) == 0 && mt_stacks_init() == 0 &&
-             mt_maps_init() == 0 && mt_timeline_init() == 0;
-    mt_unlock();
+    hp_mem_lock();
+    int ok = hp_mem_blocks_init(sampled) == 0 && hp_mem_stacks_init() == 0 &&
+             hp_mem_maps_init() == 0 && hp_mem_timeline_init() == 0;
+    hp_mem_unlock();
     if (!ok) {
         data_clear();
         PyErr_NoMemory();
@@ -92,14 +92,14 @@ static int data_init(int sampled)
 /* (L) */
 static size_t tracker_bytes(void)
 {
-    return mt_blocks_bytes() + mt_stacks_bytes() + mt_maps_bytes() + mt_timeline_bytes();
+    return hp_mem_blocks_bytes() + hp_mem_stacks_bytes() + hp_mem_maps_bytes() + hp_mem_timeline_bytes();
 }
 
 /* ---- the MemTracker type ---------------------------------------------------------------- */
 
 typedef struct {
     PyObject_HEAD
-} hp_memtracker;
+} hp_mem_tracker;
 
 static int atfork_registered = 0;       /* GIL */
 
@@ -116,20 +116,20 @@ static PyObject *MemTracker_start(PyObject *self, PyObject *args, PyObject *kwds
         return NULL;
     int m;
     if (strcmp(mode, "exact") == 0)
-        m = MT_EXACT;
+        m = HP_MEM_EXACT;
     else if (strcmp(mode, "sampled") == 0)
-        m = MT_SAMPLED;
+        m = HP_MEM_SAMPLED;
     else {
         PyErr_Format(PyExc_ValueError, "mode must be 'exact' or 'sampled', not '%s'", mode);
         return NULL;
     }
-    if (!(sample_bytes >= 1.0) || max_frames < 1 || max_frames > MT_MAX_FRAMES ||
+    if (!(sample_bytes >= 1.0) || max_frames < 1 || max_frames > HP_MEM_MAX_FRAMES ||
         !(interval >= 0.0)) {
         PyErr_Format(PyExc_ValueError, "need sample_bytes >= 1, 1 <= max_frames <= %d, "
-                     "interval >= 0", MT_MAX_FRAMES);
+                     "interval >= 0", HP_MEM_MAX_FRAMES);
         return NULL;
     }
-    if (mt_active()) {
+    if (hp_mem_active()) {
         PyErr_SetString(PyExc_RuntimeError,
                         "hotpath: another memory tracker is recording in this process");
         return NULL;
@@ -149,45 +149,45 @@ static PyObject *MemTracker_start(PyObject *self, PyObject *args, PyObject *kwds
         }
         atfork_registered = 1;
     }
-    mt_caller_init();
-    if (data_init(m == MT_SAMPLED) < 0)
+    hp_mem_caller_init();
+    if (data_init(m == HP_MEM_SAMPLED) < 0)
         return NULL;
-    mt_session.mode = m;
-    mt_session.sample_bytes = sample_bytes;
-    mt_session.max_frames = max_frames;
-    mt_session.id++;
-    mt_session.owner = self;
-    clock_gettime(CLOCK_MONOTONIC, &mt_session.t0);
-    mt_session.native = 0;
-    if (mt_timeline_start(interval) < 0) {
+    hp_mem_session.mode = m;
+    hp_mem_session.sample_bytes = sample_bytes;
+    hp_mem_session.max_frames = max_frames;
+    hp_mem_session.id++;
+    hp_mem_session.owner = self;
+    clock_gettime(CLOCK_MONOTONIC, &hp_mem_session.t0);
+    hp_mem_session.native = 0;
+    if (hp_mem_timeline_start(interval) < 0) {
         data_clear();
         PyErr_SetString(PyExc_RuntimeError, "hotpath: cannot start the timeline thread");
         return NULL;
     }
-    mt_hooks_install();
-    __atomic_store_n(&mt_session.active, 1, __ATOMIC_RELEASE);
-    if (native && mt_hooks_native_attach())
-        mt_session.native = 1;
+    hp_mem_hooks_install();
+    __atomic_store_n(&hp_mem_session.active, 1, __ATOMIC_RELEASE);
+    if (native && hp_mem_hooks_native_attach())
+        hp_mem_session.native = 1;
     Py_RETURN_NONE;
 }
 
 /* None, or NULL with MemoryError set when the tracker ran out of memory while recording. */
 static PyObject *MemTracker_stop(PyObject *self, PyObject *Py_UNUSED(ignored))
 {
-    if (mt_session.owner != self)
+    if (hp_mem_session.owner != self)
         Py_RETURN_NONE;
-    if (mt_session.native && mt_hooks_native_detach())
-        mt_session.native = 2;            /* was attached */
-    int was_active = __atomic_exchange_n(&mt_session.active, 0, __ATOMIC_ACQ_REL);
-    if (was_active || mt_session.error) {
-        mt_hooks_uninstall();
-        mt_timeline_stop();
+    if (hp_mem_session.native && hp_mem_hooks_native_detach())
+        hp_mem_session.native = 2;            /* was attached */
+    int was_active = __atomic_exchange_n(&hp_mem_session.active, 0, __ATOMIC_ACQ_REL);
+    if (was_active || hp_mem_session.error) {
+        hp_mem_hooks_uninstall();
+        hp_mem_timeline_stop();
     }
-    mt_lock();
-    mt_codes_process_pending();
-    int err = mt_session.error;
-    mt_unlock();
-    if (err == MT_ERR_NOMEMORY) {
+    hp_mem_lock();
+    hp_mem_codes_process_pending();
+    int err = hp_mem_session.error;
+    hp_mem_unlock();
+    if (err == HP_MEM_ERR_NOMEMORY) {
         PyErr_SetString(PyExc_MemoryError,
                         "hotpath: the memory tracker ran out of memory and stopped recording");
         return NULL;
@@ -195,55 +195,55 @@ static PyObject *MemTracker_stop(PyObject *self, PyObject *Py_UNUSED(ignored))
     Py_RETURN_NONE;
 }
 
-/* The data as a new dict (nodes: mt_stacks_export; timeline: mt_timeline_export; the
+/* The data as a new dict (nodes: hp_mem_stacks_export; timeline: hp_mem_timeline_export; the
  * totals), or NULL with an exception set. The tables are copied under the lock and turned
  * into Python objects after it, with this thread paused (they are not the program's). */
 static PyObject *MemTracker_snapshot(PyObject *self, PyObject *Py_UNUSED(ignored))
 {
-    if (mt_session.owner != self) {
+    if (hp_mem_session.owner != self) {
         PyErr_SetString(PyExc_RuntimeError, "hotpath: this memory tracker has no data "
                         "(not started, cleared, or another tracker started since)");
         return NULL;
     }
-    mt_stacks_snap sc = {0};
-    mt_timeline_snap tc = {0};
-    mt_tls.busy++;
-    mt_lock();
-    mt_codes_process_pending();
-    if (mt_active())
-        mt_maps_sync();                 /* touched mappings as of now (memmaps.h) */
-    int stacks_ok = mt_stacks_copy(&sc) == 0;
-    int points_ok = mt_timeline_copy(&tc) == 0;
-    double peak_time = mt_totals.peak_dirty ? mt_now() : mt_totals.peak_time;
+    hp_mem_stacks_snap sc = {0};
+    hp_mem_timeline_snap tc = {0};
+    hp_mem_tls.busy++;
+    hp_mem_lock();
+    hp_mem_codes_process_pending();
+    if (hp_mem_active())
+        hp_mem_maps_sync();                 /* touched mappings as of now (memmaps.h) */
+    int stacks_ok = hp_mem_stacks_copy(&sc) == 0;
+    int points_ok = hp_mem_timeline_copy(&tc) == 0;
+    double peak_time = hp_mem_totals.peak_dirty ? hp_mem_now() : hp_mem_totals.peak_time;
     unsigned long long totals[9] = {
-        mt_totals.alloc_count, mt_totals.alloc_bytes, mt_totals.free_count,
-        mt_totals.free_bytes, (unsigned long long)mt_totals.live_count,
-        (unsigned long long)mt_totals.live_bytes, (unsigned long long)mt_totals.peak_count,
-        (unsigned long long)mt_totals.peak_bytes, mt_totals.samples};
-    unsigned long long maps[5] = {mt_maps.reserved, mt_maps.touched, mt_maps.reserved_max,
-                                  mt_maps.n, mt_maps.mapped};
+        hp_mem_totals.alloc_count, hp_mem_totals.alloc_bytes, hp_mem_totals.free_count,
+        hp_mem_totals.free_bytes, (unsigned long long)hp_mem_totals.live_count,
+        (unsigned long long)hp_mem_totals.live_bytes, (unsigned long long)hp_mem_totals.peak_count,
+        (unsigned long long)hp_mem_totals.peak_bytes, hp_mem_totals.samples};
+    unsigned long long maps[5] = {hp_mem_maps.reserved, hp_mem_maps.touched, hp_mem_maps.reserved_max,
+                                  hp_mem_maps.n, hp_mem_maps.mapped};
     size_t tbytes = tracker_bytes();
-    mt_unlock();
-    mt_tls.busy--;
+    hp_mem_unlock();
+    hp_mem_tls.busy--;
     if (!stacks_ok || !points_ok) {
-        mt_stacks_snap_free(&sc);
-        mt_timeline_snap_free(&tc);
+        hp_mem_stacks_snap_free(&sc);
+        hp_mem_timeline_snap_free(&tc);
         return PyErr_NoMemory();
     }
 
-    mt_tls.paused++;              /* the snapshot's own objects are not the program's */
+    hp_mem_tls.paused++;              /* the snapshot's own objects are not the program's */
     PyObject *res = NULL, *nodes = NULL, *timeline = NULL;
-    if (!(nodes = mt_stacks_export(&sc)) || !(timeline = mt_timeline_export(&tc)))
+    if (!(nodes = hp_mem_stacks_export(&sc)) || !(timeline = hp_mem_timeline_export(&tc)))
         goto done;
     res = Py_BuildValue(
         "{s:s,s:d,s:i,s:O,s:O,s:O,s:O,s:O,s:K,s:K,s:K,s:K,s:L,s:L,s:K,s:K,s:d,s:K,s:n,s:d,"
         "s:K,s:K,s:K,s:K,s:K,s:O}",
-        "mode", mt_session.mode == MT_SAMPLED ? "sampled" : "exact",
-        "sample_bytes", mt_session.sample_bytes,
-        "max_frames", mt_session.max_frames,
-        "native", mt_session.native ? Py_True : Py_False,
-        "active", mt_active() ? Py_True : Py_False,
-        "forked", mt_session.forked ? Py_True : Py_False,
+        "mode", hp_mem_session.mode == HP_MEM_SAMPLED ? "sampled" : "exact",
+        "sample_bytes", hp_mem_session.sample_bytes,
+        "max_frames", hp_mem_session.max_frames,
+        "native", hp_mem_session.native ? Py_True : Py_False,
+        "active", hp_mem_active() ? Py_True : Py_False,
+        "forked", hp_mem_session.forked ? Py_True : Py_False,
         "nodes", nodes,
         "timeline", timeline,
         "alloc_count", totals[0], "alloc_bytes", totals[1],
@@ -253,53 +253,53 @@ static PyObject *MemTracker_snapshot(PyObject *self, PyObject *Py_UNUSED(ignored
         "peak_time", peak_time,
         "samples", totals[8],
         "tracker_bytes", (Py_ssize_t)tbytes,
-        "duration", mt_now(),
+        "duration", hp_mem_now(),
         "reserved_bytes", maps[0], "reserved_touched", maps[1], "reserved_max", maps[2],
         "reserved_count", maps[3], "mappings", maps[4],
-        "native_by_caller", mt_caller.hi ? Py_True : Py_False);
+        "native_by_caller", hp_mem_caller.hi ? Py_True : Py_False);
 done:
     Py_XDECREF(nodes);
     Py_XDECREF(timeline);
-    mt_tls.paused--;
-    mt_stacks_snap_free(&sc);
-    mt_timeline_snap_free(&tc);
+    hp_mem_tls.paused--;
+    hp_mem_stacks_snap_free(&sc);
+    hp_mem_timeline_snap_free(&tc);
     return res;
 }
 
 static PyObject *MemTracker_live(PyObject *self, PyObject *Py_UNUSED(ignored))
 {
-    return PyLong_FromLongLong(__atomic_load_n(&mt_totals.live_bytes, __ATOMIC_RELAXED));
+    return PyLong_FromLongLong(__atomic_load_n(&hp_mem_totals.live_bytes, __ATOMIC_RELAXED));
 }
 
 static PyObject *MemTracker_peak(PyObject *self, PyObject *Py_UNUSED(ignored))
 {
-    mt_lock();
-    if (mt_active())
-        mt_maps_sync();                 /* nothing here allocates: no busy flag needed */
-    long long p = mt_totals.peak_bytes;
-    mt_unlock();
+    hp_mem_lock();
+    if (hp_mem_active())
+        hp_mem_maps_sync();                 /* nothing here allocates: no busy flag needed */
+    long long p = hp_mem_totals.peak_bytes;
+    hp_mem_unlock();
     return PyLong_FromLongLong(p);
 }
 
 /* The peak starts again from the current live total (for memit). */
 static PyObject *MemTracker_reset_peak(PyObject *self, PyObject *Py_UNUSED(ignored))
 {
-    mt_lock();
-    mt_account_reset_peak();
-    mt_unlock();
+    hp_mem_lock();
+    hp_mem_account_reset_peak();
+    hp_mem_unlock();
     Py_RETURN_NONE;
 }
 
 static PyObject *MemTracker_pause(PyObject *self, PyObject *Py_UNUSED(ignored))
 {
-    mt_tls.paused++;
+    hp_mem_tls.paused++;
     Py_RETURN_NONE;
 }
 
 static PyObject *MemTracker_resume(PyObject *self, PyObject *Py_UNUSED(ignored))
 {
-    if (mt_tls.paused > 0)
-        mt_tls.paused--;
+    if (hp_mem_tls.paused > 0)
+        hp_mem_tls.paused--;
     Py_RETURN_NONE;
 }
 
@@ -309,20 +309,20 @@ static PyObject *MemTracker_resume(PyObject *self, PyObject *Py_UNUSED(ignored))
 static PyObject *MemTracker_forget(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     int n = 0;
-    if (mt_session.owner == self)
+    if (hp_mem_session.owner == self)
         for (Py_ssize_t i = 0; i < nargs; i++)
-            n += mt_forget_object(args[i]);
+            n += hp_mem_forget_object(args[i]);
     return PyLong_FromLong(n);
 }
 
 static PyObject *MemTracker_settrace(PyObject *self, PyObject *callback)
 {
-    return mt_trace_set(callback);
+    return hp_mem_trace_set(callback);
 }
 
 static PyObject *MemTracker_watch(PyObject *self, PyObject *code)
 {
-    return mt_trace_watch(code);
+    return hp_mem_trace_watch(code);
 }
 
 /* ---- the audit hook (finding functions chosen by file, as their module runs) ----------- */
@@ -352,7 +352,7 @@ static void forget_event_args(PyObject *args)
     do {
         left = 0;
         for (int i = 0; i < n; i++)
-            if (made[i] && mt_forget_object(made[i])) {
+            if (made[i] && hp_mem_forget_object(made[i])) {
                 made[i] = NULL;
                 left = 1;
             }
@@ -361,7 +361,7 @@ static void forget_event_args(PyObject *args)
 
 static int audit_hook(const char *event, PyObject *args, void *data)
 {
-    if (!audit_callback || mt_session.owner != audit_owner)
+    if (!audit_callback || hp_mem_session.owner != audit_owner)
         return 0;
     if (args && PyTuple_Check(args))
         forget_event_args(args);
@@ -369,13 +369,13 @@ static int audit_hook(const char *event, PyObject *args, void *data)
         PyTuple_GET_SIZE(args) < 1)
         return 0;
     PyObject *cb = Py_NewRef(audit_callback);
-    mt_tls.paused++;
+    hp_mem_tls.paused++;
     PyObject *r = PyObject_CallOneArg(cb, PyTuple_GET_ITEM(args, 0));
     if (r)
         Py_DECREF(r);
     else
         PyErr_WriteUnraisable(cb);   /* never into the program's exec */
-    mt_tls.paused--;
+    hp_mem_tls.paused--;
     Py_DECREF(cb);
     return 0;
 }
@@ -407,8 +407,8 @@ static PyObject *MemTracker_audit_exec(PyObject *self, PyObject *callback)
 
 static PyObject *MemTracker_clear(PyObject *self, PyObject *Py_UNUSED(ignored))
 {
-    if (mt_session.owner == self) {
-        if (mt_active()) {
+    if (hp_mem_session.owner == self) {
+        if (hp_mem_active()) {
             PyErr_SetString(PyExc_RuntimeError, "hotpath: stop the memory tracker first");
             return NULL;
         }
@@ -419,17 +419,17 @@ static PyObject *MemTracker_clear(PyObject *self, PyObject *Py_UNUSED(ignored))
 
 static PyObject *MemTracker_native_available(PyObject *cls, PyObject *Py_UNUSED(ignored))
 {
-    return PyBool_FromLong(mt_hooks_native_available());
+    return PyBool_FromLong(hp_mem_hooks_native_available());
 }
 
 static PyObject *MemTracker_get_active(PyObject *self, void *closure)
 {
-    return PyBool_FromLong(mt_session.owner == self && mt_active());
+    return PyBool_FromLong(hp_mem_session.owner == self && hp_mem_active());
 }
 
 static PyObject *MemTracker_get_forked(PyObject *self, void *closure)
 {
-    return PyBool_FromLong(mt_session.owner == self && mt_session.forked);
+    return PyBool_FromLong(hp_mem_session.owner == self && hp_mem_session.forked);
 }
 
 static void MemTracker_dealloc(PyObject *self)
@@ -439,7 +439,7 @@ static void MemTracker_dealloc(PyObject *self)
         Py_CLEAR(audit_callback);
         audit_owner = NULL;
     }
-    if (mt_session.owner == self) {
+    if (hp_mem_session.owner == self) {
         PyObject *r = MemTracker_stop(self, NULL);
         if (!r)
             PyErr_Clear();
@@ -498,9 +498,9 @@ static PyType_Slot MemTracker_slots[] = {
     {0, NULL}
 };
 
-PyType_Spec hp_memtracker_spec = {
+PyType_Spec hp_mem_tracker_spec = {
     .name = "hotpath._core.MemTracker",
-    .basicsize = sizeof(hp_memtracker),
+    .basicsize = sizeof(hp_mem_tracker),
     .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE,
     .slots = MemTracker_slots,
 };

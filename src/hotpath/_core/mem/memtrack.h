@@ -39,7 +39,7 @@
  * next stop(). Fork: the child stops recording (pthread_atfork); the parent's data is
  * untouched. Only one MemTracker records at a time (the hooks are process-wide).
  *
- * Files, one concept each (prefix mt_<concept>_; all symbols hidden):
+ * Files, one concept each (prefix hp_mem_<concept>_; all symbols hidden):
  *   memtrack.[ch]     this overview; the MemTracker type: start/stop/clear, fork, snapshot
  *   memhooks.[ch]     the hooks (Python domains, the preload shim's native functions) and
  *                     what they record: the whole per-allocation path, one translation unit
@@ -62,6 +62,6 @@
 
 #include "common/compat.h"
 
-/* hp_memtracker_spec: common/module.h */
+/* hp_mem_tracker_spec: common/module.h */
 
 #endif /* HP_MEMTRACK_H */
