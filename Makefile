@@ -17,7 +17,7 @@ VENV   ?= .venv-$(PYVER)
 VPY    := $(VENV)/bin/python
 PIP    := $(VPY) -m pip --disable-pip-version-check -q
 
-.PHONY: run test test-all asan bench install install-test browser clean
+.PHONY: run test test-all asan bench install install-test browser clean lint lint-c
 
 $(VPY):
 	@[ -n "$(PYEXE)" ] || { echo "make: no working interpreter '$(PYTHON)' on PATH or in pyenv;" \
@@ -42,6 +42,19 @@ browser:
 	@{ command -v chromium && command -v chromedriver || [ -x /usr/lib/chromium/chromedriver ]; } >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
 	  (apt-get -o Acquire::Check-Valid-Until=false update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) ; } || \
 	  echo "make: chromium not available; browser tests will be skipped"
+
+# Lint. lint-c: clang-format (the style in .clang-format) over the C sources, checked, not
+# rewritten (`clang-format -i` them to fix); Debian's package is installed when missing and
+# the check is skipped, saying so, where it cannot be.
+C_SOURCES = $(shell git ls-files 'src/hotpath/_core/*.[ch]' 'src/hotpath/_timing/*.[ch]' 'src/hotpath/_preload/*.[ch]' 2>/dev/null)
+lint: lint-c
+
+lint-c:
+	@command -v clang-format >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  (apt-get -o Acquire::Check-Valid-Until=false update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang-format >/dev/null) ; } || true
+	@if command -v clang-format >/dev/null 2>&1; then clang-format --dry-run --Werror $(C_SOURCES) && \
+	  echo "lint-c: $(words $(C_SOURCES)) C files formatted as .clang-format says"; \
+	else echo "make: clang-format not available; lint-c skipped"; fi
 
 run: install
 	$(VENV)/bin/hotpath run examples/particles.py
