@@ -24,12 +24,12 @@
 
 #define HP_EXPORT __attribute__((visibility("default")))
 
-static hp_alloc_funcs real;                 /* written once by resolve() */
-static const hp_alloc_hooks *hooks;         /* the tracker's hooks, or NULL (atomic) */
-static int resolving;                       /* inside resolve(): serve from boot[] */
+static hp_alloc_funcs real;         /* written once by resolve() */
+static const hp_alloc_hooks *hooks; /* the tracker's hooks, or NULL (atomic) */
+static int resolving;               /* inside resolve(): serve from boot[] */
 
 static _Alignas(64) char boot[1 << 16];
-static size_t boot_used;                    /* atomic */
+static size_t boot_used; /* atomic */
 
 static void *boot_alloc(size_t n)
 {
@@ -37,7 +37,7 @@ static void *boot_alloc(size_t n)
     size_t at = __atomic_fetch_add(&boot_used, n, __ATOMIC_RELAXED);
     if (at + n > sizeof boot)
         return NULL;
-    return boot + at;                       /* static storage: already zeroed */
+    return boot + at; /* static storage: already zeroed */
 }
 
 static inline int is_boot(const void *p)
@@ -64,7 +64,7 @@ static void resolve(void)
     RESOLVE(mmap);
     RESOLVE(munmap);
     real.abi = HP_PRELOAD_ABI;
-    RESOLVE(free);                          /* last: real.free marks "resolved" */
+    RESOLVE(free); /* last: real.free marks "resolved" */
     resolving = 0;
 }
 

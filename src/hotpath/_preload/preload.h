@@ -24,11 +24,11 @@
 
 /* The real allocation functions, with libc's signatures (shim → tracker). */
 typedef struct {
-    int abi;                                      /* HP_PRELOAD_ABI */
+    int abi; /* HP_PRELOAD_ABI */
     void *(*malloc)(size_t);
     void *(*calloc)(size_t, size_t);
     void *(*realloc)(void *, size_t);
-    void *(*reallocarray)(void *, size_t, size_t);   /* NULL when libc lacks it */
+    void *(*reallocarray)(void *, size_t, size_t); /* NULL when libc lacks it */
     void (*free)(void *);
     int (*posix_memalign)(void **, size_t, size_t);
     void *(*aligned_alloc)(size_t, size_t);
@@ -43,7 +43,7 @@ typedef struct {
  * address of the shim's function, i.e. in the code that called malloc/mmap/... (realloc
  * also serves reallocarray, after the shim checked n * size for overflow). */
 typedef struct {
-    int abi;                                      /* HP_PRELOAD_ABI */
+    int abi; /* HP_PRELOAD_ABI */
     void *(*malloc)(size_t, const void *caller);
     void *(*calloc)(size_t, size_t, const void *caller);
     void *(*realloc)(void *, size_t, const void *caller);

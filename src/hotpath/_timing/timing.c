@@ -27,7 +27,7 @@
  * Return convention: every METH_* function returns a new reference, or NULL with an
  * exception set. Static helpers state their own convention above them.
  */
-#include "common/compat.h"   /* Python.h and the version predicates */
+#include "common/compat.h" /* Python.h and the version predicates */
 
 #include <stdint.h>
 #include <time.h>
@@ -48,15 +48,13 @@ typedef struct {
     double read_cost_ns[HP_TIMING_NCLOCKS];   /* best-of-batches cost of one clock read */
 } hp_timing_state;
 
-static inline hp_timing_state *
-hp_timing_get_state(PyObject *module)
+static inline hp_timing_state *hp_timing_get_state(PyObject *module)
 {
     return (hp_timing_state *)PyModule_GetState(module);
 }
 
 /* Current time of `clock` in ns. Cannot fail for a checked clock number. */
-static inline int64_t
-hp_timing_now(int clock)
+static inline int64_t hp_timing_now(int clock)
 {
     struct timespec ts;
     clock_gettime(hp_timing_clock_ids[clock], &ts);
@@ -64,12 +62,11 @@ hp_timing_now(int clock)
 }
 
 /* 0, or -1 with ValueError set. */
-static int
-hp_timing_check_clock(int clock)
+static int hp_timing_check_clock(int clock)
 {
     if (clock < 0 || clock >= HP_TIMING_NCLOCKS) {
-        PyErr_Format(PyExc_ValueError,
-                     "clock must be 0 (perf), 1 (process) or 2 (thread), not %d", clock);
+        PyErr_Format(PyExc_ValueError, "clock must be 0 (perf), 1 (process) or 2 (thread), not %d",
+                     clock);
         return -1;
     }
     return 0;
@@ -78,14 +75,12 @@ hp_timing_check_clock(int clock)
 /* ---------------------------------------------------------------- garbage collector */
 
 /* Disable the collector unless keep_gc; returns what hp_timing_gc_restore needs. */
-static inline int
-hp_timing_gc_off(int keep_gc)
+static inline int hp_timing_gc_off(int keep_gc)
 {
     return keep_gc ? 0 : PyGC_Disable();
 }
 
-static inline void
-hp_timing_gc_restore(int was_enabled)
+static inline void hp_timing_gc_restore(int was_enabled)
 {
     if (was_enabled) {
         PyGC_Enable();
@@ -104,8 +99,7 @@ typedef struct {
     PyObject *kwnames; /* NULL or a tuple of str, strong */
 } hp_timing_call;
 
-static void
-hp_timing_call_clear(hp_timing_call *call)
+static void hp_timing_call_clear(hp_timing_call *call)
 {
     if (call->base != NULL) {
         for (Py_ssize_t i = 1; i <= call->nargs + call->nkw; i++) {
@@ -120,8 +114,7 @@ hp_timing_call_clear(hp_timing_call *call)
 
 /* Fill `call` from args (a tuple, or NULL/None) and kwargs (a dict, or NULL/None).
  * 0 on success; -1 with an exception set, with `call` left cleared. */
-static int
-hp_timing_call_init(hp_timing_call *call, PyObject *args, PyObject *kwargs)
+static int hp_timing_call_init(hp_timing_call *call, PyObject *args, PyObject *kwargs)
 {
     call->base = NULL;
     call->nargs = call->nkw = 0;
@@ -174,21 +167,18 @@ hp_timing_call_init(hp_timing_call *call, PyObject *args, PyObject *kwargs)
 }
 
 /* One call; new reference or NULL with an exception set. */
-static inline PyObject *
-hp_timing_call_once(PyObject *func, const hp_timing_call *call)
+static inline PyObject *hp_timing_call_once(PyObject *func, const hp_timing_call *call)
 {
     return PyObject_Vectorcall(func, call->base + 1,
-                               (size_t)call->nargs | PY_VECTORCALL_ARGUMENTS_OFFSET,
-                               call->kwnames);
+                               (size_t)call->nargs | PY_VECTORCALL_ARGUMENTS_OFFSET, call->kwnames);
 }
 
 /* ------------------------------------------------------------------------- rounds */
 
 /* Time `loops` calls of func. Elapsed ns in *elapsed; 0, or -1 with the callable's
  * exception set (the collector's state is restored either way). */
-static int
-hp_timing_round(PyObject *func, const hp_timing_call *call, long long loops, int clock,
-                int keep_gc, int64_t *elapsed)
+static int hp_timing_round(PyObject *func, const hp_timing_call *call, long long loops, int clock,
+                           int keep_gc, int64_t *elapsed)
 {
     int gc_was = hp_timing_gc_off(keep_gc);
     int64_t t0 = hp_timing_now(clock);
@@ -207,13 +197,12 @@ hp_timing_round(PyObject *func, const hp_timing_call *call, long long loops, int
 }
 
 PyDoc_STRVAR(hp_timing_run_doc,
-"run(func, loops, args=None, kwargs=None, clock=0, gc=False) -> int\n\n"
-"Call func(*args, **kwargs) `loops` times between two reads of `clock` and return\n"
-"the elapsed nanoseconds. The collector is off for the round unless gc is true.\n"
-"An exception raised by func propagates.");
+             "run(func, loops, args=None, kwargs=None, clock=0, gc=False) -> int\n\n"
+             "Call func(*args, **kwargs) `loops` times between two reads of `clock` and return\n"
+             "the elapsed nanoseconds. The collector is off for the round unless gc is true.\n"
+             "An exception raised by func propagates.");
 
-static PyObject *
-hp_timing_run(PyObject *module, PyObject *args, PyObject *kw)
+static PyObject *hp_timing_run(PyObject *module, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"func", "loops", "args", "kwargs", "clock", "gc", NULL};
     PyObject *func, *fargs = NULL, *fkwargs = NULL;
@@ -244,20 +233,19 @@ hp_timing_run(PyObject *module, PyObject *args, PyObject *kw)
 }
 
 PyDoc_STRVAR(hp_timing_run_both_doc,
-"run_both(func, loops, args=None, kwargs=None, gc=False) -> (wall_ns, cpu_ns)\n\n"
-"As run(), timing the round on the wall clock and on this thread's CPU clock at once\n"
-"(the CPU reads nested inside the wall reads). The CPU time leaves out the time the\n"
-"thread was not running: other programs holding the CPU, sleeping, waiting.");
+             "run_both(func, loops, args=None, kwargs=None, gc=False) -> (wall_ns, cpu_ns)\n\n"
+             "As run(), timing the round on the wall clock and on this thread's CPU clock at once\n"
+             "(the CPU reads nested inside the wall reads). The CPU time leaves out the time the\n"
+             "thread was not running: other programs holding the CPU, sleeping, waiting.");
 
-static PyObject *
-hp_timing_run_both(PyObject *module, PyObject *args, PyObject *kw)
+static PyObject *hp_timing_run_both(PyObject *module, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"func", "loops", "args", "kwargs", "gc", NULL};
     PyObject *func, *fargs = NULL, *fkwargs = NULL;
     long long loops;
     int keep_gc = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "OL|OOp:run_both", kwlist, &func, &loops,
-                                     &fargs, &fkwargs, &keep_gc)) {
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OL|OOp:run_both", kwlist, &func, &loops, &fargs,
+                                     &fkwargs, &keep_gc)) {
         return NULL;
     }
     if (loops < 0) {
@@ -291,19 +279,18 @@ hp_timing_run_both(PyObject *module, PyObject *args, PyObject *kw)
 }
 
 PyDoc_STRVAR(hp_timing_run_each_doc,
-"run_each(func, calls, clock=0, gc=False) -> int\n\n"
-"calls is a sequence of (args, kwargs) pairs prepared beforehand (setup kept out of\n"
-"the timing). Call func once with each, in order, between two reads of `clock`, and\n"
-"return the elapsed nanoseconds.");
+             "run_each(func, calls, clock=0, gc=False) -> int\n\n"
+             "calls is a sequence of (args, kwargs) pairs prepared beforehand (setup kept out of\n"
+             "the timing). Call func once with each, in order, between two reads of `clock`, and\n"
+             "return the elapsed nanoseconds.");
 
-static PyObject *
-hp_timing_run_each(PyObject *module, PyObject *args, PyObject *kw)
+static PyObject *hp_timing_run_each(PyObject *module, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"func", "calls", "clock", "gc", NULL};
     PyObject *func, *calls_obj;
     int clock = HP_TIMING_CLOCK_PERF, keep_gc = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|ip:run_each", kwlist, &func, &calls_obj,
-                                     &clock, &keep_gc)) {
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|ip:run_each", kwlist, &func, &calls_obj, &clock,
+                                     &keep_gc)) {
         return NULL;
     }
     if (hp_timing_check_clock(clock) < 0) {
@@ -355,24 +342,22 @@ done:
 }
 
 PyDoc_STRVAR(hp_timing_calibrate_doc,
-"calibrate(func, target_ns, args=None, kwargs=None, clock=0, gc=False,\n"
-"          max_loops=2**40) -> (loops, elapsed_ns)\n\n"
-"Find the loop count whose round lasts at least target_ns: start at one call, grow\n"
-"tenfold while a round is too short to estimate from (under a tenth of the target),\n"
-"then scale by the measured rate with 5% headroom, until a round reaches the target\n"
-"(or max_loops). Returns that loop count and the elapsed ns of its round.");
+             "calibrate(func, target_ns, args=None, kwargs=None, clock=0, gc=False,\n"
+             "          max_loops=2**40) -> (loops, elapsed_ns)\n\n"
+             "Find the loop count whose round lasts at least target_ns: start at one call, grow\n"
+             "tenfold while a round is too short to estimate from (under a tenth of the target),\n"
+             "then scale by the measured rate with 5% headroom, until a round reaches the target\n"
+             "(or max_loops). Returns that loop count and the elapsed ns of its round.");
 
-static PyObject *
-hp_timing_calibrate(PyObject *module, PyObject *args, PyObject *kw)
+static PyObject *hp_timing_calibrate(PyObject *module, PyObject *args, PyObject *kw)
 {
-    static char *kwlist[] = {"func", "target_ns", "args", "kwargs", "clock", "gc",
-                             "max_loops", NULL};
+    static char *kwlist[] = {"func",  "target_ns", "args",      "kwargs",
+                             "clock", "gc",        "max_loops", NULL};
     PyObject *func, *fargs = NULL, *fkwargs = NULL;
     long long target_ns, max_loops = HP_TIMING_MAX_LOOPS;
     int clock = HP_TIMING_CLOCK_PERF, keep_gc = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "OL|OOipL:calibrate", kwlist, &func,
-                                     &target_ns, &fargs, &fkwargs, &clock, &keep_gc,
-                                     &max_loops)) {
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OL|OOipL:calibrate", kwlist, &func, &target_ns,
+                                     &fargs, &fkwargs, &clock, &keep_gc, &max_loops)) {
         return NULL;
     }
     if (hp_timing_check_clock(clock) < 0) {
@@ -399,8 +384,7 @@ hp_timing_calibrate(PyObject *module, PyObject *args, PyObject *kw)
         double next;
         if (elapsed * 10 < target_ns) {
             next = (double)loops * 10.0;
-        }
-        else {
+        } else {
             /* Close enough to estimate the rate: aim 5% past the target. */
             next = (double)loops * 1.05 * (double)target_ns / (double)elapsed;
             if (next < (double)loops + 1.0) {
@@ -418,21 +402,20 @@ hp_timing_calibrate(PyObject *module, PyObject *args, PyObject *kw)
 }
 
 PyDoc_STRVAR(hp_timing_noop_doc,
-"noop(*args, **kwargs) -> None\n\n"
-"Do nothing. The reference call for the loop's own cost with C callables.");
+             "noop(*args, **kwargs) -> None\n\n"
+             "Do nothing. The reference call for the loop's own cost with C callables.");
 
-static PyObject *
-hp_timing_noop(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+static PyObject *hp_timing_noop(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+                                PyObject *kwnames)
 {
     Py_RETURN_NONE;
 }
 
 PyDoc_STRVAR(hp_timing_clock_info_doc,
-"clock_info() -> {clock: (resolution_ns, read_cost_ns)}\n\n"
-"For each clock number: clock_getres() and the cost of one read, measured at import.");
+             "clock_info() -> {clock: (resolution_ns, read_cost_ns)}\n\n"
+             "For each clock number: clock_getres() and the cost of one read, measured at import.");
 
-static PyObject *
-hp_timing_clock_info(PyObject *module, PyObject *unused)
+static PyObject *hp_timing_clock_info(PyObject *module, PyObject *unused)
 {
     hp_timing_state *st = hp_timing_get_state(module);
     PyObject *d = PyDict_New();
@@ -441,8 +424,7 @@ hp_timing_clock_info(PyObject *module, PyObject *unused)
     }
     for (int c = 0; c < HP_TIMING_NCLOCKS; c++) {
         PyObject *k = PyLong_FromLong(c);
-        PyObject *v = Py_BuildValue("(Ld)", (long long)st->resolution_ns[c],
-                                    st->read_cost_ns[c]);
+        PyObject *v = Py_BuildValue("(Ld)", (long long)st->resolution_ns[c], st->read_cost_ns[c]);
         if (k == NULL || v == NULL || PyDict_SetItem(d, k, v) < 0) {
             Py_XDECREF(k);
             Py_XDECREF(v);
@@ -460,12 +442,12 @@ hp_timing_clock_info(PyObject *module, PyObject *unused)
 static PyMethodDef hp_timing_methods[] = {
     {"run", (PyCFunction)(void (*)(void))hp_timing_run, METH_VARARGS | METH_KEYWORDS,
      hp_timing_run_doc},
-    {"run_both", (PyCFunction)(void (*)(void))hp_timing_run_both,
-     METH_VARARGS | METH_KEYWORDS, hp_timing_run_both_doc},
-    {"run_each", (PyCFunction)(void (*)(void))hp_timing_run_each,
-     METH_VARARGS | METH_KEYWORDS, hp_timing_run_each_doc},
-    {"calibrate", (PyCFunction)(void (*)(void))hp_timing_calibrate,
-     METH_VARARGS | METH_KEYWORDS, hp_timing_calibrate_doc},
+    {"run_both", (PyCFunction)(void (*)(void))hp_timing_run_both, METH_VARARGS | METH_KEYWORDS,
+     hp_timing_run_both_doc},
+    {"run_each", (PyCFunction)(void (*)(void))hp_timing_run_each, METH_VARARGS | METH_KEYWORDS,
+     hp_timing_run_each_doc},
+    {"calibrate", (PyCFunction)(void (*)(void))hp_timing_calibrate, METH_VARARGS | METH_KEYWORDS,
+     hp_timing_calibrate_doc},
     {"noop", (PyCFunction)(void (*)(void))hp_timing_noop, METH_FASTCALL | METH_KEYWORDS,
      hp_timing_noop_doc},
     {"clock_info", hp_timing_clock_info, METH_NOARGS, hp_timing_clock_info_doc},
@@ -473,8 +455,7 @@ static PyMethodDef hp_timing_methods[] = {
 };
 
 /* Measure each clock's resolution and read cost. 0, or -1 with an exception set. */
-static int
-hp_timing_exec(PyObject *module)
+static int hp_timing_exec(PyObject *module)
 {
     hp_timing_state *st = hp_timing_get_state(module);
     for (int c = 0; c < HP_TIMING_NCLOCKS; c++) {
@@ -486,7 +467,9 @@ hp_timing_exec(PyObject *module)
         st->resolution_ns[c] = (int64_t)res.tv_sec * 1000000000 + res.tv_nsec;
         double best = -1.0;
         for (int batch = 0; batch < 5; batch++) {
-            enum { READS = 200 };
+            enum {
+                READS = 200
+            };
             int64_t t0 = hp_timing_now(c);
             for (int i = 0; i < READS; i++) {
                 (void)hp_timing_now(c);
@@ -527,8 +510,7 @@ static struct PyModuleDef hp_timing_module = {
     .m_slots = hp_timing_slots,
 };
 
-PyMODINIT_FUNC
-PyInit__timing(void)
+PyMODINIT_FUNC PyInit__timing(void)
 {
     return PyModuleDef_Init(&hp_timing_module);
 }

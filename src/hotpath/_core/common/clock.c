@@ -13,7 +13,7 @@ int hp_clock_use_tsc = 0;
 static int initialized = 0;
 static int64_t base_tsc;
 static uint64_t base_ns;
-static double best_ratio = 0.0;      /* seconds per tick */
+static double best_ratio = 0.0; /* seconds per tick */
 static uint64_t best_span_ns = 0;
 
 static int kernel_says_tsc_is_stable(void)

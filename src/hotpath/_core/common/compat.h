@@ -57,18 +57,37 @@
 
 /* Saving and restoring the exception in flight around a hook's own work. */
 #if HP_PY312
-typedef struct { PyObject *exc; } hp_saved_exc;
-static inline void hp_exc_save(hp_saved_exc *s) { s->exc = PyErr_GetRaisedException(); }
-static inline void hp_exc_restore(hp_saved_exc *s) { PyErr_SetRaisedException(s->exc); }
+typedef struct {
+    PyObject *exc;
+} hp_saved_exc;
+static inline void hp_exc_save(hp_saved_exc *s)
+{
+    s->exc = PyErr_GetRaisedException();
+}
+static inline void hp_exc_restore(hp_saved_exc *s)
+{
+    PyErr_SetRaisedException(s->exc);
+}
 #else
-typedef struct { PyObject *type, *value, *tb; } hp_saved_exc;
-static inline void hp_exc_save(hp_saved_exc *s) { PyErr_Fetch(&s->type, &s->value, &s->tb); }
-static inline void hp_exc_restore(hp_saved_exc *s) { PyErr_Restore(s->type, s->value, s->tb); }
+typedef struct {
+    PyObject *type, *value, *tb;
+} hp_saved_exc;
+static inline void hp_exc_save(hp_saved_exc *s)
+{
+    PyErr_Fetch(&s->type, &s->value, &s->tb);
+}
+static inline void hp_exc_restore(hp_saved_exc *s)
+{
+    PyErr_Restore(s->type, s->value, s->tb);
+}
 #endif
 
 /* The exception in flight as one object (new reference, NULL when none), cleared. */
 #if HP_PY312
-static inline PyObject *hp_exc_take(void) { return PyErr_GetRaisedException(); }
+static inline PyObject *hp_exc_take(void)
+{
+    return PyErr_GetRaisedException();
+}
 #else
 static inline PyObject *hp_exc_take(void)
 {
@@ -115,6 +134,9 @@ static inline const void *hp_current_frame_key(void)
 #endif
 
 /* co_qualname exists from 3.11 on; kept here in case the field moves. */
-static inline PyObject *hp_code_qualname(PyCodeObject *co) { return co->co_qualname; }
+static inline PyObject *hp_code_qualname(PyCodeObject *co)
+{
+    return co->co_qualname;
+}
 
 #endif /* HP_COMPAT_H */

@@ -15,7 +15,7 @@ int hp_frames_selfcheck(char *why, size_t n)
 {
     PyThreadState *ts = PyThreadState_Get();
     _PyInterpreterFrame *f = hp_tstate_frame(ts);
-    PyFrameObject *pf = PyThreadState_GetFrame(ts);   /* new reference or NULL */
+    PyFrameObject *pf = PyThreadState_GetFrame(ts); /* new reference or NULL */
     int depth = 0, rc = 0;
     for (;;) {
         while (f && hp_frame_skipped(f))
@@ -28,19 +28,19 @@ int hp_frames_selfcheck(char *why, size_t n)
             }
             break;
         }
-        PyCodeObject *code = PyFrame_GetCode(pf);     /* new reference */
+        PyCodeObject *code = PyFrame_GetCode(pf); /* new reference */
         int lasti_bytes = PyFrame_GetLasti(pf);
         int same_code = code == hp_frame_code(f);
         int same_lasti = lasti_bytes == hp_frame_lasti(f) * (int)sizeof(_Py_CODEUNIT);
         Py_DECREF(code);
         if (!same_code || !same_lasti) {
-            snprintf(why, n, "frame %d: %s differs (internal lasti %d, public %d bytes)",
-                     depth, same_code ? "instruction offset" : "code object",
-                     hp_frame_lasti(f), lasti_bytes);
+            snprintf(why, n, "frame %d: %s differs (internal lasti %d, public %d bytes)", depth,
+                     same_code ? "instruction offset" : "code object", hp_frame_lasti(f),
+                     lasti_bytes);
             rc = -1;
             break;
         }
-        PyFrameObject *back = PyFrame_GetBack(pf);     /* new reference or NULL */
+        PyFrameObject *back = PyFrame_GetBack(pf); /* new reference or NULL */
         Py_DECREF(pf);
         pf = back;
         f = hp_frame_previous(f);

@@ -12,8 +12,8 @@
 typedef struct {
     PyObject *profiler_type;
     PyObject *floor_type;
-    PyObject *linetracer_type;   /* lineprof.c */
-    PyObject *memtracker_type;   /* memtrack.c */
+    PyObject *linetracer_type; /* lineprof.c */
+    PyObject *memtracker_type; /* memtrack.c */
 } hp_module_state;
 
 static inline hp_module_state *get_state(PyObject *m)
@@ -23,8 +23,8 @@ static inline hp_module_state *get_state(PyObject *m)
 
 static PyObject *clock_info(PyObject *m, PyObject *Py_UNUSED(ignored))
 {
-    return Py_BuildValue("{s:s,s:d}", "name", hp_clock_name(),
-                         "tick_seconds", hp_clock_tick_seconds());
+    return Py_BuildValue("{s:s,s:d}", "name", hp_clock_name(), "tick_seconds",
+                         hp_clock_tick_seconds());
 }
 
 /* _frames_selfcheck(): None when frames.h reads this interpreter's frames as the public
@@ -33,8 +33,10 @@ static PyObject *frames_selfcheck(PyObject *m, PyObject *Py_UNUSED(ignored))
 {
     char why[160];
     if (hp_frames_selfcheck(why, sizeof why) < 0)
-        return PyErr_Format(PyExc_RuntimeError, "hotpath: internal frame layout check "
-                            "failed on Python %s: %s", Py_GetVersion(), why);
+        return PyErr_Format(PyExc_RuntimeError,
+                            "hotpath: internal frame layout check "
+                            "failed on Python %s: %s",
+                            Py_GetVersion(), why);
     Py_RETURN_NONE;
 }
 
@@ -87,16 +89,14 @@ static PyMethodDef hp_methods[] = {
     {"clock_info", clock_info, METH_NOARGS, "The tick source and seconds per tick."},
     {"_frames_selfcheck", frames_selfcheck, METH_NOARGS,
      "Check the internal frame reads against the public frame API (raises if they differ)."},
-    {NULL}
-};
+    {NULL}};
 
 static PyModuleDef_Slot hp_slots[] = {
     {Py_mod_exec, hp_exec},
 #if HP_PY312
     {Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED},
 #endif
-    {0, NULL}
-};
+    {0, NULL}};
 
 static struct PyModuleDef hp_module = {
     PyModuleDef_HEAD_INIT,

@@ -8,8 +8,8 @@
 
 #include "compat.h"
 
-extern PyType_Spec hp_func_profiler_spec;     /* func/funcprof.c */
-extern PyType_Spec hp_func_floor_spec;        /* func/floor.c */
+extern PyType_Spec hp_func_profiler_spec; /* func/funcprof.c */
+extern PyType_Spec hp_func_floor_spec;    /* func/floor.c */
 extern PyType_Spec hp_line_tracer_spec;   /* line/lineprof.c */
 extern PyType_Spec hp_mem_tracker_spec;   /* mem/memtrack.c */
 

@@ -3,11 +3,12 @@
 
 #if HP_HAVE_MONITORING
 const hp_monitoring_event hp_monitoring_func_events[] = {
-    {"PY_START", HP_EV_ENTER, 0},  {"PY_RESUME", HP_EV_ENTER, 0}, {"PY_THROW", HP_EV_ENTER, 0},
-    {"PY_RETURN", HP_EV_LEAVE, 0}, {"PY_YIELD", HP_EV_LEAVE, 0},  {"PY_UNWIND", HP_EV_LEAVE, 0},
+    {"PY_START", HP_EV_ENTER, 0},  {"PY_RESUME", HP_EV_ENTER, 0},  {"PY_THROW", HP_EV_ENTER, 0},
+    {"PY_RETURN", HP_EV_LEAVE, 0}, {"PY_YIELD", HP_EV_LEAVE, 0},   {"PY_UNWIND", HP_EV_LEAVE, 0},
     {"CALL", HP_EV_C_CALL, 1},     {"C_RETURN", HP_EV_C_LEAVE, 1}, {"C_RAISE", HP_EV_C_LEAVE, 1},
 };
-const int hp_monitoring_n_func_events = (int)(sizeof hp_monitoring_func_events / sizeof hp_monitoring_func_events[0]);
+const int hp_monitoring_n_func_events =
+    (int)(sizeof hp_monitoring_func_events / sizeof hp_monitoring_func_events[0]);
 
 /* Set the "all taken" RuntimeError: "... ids 5 (held by 'x'), 3 (...) and 2 (...) ...". */
 static void all_taken(PyObject *mon, const char *name, const int *order, int n)
@@ -16,8 +17,8 @@ static void all_taken(PyObject *mon, const char *name, const int *order, int n)
     for (int i = 0; i < n && ids; i++) {
         PyObject *holder = PyObject_CallMethod(mon, "get_tool", "i", order[i]);
         const char *sep = i == 0 ? "" : (i == n - 1 ? " and " : ", ");
-        PyObject *part = holder ? PyUnicode_FromFormat("%s%d (held by %R)", sep, order[i], holder)
-                                : NULL;
+        PyObject *part =
+            holder ? PyUnicode_FromFormat("%s%d (held by %R)", sep, order[i], holder) : NULL;
         Py_XDECREF(holder);
         Py_XSETREF(ids, part ? PyUnicode_Concat(ids, part) : NULL);
         Py_XDECREF(part);
@@ -27,7 +28,8 @@ static void all_taken(PyObject *mon, const char *name, const int *order, int n)
     /* profiler.py turns errors starting "another profiler is active" into ProfilerActiveError */
     PyErr_Format(PyExc_RuntimeError,
                  "another profiler is active: sys.monitoring tool ids %U are all taken; stop "
-                 "one of the tools holding them before enabling %s", ids, name);
+                 "one of the tools holding them before enabling %s",
+                 ids, name);
     Py_DECREF(ids);
 }
 
@@ -72,7 +74,8 @@ int hp_monitoring_register(PyObject *mon, PyObject *events, int tool, const char
     *bit = ev ? PyLong_AsLong(ev) : -1;
     PyObject *cb = def ? PyCFunction_NewEx(def, self, NULL) : Py_NewRef(Py_None);
     PyObject *r = (ev && cb && *bit >= 0) ?
-        PyObject_CallMethod(mon, "register_callback", "iOO", tool, ev, cb) : NULL;
+        PyObject_CallMethod(mon, "register_callback", "iOO", tool, ev, cb) :
+        NULL;
     Py_XDECREF(ev);
     Py_XDECREF(cb);
     Py_XDECREF(r);

@@ -16,21 +16,27 @@
 
 #if HP_HAVE_MONITORING
 /* Preference orders (initializers for `static const int x[] = ...`). */
-#define HP_TOOLS_FUNC  {5, 3, 2}
-#define HP_TOOLS_LINES {4, 3}
+#  define HP_TOOLS_FUNC \
+    {                   \
+      5, 3, 2           \
+    }
+#  define HP_TOOLS_LINES \
+    {                    \
+      4, 3               \
+    }
 
 /* What a function-profile event means to its callback. */
 typedef enum {
-    HP_EV_ENTER,     /* PY_START / PY_RESUME / PY_THROW: a Python frame starts or resumes */
-    HP_EV_LEAVE,     /* PY_RETURN / PY_YIELD / PY_UNWIND: it leaves */
-    HP_EV_C_CALL,    /* CALL: maybe a C function is entered */
-    HP_EV_C_LEAVE,   /* C_RETURN / C_RAISE: it leaves */
+    HP_EV_ENTER,   /* PY_START / PY_RESUME / PY_THROW: a Python frame starts or resumes */
+    HP_EV_LEAVE,   /* PY_RETURN / PY_YIELD / PY_UNWIND: it leaves */
+    HP_EV_C_CALL,  /* CALL: maybe a C function is entered */
+    HP_EV_C_LEAVE, /* C_RETURN / C_RAISE: it leaves */
 } hp_event_kind;
 
 typedef struct {
-    const char *name;     /* the attribute of sys.monitoring.events */
+    const char *name; /* the attribute of sys.monitoring.events */
     hp_event_kind kind;
-    int builtin;          /* 1: only with builtins=True (C functions) */
+    int builtin; /* 1: only with builtins=True (C functions) */
 } hp_monitoring_event;
 
 /* The events the function profiler hooks, and so the floor (its do-nothing twin). */

@@ -8,10 +8,10 @@ static PyObject *call_threading(hp_newthreads_kind kind, PyObject *set_to)
     PyObject *threading = PyImport_ImportModule("threading");
     if (!threading)
         return NULL;
-    const char *name = kind == HP_NEWTHREADS_PROFILE ? (set_to ? "setprofile" : "getprofile")
-                                                     : (set_to ? "settrace" : "gettrace");
-    PyObject *r = set_to ? PyObject_CallMethod(threading, name, "O", set_to)
-                         : PyObject_CallMethod(threading, name, NULL);
+    const char *name = kind == HP_NEWTHREADS_PROFILE ? (set_to ? "setprofile" : "getprofile") :
+                                                       (set_to ? "settrace" : "gettrace");
+    PyObject *r = set_to ? PyObject_CallMethod(threading, name, "O", set_to) :
+                           PyObject_CallMethod(threading, name, NULL);
     Py_DECREF(threading);
     return r;
 }
@@ -28,7 +28,7 @@ int hp_newthreads_take(hp_newthreads_hook *h, hp_newthreads_kind kind, PyObject 
     }
     Py_DECREF(r);
     if (h->ours && now == h->ours)
-        Py_DECREF(now);                 /* replacing our own: keep the first previous */
+        Py_DECREF(now); /* replacing our own: keep the first previous */
     else
         Py_XSETREF(h->previous, now);
     Py_XSETREF(h->ours, Py_NewRef(ours));

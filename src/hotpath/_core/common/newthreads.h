@@ -13,12 +13,15 @@
 
 #include "compat.h"
 
-typedef enum { HP_NEWTHREADS_PROFILE, HP_NEWTHREADS_TRACE } hp_newthreads_kind;
+typedef enum {
+    HP_NEWTHREADS_PROFILE,
+    HP_NEWTHREADS_TRACE
+} hp_newthreads_kind;
 
 /* One taken-over threading hook. Zero-initialised = not held. Protected by the GIL. */
 typedef struct {
-    PyObject *ours;       /* the hook we installed (strong), NULL when not held */
-    PyObject *previous;   /* the hook it replaced (strong; Py_None when there was none) */
+    PyObject *ours;     /* the hook we installed (strong), NULL when not held */
+    PyObject *previous; /* the hook it replaced (strong; Py_None when there was none) */
 } hp_newthreads_hook;
 
 /* Install `ours` (borrowed) as threading's profile / trace hook, keeping the previous
@@ -31,7 +34,15 @@ int hp_newthreads_take(hp_newthreads_hook *h, hp_newthreads_kind kind, PyObject 
 int hp_newthreads_give_back(hp_newthreads_hook *h, hp_newthreads_kind kind);
 
 /* For tp_traverse / tp_clear of the owner. */
-#define HP_NEWTHREADS_VISIT(h) do { Py_VISIT((h).ours); Py_VISIT((h).previous); } while (0)
-#define HP_NEWTHREADS_CLEAR(h) do { Py_CLEAR((h).ours); Py_CLEAR((h).previous); } while (0)
+#define HP_NEWTHREADS_VISIT(h) \
+  do {                         \
+    Py_VISIT((h).ours);        \
+    Py_VISIT((h).previous);    \
+  } while (0)
+#define HP_NEWTHREADS_CLEAR(h) \
+  do {                         \
+    Py_CLEAR((h).ours);        \
+    Py_CLEAR((h).previous);    \
+  } while (0)
 
 #endif /* HP_NEWTHREADS_H */

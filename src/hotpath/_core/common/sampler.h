@@ -32,13 +32,13 @@ typedef struct {
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int started;               /* thread running (GIL) */
-    int stop;                  /* protected by mu */
-    double interval;           /* seconds between ticks */
-    int python;                /* 1: ticks hold the GIL in a thread state of their own */
-    int tick_at_once;          /* 1: tick first, then wait */
+    int started;      /* thread running (GIL) */
+    int stop;         /* protected by mu */
+    double interval;  /* seconds between ticks */
+    int python;       /* 1: ticks hold the GIL in a thread state of their own */
+    int tick_at_once; /* 1: tick first, then wait */
     hp_sampler_tick tick;
-    void (*enter)(void *arg);  /* NULL, or run once in the thread before the first tick */
+    void (*enter)(void *arg); /* NULL, or run once in the thread before the first tick */
     void *arg;
 } hp_sampler;
 

@@ -24,8 +24,8 @@ int hp_ptrmap_put(hp_ptrmap *m, const void *key, uint32_t value)
     size_t cap = m->keys ? m->mask + 1 : 0;
     if ((m->used + 1) * 2 > cap) {
         size_t ncap = cap ? cap * 2 : 64;
-        hp_ptrmap grown = {calloc(ncap, sizeof(void *)), malloc(ncap * sizeof(uint32_t)),
-                           ncap - 1, 0};
+        hp_ptrmap grown = {calloc(ncap, sizeof(void *)), malloc(ncap * sizeof(uint32_t)), ncap - 1,
+                           0};
         if (!grown.keys || !grown.values) {
             free(grown.keys);
             free(grown.values);

@@ -13,9 +13,9 @@
 #include <stddef.h>
 
 typedef struct {
-    const void **keys;    /* NULL = empty */
+    const void **keys; /* NULL = empty */
     uint32_t *values;
-    size_t mask;          /* capacity - 1; capacity is a power of two, or 0 */
+    size_t mask; /* capacity - 1; capacity is a power of two, or 0 */
     size_t used;
 } hp_ptrmap;
 

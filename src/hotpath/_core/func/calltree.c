@@ -17,7 +17,7 @@ hp_func_thread *hp_func_calltree_new(uint32_t max_nodes)
     if (!t)
         return NULL;
     t->max_nodes = max_nodes < 16 ? 16 : max_nodes;
-    t->cap_nodes = 32;     /* small: many threads run only a few functions */
+    t->cap_nodes = 32; /* small: many threads run only a few functions */
     t->nodes = malloc(t->cap_nodes * sizeof *t->nodes);
     t->slot_mask = 63;
     t->slots = calloc((size_t)t->slot_mask + 1, sizeof *t->slots);
@@ -108,7 +108,7 @@ uint32_t hp_func_calltree_add(hp_func_thread *t, const void *key, uint32_t func)
     if (!i)
         goto nomem;
     if (hp_ptrmap_put(&t->by_key, key, i) < 0) {
-        t->n_nodes--;              /* the node was never reachable: take it back */
+        t->n_nodes--; /* the node was never reachable: take it back */
         goto nomem;
     }
     t->nodes[i].next_same = prev_same;

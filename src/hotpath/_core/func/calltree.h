@@ -32,22 +32,22 @@
 
 #include "common/table.h"
 
-#define HP_FUNC_ROOT      UINT32_MAX
-#define HP_FUNC_TRUNCATED 0u   /* function id 0 is reserved for the overflow node */
+#define HP_FUNC_ROOT UINT32_MAX
+#define HP_FUNC_TRUNCATED 0u /* function id 0 is reserved for the overflow node */
 
 typedef struct {
     int64_t self_ticks;
-    int64_t total_ticks;      /* includes recursive re-entries below this node */
+    int64_t total_ticks; /* includes recursive re-entries below this node */
     uint64_t calls;
-    uint32_t func;            /* function id (funcreg) */
+    uint32_t func; /* function id (funcreg) */
     uint32_t parent;
-    const void *cache_key;    /* one-entry cache: last child looked up from here */
+    const void *cache_key; /* one-entry cache: last child looked up from here */
     uint32_t cache_child;
-    uint32_t next_same;       /* the previous node created for the same key, 0 = none */
-} hp_func_node;                    /* 48 bytes */
+    uint32_t next_same; /* the previous node created for the same key, 0 = none */
+} hp_func_node;         /* 48 bytes */
 
 typedef struct {
-    const void *key;          /* NULL = empty */
+    const void *key; /* NULL = empty */
     uint32_t parent;
     uint32_t node;
 } hp_func_slot;
@@ -55,27 +55,27 @@ typedef struct {
 typedef struct {
     uint32_t node;
     int64_t t0;
-    int64_t child_ticks;      /* total ticks of calls made from this frame */
+    int64_t child_ticks; /* total ticks of calls made from this frame */
 } hp_func_frame;
 
 typedef struct hp_func_thread {
     hp_func_node *nodes;
     uint32_t n_nodes, cap_nodes, max_nodes;
-    hp_func_slot *slots;           /* child table */
-    uint32_t slot_mask;       /* capacity - 1 (a power of two) */
+    hp_func_slot *slots; /* child table */
+    uint32_t slot_mask;  /* capacity - 1 (a power of two) */
     uint32_t n_slots_used;
-    hp_ptrmap by_key;         /* key → newest node for it (chained by next_same) */
+    hp_ptrmap by_key; /* key → newest node for it (chained by next_same) */
     hp_func_frame *stack;
     uint32_t depth, cap_stack;
-    uint32_t overflow_node;   /* 0 until first needed */
+    uint32_t overflow_node; /* 0 until first needed */
     int truncated;
-    int failed;               /* out of memory: this thread stops recording */
-    unsigned long ident;      /* threading.get_ident() */
-    uint64_t serial;          /* the OS thread's number, unique for the process's life */
+    int failed;          /* out of memory: this thread stops recording */
+    unsigned long ident; /* threading.get_ident() */
+    uint64_t serial;     /* the OS thread's number, unique for the process's life */
     unsigned long native_id;
-    uint64_t session;         /* the profiler session that owns this state */
-    struct hp_func_thread *next;   /* the owning profiler's list */
-    void *name;               /* PyObject* (strong) or NULL; owned by the profiler */
+    uint64_t session;            /* the profiler session that owns this state */
+    struct hp_func_thread *next; /* the owning profiler's list */
+    void *name;                  /* PyObject* (strong) or NULL; owned by the profiler */
 } hp_func_thread;
 
 /* Returns a new thread state, or NULL when out of memory. */
@@ -109,7 +109,7 @@ static inline uint32_t hp_func_calltree_parent(const hp_func_thread *t)
 static inline uint32_t hp_func_calltree_slot_hash(uint32_t parent, const void *key)
 {
     uint64_t h = ((uint64_t)(uintptr_t)key >> 3) * 0x9E3779B97F4A7C15ull +
-                 (uint64_t)parent * 0xC2B2AE3D27D4EB4Full;
+        (uint64_t)parent * 0xC2B2AE3D27D4EB4Full;
     h ^= h >> 32;
     h ^= h >> 16;
     return (uint32_t)h;
@@ -123,7 +123,7 @@ static inline uint32_t hp_func_calltree_find(hp_func_thread *t, const void *key)
     if (p->cache_key == key)
         return p->cache_child;
     if (parent && parent == t->overflow_node)
-        return parent;        /* inside the overflow node everything stays there */
+        return parent; /* inside the overflow node everything stays there */
     uint32_t h = hp_func_calltree_slot_hash(parent, key) & t->slot_mask;
     for (;;) {
         const hp_func_slot *s = &t->slots[h];
@@ -160,8 +160,7 @@ static inline void hp_func_calltree_leave(hp_func_thread *t, int64_t now)
     n->calls++;
     n->self_ticks += tt - f->child_ticks;
     /* Nested frames of the overflow node would count their time twice. */
-    if (!(f->node == t->overflow_node && t->depth &&
-          t->stack[t->depth - 1].node == f->node))
+    if (!(f->node == t->overflow_node && t->depth && t->stack[t->depth - 1].node == f->node))
         n->total_ticks += tt;
     if (t->depth)
         t->stack[t->depth - 1].child_ticks += tt;

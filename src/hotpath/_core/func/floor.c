@@ -15,12 +15,12 @@ typedef struct {
     PyObject_HEAD
     int enabled;
     int builtins;
-    int tool_id;          /* 3.12+: the sys.monitoring tool id held while enabled, or -1 */
+    int tool_id; /* 3.12+: the sys.monitoring tool id held while enabled, or -1 */
 } hp_func_floor;
 
 #if HP_HAVE_MONITORING
-#define TOOL_NAME "hotpath-floor"
-static const int tool_ids[] = HP_TOOLS_FUNC;   /* the profiler's order: same footing */
+#  define TOOL_NAME "hotpath-floor"
+static const int tool_ids[] = HP_TOOLS_FUNC; /* the profiler's order: same footing */
 
 static PyObject *nothing(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -67,7 +67,7 @@ static PyObject *Floor_enable(hp_func_floor *f, PyObject *Py_UNUSED(ignored))
     if (f->enabled)
         Py_RETURN_NONE;
 #if HP_HAVE_MONITORING
-    PyObject *mon = PySys_GetObject("monitoring");      /* borrowed */
+    PyObject *mon = PySys_GetObject("monitoring"); /* borrowed */
     if (!mon)
         return NULL;
     f->tool_id = hp_monitoring_take_tool(mon, TOOL_NAME, tool_ids,
@@ -75,7 +75,7 @@ static PyObject *Floor_enable(hp_func_floor *f, PyObject *Py_UNUSED(ignored))
     if (f->tool_id < 0)
         return NULL;
     if (floor_register(f, mon, 1) < 0) {
-        hp_saved_exc saved;                    /* nothing stays installed */
+        hp_saved_exc saved; /* nothing stays installed */
         hp_exc_save(&saved);
         floor_register(f, mon, 0);
         PyErr_Clear();
@@ -97,7 +97,7 @@ static PyObject *Floor_disable(hp_func_floor *f, PyObject *Py_UNUSED(ignored))
         Py_RETURN_NONE;
     f->enabled = 0;
 #if HP_HAVE_MONITORING
-    PyObject *mon = PySys_GetObject("monitoring");      /* borrowed */
+    PyObject *mon = PySys_GetObject("monitoring"); /* borrowed */
     if (!mon)
         return NULL;
     int rc = floor_register(f, mon, 0);
@@ -129,16 +129,14 @@ static void Floor_dealloc(hp_func_floor *f)
 static PyMethodDef Floor_methods[] = {
     {"enable", (PyCFunction)Floor_enable, METH_NOARGS, "Install the do-nothing hooks."},
     {"disable", (PyCFunction)Floor_disable, METH_NOARGS, "Remove them."},
-    {NULL}
-};
+    {NULL}};
 
 static PyType_Slot Floor_slots[] = {
     {Py_tp_doc, "NullHook(builtins=True): do-nothing hooks on hotpath's events (the floor)."},
     {Py_tp_init, Floor_init},
     {Py_tp_dealloc, Floor_dealloc},
     {Py_tp_methods, Floor_methods},
-    {0, NULL}
-};
+    {0, NULL}};
 
 PyType_Spec hp_func_floor_spec = {
     .name = "hotpath._core.NullHook",

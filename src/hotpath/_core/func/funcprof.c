@@ -13,8 +13,8 @@
 #include <stdlib.h>
 
 _Thread_local hp_func_tls_slot hp_func_tls HP_TLS_INITIAL_EXEC;
-static uint64_t next_session = 1;      /* protected by the GIL */
-static uint64_t next_serial = 1;       /* protected by the GIL */
+static uint64_t next_session = 1; /* protected by the GIL */
+static uint64_t next_serial = 1;  /* protected by the GIL */
 hp_func_profiler *hp_func_active_profiler = NULL;
 
 /* ---- cold paths called from the hot path --------------------------------------- */
@@ -74,7 +74,7 @@ hp_func_thread *hp_func_new_thread(hp_func_profiler *p)
     t->serial = hp_func_tls.serial;
     t->session = p->session;
     t->name = current_thread_name(t->ident);
-    *p->threads_tail = t;           /* append, keeping first-seen order */
+    *p->threads_tail = t; /* append, keeping first-seen order */
     p->threads_tail = &t->next;
     hp_func_tls.tree = t;
     hp_func_tls.session = p->session;
@@ -96,8 +96,8 @@ void hp_func_name_thread(hp_func_profiler *p)
 /* Both node makers are out of line and marked cold, so the per-event callers keep a
  * short prologue. A full tree sends the call to its overflow node without registering
  * the function: the table only grows with the trees. */
-__attribute__((cold, noinline))
-uint32_t hp_func_new_code_node(hp_func_profiler *p, hp_func_thread *t, PyCodeObject *co)
+__attribute__((cold, noinline)) uint32_t hp_func_new_code_node(hp_func_profiler *p,
+                                                               hp_func_thread *t, PyCodeObject *co)
 {
     uint32_t id = hp_func_calltree_full(t) ? HP_FUNC_TRUNCATED : hp_func_reg_code(&p->reg, co);
     uint32_t node = id == HP_FUNC_NONE ? 0 : hp_func_calltree_add(t, co, id);
@@ -106,9 +106,8 @@ uint32_t hp_func_new_code_node(hp_func_profiler *p, hp_func_thread *t, PyCodeObj
     return node;
 }
 
-__attribute__((cold, noinline))
-uint32_t hp_func_new_cfunc_node(hp_func_profiler *p, hp_func_thread *t, PyMethodDef *ml,
-                                    PyObject *cfunc)
+__attribute__((cold, noinline)) uint32_t
+hp_func_new_cfunc_node(hp_func_profiler *p, hp_func_thread *t, PyMethodDef *ml, PyObject *cfunc)
 {
     uint32_t id = HP_FUNC_TRUNCATED;
     if (!hp_func_calltree_full(t) && !hp_func_reg_cfunc_known(&p->reg, ml, &id)) {
@@ -142,15 +141,14 @@ int64_t hp_func_external_now(hp_func_profiler *p)
     p->in_hook--;
     if (o) {
         if (p->timeunit > 0.0 || !PyFloat_Check(o)) {
-            long long v = PyLong_AsLongLong(o);      /* ints and __index__ objects */
+            long long v = PyLong_AsLongLong(o); /* ints and __index__ objects */
             if (!PyErr_Occurred()) {
                 if (p->timeunit > 0.0)
                     result = v;
                 else if (__builtin_mul_overflow(v, 1000000000LL, &result))
                     PyErr_SetString(PyExc_OverflowError, "timer value out of range");
             }
-        }
-        else {
+        } else {
             double d = floor(PyFloat_AsDouble(o) * 1e9);
             if (!(d >= -9.2e18 && d <= 9.2e18))
                 PyErr_SetString(PyExc_OverflowError, "timer value out of range");
@@ -210,8 +208,8 @@ static int Profiler_init(hp_func_profiler *p, PyObject *args, PyObject *kwds)
     double timeunit = 0.0;
     int builtins = 1;
     unsigned long max_nodes = 1u << 20;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|Odpk:Profiler", kwlist,
-                                     &timer, &timeunit, &builtins, &max_nodes))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|Odpk:Profiler", kwlist, &timer, &timeunit,
+                                     &builtins, &max_nodes))
         return -1;
     if (refuse_in_hook(p, "re-initialize"))
         return -1;
@@ -304,7 +302,8 @@ static PyObject *Profiler_enable(hp_func_profiler *p, PyObject *Py_UNUSED(ignore
     }
     if (hp_func_active_profiler) {
         /* profiler.py: this prefix becomes ProfilerActiveError */
-        PyErr_SetString(PyExc_RuntimeError,
+        PyErr_SetString(
+            PyExc_RuntimeError,
             "another profiler is active: a hotpath profiler is already recording in this "
             "process; disable it first");
         return NULL;
@@ -382,7 +381,7 @@ static PyObject *pack_nodes(const hp_func_thread *t)
         const hp_func_node *n = &t->nodes[i];
         uint32_t u32[2] = {n->func, n->parent};
         uint64_t u64[3] = {n->calls, (uint64_t)n->self_ticks, (uint64_t)n->total_ticks};
-        memcpy(out, u32, 8);       /* the build targets are little-endian (x86-64, arm64) */
+        memcpy(out, u32, 8); /* the build targets are little-endian (x86-64, arm64) */
         memcpy(out + 8, u64, 24);
     }
     return b;
@@ -401,10 +400,11 @@ static PyObject *Profiler_snapshot(hp_func_profiler *p, PyObject *Py_UNUSED(igno
     }
     for (hp_func_thread *t = p->threads; t; t = t->next) {
         PyObject *nodes = pack_nodes(t);
-        PyObject *item = nodes ? Py_BuildValue("{s:k,s:k,s:O,s:N,s:O}",
-            "ident", t->ident, "native_id", t->native_id,
-            "name", t->name ? (PyObject *)t->name : Py_None, "nodes", nodes,
-            "truncated", t->truncated ? Py_True : Py_False) : NULL;
+        PyObject *item = nodes ?
+            Py_BuildValue("{s:k,s:k,s:O,s:N,s:O}", "ident", t->ident, "native_id", t->native_id,
+                          "name", t->name ? (PyObject *)t->name : Py_None, "nodes", nodes,
+                          "truncated", t->truncated ? Py_True : Py_False) :
+            NULL;
         if (!item || PyList_Append(threads, item) < 0) {
             Py_XDECREF(item);
             Py_DECREF(funcs);
@@ -418,23 +418,21 @@ static PyObject *Profiler_snapshot(hp_func_profiler *p, PyObject *Py_UNUSED(igno
     if (p->timer) {
         tick_seconds = p->timeunit > 0.0 ? p->timeunit : 1.0 / 1000000000;
         clock = "custom";
-    }
-    else {
+    } else {
         tick_seconds = clock_seconds;
         clock = hp_clock_name();
     }
     int64_t enabled_ticks = p->enabled_ticks + (p->enabled ? hp_clock_now() - p->enabled_at : 0);
     const char *error = p->error == HP_FUNC_ERR_NOMEMORY ? "out of memory" :
-                        p->error == HP_FUNC_ERR_TIMER ? "the custom timer failed" :
-                        p->error ? "internal error" :
-                        p->displaced ? "another tool replaced hotpath's profile hook during "
-                                       "the run (sys.setprofile or cProfile); calls after "
-                                       "that point are missing" : NULL;
-    return Py_BuildValue("{s:N,s:N,s:d,s:s,s:d,s:z}",
-                         "functions", funcs, "threads", threads,
-                         "tick_seconds", tick_seconds, "clock", clock,
-                         "enabled_seconds", (double)enabled_ticks * clock_seconds,
-                         "error", error);
+        p->error == HP_FUNC_ERR_TIMER                    ? "the custom timer failed" :
+        p->error                                         ? "internal error" :
+        p->displaced ? "another tool replaced hotpath's profile hook during "
+                       "the run (sys.setprofile or cProfile); calls after "
+                       "that point are missing" :
+                       NULL;
+    return Py_BuildValue("{s:N,s:N,s:d,s:s,s:d,s:z}", "functions", funcs, "threads", threads,
+                         "tick_seconds", tick_seconds, "clock", clock, "enabled_seconds",
+                         (double)enabled_ticks * clock_seconds, "error", error);
 }
 
 static PyObject *Profiler_get_enabled(hp_func_profiler *p, void *closure)
@@ -455,8 +453,7 @@ static PyMethodDef Profiler_methods[] = {
     {"clear", (PyCFunction)Profiler_clear_data, METH_NOARGS, "Forget everything recorded."},
     {"snapshot", (PyCFunction)Profiler_snapshot, METH_NOARGS,
      "Everything recorded so far, as plain Python data for hotpath.model."},
-    {NULL}
-};
+    {NULL}};
 
 static int Profiler_set_builtins(hp_func_profiler *p, PyObject *value, void *closure)
 {
@@ -479,20 +476,19 @@ static PyGetSetDef Profiler_getset[] = {
     {"enabled", (getter)Profiler_get_enabled, NULL, "whether hooks are installed", NULL},
     {"builtins", (getter)Profiler_get_builtins, (setter)Profiler_set_builtins,
      "whether C functions are recorded (settable while disabled)", NULL},
-    {NULL}
-};
+    {NULL}};
 
 static PyType_Slot Profiler_slots[] = {
-    {Py_tp_doc, "Profiler(timer=None, timeunit=0.0, builtins=True, max_nodes=2**20)\n\n"
-                "The C capture behind hotpath.Profile: a calling-context tree per thread."},
+    {Py_tp_doc,
+     "Profiler(timer=None, timeunit=0.0, builtins=True, max_nodes=2**20)\n\n"
+     "The C capture behind hotpath.Profile: a calling-context tree per thread."},
     {Py_tp_init, Profiler_init},
     {Py_tp_dealloc, Profiler_dealloc},
     {Py_tp_traverse, Profiler_traverse},
     {Py_tp_clear, Profiler_clear},
     {Py_tp_methods, Profiler_methods},
     {Py_tp_getset, Profiler_getset},
-    {0, NULL}
-};
+    {0, NULL}};
 
 PyType_Spec hp_func_profiler_spec = {
     .name = "hotpath._core.Profiler",

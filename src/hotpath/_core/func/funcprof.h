@@ -21,27 +21,32 @@
 
 typedef struct hp_func_profiler {
     PyObject_HEAD
-    uint64_t session;        /* unique per profiler object in this process */
+    uint64_t session; /* unique per profiler object in this process */
     hp_func_reg reg;
-    hp_func_thread *threads;      /* every thread seen, in order of first event */
-    hp_func_thread **threads_tail; /* where the next thread is appended */
-    PyObject *timer;         /* custom timer (strong) or NULL for the tick clock */
-    double timeunit;         /* seconds per custom-timer unit, 0 = timer returns seconds */
-    uint32_t max_nodes;      /* per-thread call tree cap */
-    int builtins;            /* record C functions */
-    int enabled;             /* hooks installed */
-    int recording;           /* enabled and no error */
-    int error;               /* 0, or HP_FUNC_ERR_*: why recording stopped */
-    int in_hook;             /* > 0 while a hook runs Python code (the custom timer):
+    hp_func_thread *threads;         /* every thread seen, in order of first event */
+    hp_func_thread **threads_tail;   /* where the next thread is appended */
+    PyObject *timer;                 /* custom timer (strong) or NULL for the tick clock */
+    double timeunit;                 /* seconds per custom-timer unit, 0 = timer returns seconds */
+    uint32_t max_nodes;              /* per-thread call tree cap */
+    int builtins;                    /* record C functions */
+    int enabled;                     /* hooks installed */
+    int recording;                   /* enabled and no error */
+    int error;                       /* 0, or HP_FUNC_ERR_*: why recording stopped */
+    int in_hook;                     /* > 0 while a hook runs Python code (the custom timer):
                                 clear/disable/__init__ must not free what it uses */
-    int displaced;           /* 3.11: another tool replaced our hook on some thread */
-    int tool_id;             /* 3.12+: the sys.monitoring tool id taken, or -1 */
+    int displaced;                   /* 3.11: another tool replaced our hook on some thread */
+    int tool_id;                     /* 3.12+: the sys.monitoring tool id taken, or -1 */
     hp_newthreads_hook threads_hook; /* threading's profile hook, taken while enabled */
-    int64_t enabled_at;      /* ticks at the last enable, for wall time */
-    int64_t enabled_ticks;   /* ticks spent enabled, summed over enable/disable pairs */
+    int64_t enabled_at;              /* ticks at the last enable, for wall time */
+    int64_t enabled_ticks;           /* ticks spent enabled, summed over enable/disable pairs */
 } hp_func_profiler;
 
-enum { HP_FUNC_ERR_NONE, HP_FUNC_ERR_NOMEMORY, HP_FUNC_ERR_INTERNAL, HP_FUNC_ERR_TIMER };
+enum {
+    HP_FUNC_ERR_NONE,
+    HP_FUNC_ERR_NOMEMORY,
+    HP_FUNC_ERR_INTERNAL,
+    HP_FUNC_ERR_TIMER
+};
 
 /* The profiler that is recording now, if any: one at a time per process, since each OS
  * thread has one thread-local slot. Protected by the GIL. */
@@ -51,7 +56,7 @@ extern hp_func_profiler *hp_func_active_profiler;
 typedef struct {
     hp_func_thread *tree;
     uint64_t session;
-    uint64_t serial;         /* this OS thread's number (0 until first needed) */
+    uint64_t serial; /* this OS thread's number (0 until first needed) */
 } hp_func_tls_slot;
 /* initial-exec: one register-relative load instead of a __tls_get_addr call per event
  * (24 bytes of the static TLS surplus glibc keeps for dlopen'ed modules). */
@@ -85,7 +90,7 @@ static inline int64_t hp_func_now(hp_func_profiler *p)
 #define HP_FUNC_NEED_LABEL UINT32_MAX
 uint32_t hp_func_new_code_node(hp_func_profiler *p, hp_func_thread *t, PyCodeObject *co);
 uint32_t hp_func_new_cfunc_node(hp_func_profiler *p, hp_func_thread *t, PyMethodDef *ml,
-                                    PyObject *cfunc);
+                                PyObject *cfunc);
 
 static inline void hp_func_on_py_start(hp_func_profiler *p, PyCodeObject *co)
 {
@@ -98,7 +103,7 @@ static inline void hp_func_on_py_start(hp_func_profiler *p, PyCodeObject *co)
     if (!node && !(node = hp_func_new_code_node(p, t, co)))
         return;
     int64_t now = hp_func_now(p);
-    if (!p->recording)          /* the custom timer just failed */
+    if (!p->recording) /* the custom timer just failed */
         return;
     hp_func_calltree_push(t, node, now);
     if (t->failed)

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 Py_ssize_t hp_func_reg_extra_index = -1;
-static hp_func_reg *live_tables = NULL;   /* protected by the GIL */
+static hp_func_reg *live_tables = NULL; /* protected by the GIL */
 
 /* Append an entry (steals the references in `e`). Returns the id or HP_FUNC_NONE. */
 static uint32_t append(hp_func_reg *r, hp_func_entry e)
@@ -112,8 +112,9 @@ uint32_t hp_func_reg_code(hp_func_reg *r, PyCodeObject *co)
         PyErr_Clear();
         owned = 1;
     }
-    hp_func_entry e = {(PyObject *)co, Py_NewRef(co->co_filename), Py_NewRef(co->co_name),
-                      Py_NewRef(hp_code_qualname(co)), co->co_firstlineno, owned};
+    hp_func_entry e = {(PyObject *)co,         Py_NewRef(co->co_filename),
+                       Py_NewRef(co->co_name), Py_NewRef(hp_code_qualname(co)),
+                       co->co_firstlineno,     owned};
     if (owned)
         Py_INCREF(co);
     id = append(r, e);
@@ -121,7 +122,7 @@ uint32_t hp_func_reg_code(hp_func_reg *r, PyCodeObject *co)
         return HP_FUNC_NONE;
     if (hp_ptrmap_put(&r->by_addr, co, id) < 0) {
         if (!owned)
-            r->entries[id].code = NULL;   /* no death notice would reach it */
+            r->entries[id].code = NULL; /* no death notice would reach it */
         PyErr_NoMemory();
         return HP_FUNC_NONE;
     }
@@ -204,10 +205,9 @@ PyObject *hp_func_reg_export(hp_func_reg *r)
             /* Take the code before allocating anything: an allocation can run the
              * collector, which can free the code object (and clear e->code). */
             PyObject *code = e->code ? Py_NewRef(e->code) : Py_NewRef(Py_None);
-            item = Py_BuildValue("(OiOON)", e->filename, e->firstlineno, e->name,
-                                 e->qualname, code);
-        }
-        else
+            item =
+                Py_BuildValue("(OiOON)", e->filename, e->firstlineno, e->name, e->qualname, code);
+        } else
             item = Py_BuildValue("(siOOO)", "~", 0, e->name, e->qualname, e->name);
         if (!item) {
             Py_DECREF(list);

@@ -27,26 +27,26 @@
 #include "common/compat.h"
 #include "common/table.h"
 
-#define HP_FUNC_NONE UINT32_MAX   /* lookup failed: out of memory, exception set */
+#define HP_FUNC_NONE UINT32_MAX /* lookup failed: out of memory, exception set */
 
 typedef struct {
-    PyObject *code;      /* borrowed key: the live code object; NULL once freed, and for
+    PyObject *code;     /* borrowed key: the live code object; NULL once freed, and for
                             a C function. Strong only when `owned`. */
-    PyObject *filename;  /* strong: co_filename, or NULL for a C function */
-    PyObject *name;      /* strong: co_name, or the C function's label */
-    PyObject *qualname;  /* strong: co_qualname, or the C function's label */
+    PyObject *filename; /* strong: co_filename, or NULL for a C function */
+    PyObject *name;     /* strong: co_name, or the C function's label */
+    PyObject *qualname; /* strong: co_qualname, or the C function's label */
     int firstlineno;
-    int owned;           /* `code` is a strong reference (no death notice possible) */
+    int owned; /* `code` is a strong reference (no death notice possible) */
 } hp_func_entry;
 
 typedef struct hp_func_reg {
     hp_func_entry *entries;
     uint32_t n, cap;
-    hp_ptrmap by_addr;     /* live code object or PyMethodDef* → id */
+    hp_ptrmap by_addr; /* live code object or PyMethodDef* → id */
     /* Called (cold, GIL held) after a registered code object at `key` was freed and its
      * entry marked; must not fail, allocate Python objects or free the table. */
     void (*on_code_freed)(struct hp_func_reg *r, const void *key);
-    struct hp_func_reg *next, **pprev;   /* the list of live tables; pprev NULL = unlinked */
+    struct hp_func_reg *next, **pprev; /* the list of live tables; pprev NULL = unlinked */
 } hp_func_reg;
 
 /* The co_extra index, requested once per process at module init

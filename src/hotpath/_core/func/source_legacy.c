@@ -41,16 +41,17 @@ static PyObject *thread_bootstrap(PyObject *self, PyObject *const *args, Py_ssiz
 {
     hp_func_profiler *p = (hp_func_profiler *)self;
     if (nargs != 3 || !PyFrame_Check(args[0]))
-        Py_RETURN_NONE;              /* called by hand with junk: ignore */
+        Py_RETURN_NONE; /* called by hand with junk: ignore */
     if (!p->enabled) {
         PyEval_SetProfile(NULL, NULL);
         Py_RETURN_NONE;
     }
     PyEval_SetProfile(legacy_hook, self);
-    static const char *names[] = {"call", "exception", "line", "return",
+    static const char *names[] = {"call",   "exception",   "line",    "return",
                                   "c_call", "c_exception", "c_return"};
     for (int what = 0; what < 7; what++) {
-        if (PyUnicode_Check(args[1]) && PyUnicode_CompareWithASCIIString(args[1], names[what]) == 0) {
+        if (PyUnicode_Check(args[1]) &&
+            PyUnicode_CompareWithASCIIString(args[1], names[what]) == 0) {
             legacy_hook(self, (PyFrameObject *)args[0], what, args[2]);
             break;
         }
@@ -58,10 +59,9 @@ static PyObject *thread_bootstrap(PyObject *self, PyObject *const *args, Py_ssiz
     Py_RETURN_NONE;
 }
 
-static PyMethodDef bootstrap_def = {
-    "_hotpath_thread_bootstrap", (PyCFunction)(void (*)(void))thread_bootstrap, METH_FASTCALL,
-    "Installs hotpath's C profile hook in a new thread."
-};
+static PyMethodDef bootstrap_def = {"_hotpath_thread_bootstrap",
+                                    (PyCFunction)(void (*)(void))thread_bootstrap, METH_FASTCALL,
+                                    "Installs hotpath's C profile hook in a new thread."};
 
 /* Remove our hook from every thread state that has it; 1 when some thread had another
  * tool's hook in its place (it replaced ours: sys.setprofile, cProfile). */
@@ -69,12 +69,12 @@ static int uninstall(hp_func_profiler *p, PyInterpreterState *interp)
 {
     int displaced = 0;
     PyThreadState *me = PyThreadState_Get();
-    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts; ts = PyThreadState_Next(ts)) {
+    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts;
+         ts = PyThreadState_Next(ts)) {
         if (ts->c_profileobj == (PyObject *)p && ts->c_profilefunc == legacy_hook) {
             if (_PyEval_SetProfile(ts, NULL, NULL) < 0)
                 PyErr_Clear();
-        }
-        else if (ts->c_profilefunc || ts == me)
+        } else if (ts->c_profilefunc || ts == me)
             displaced = 1;
     }
     return displaced;
@@ -84,10 +84,13 @@ int hp_func_source_start(hp_func_profiler *p)
 {
     PyThreadState *me = PyThreadState_Get();
     PyInterpreterState *interp = PyThreadState_GetInterpreter(me);
-    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts; ts = PyThreadState_Next(ts)) {
-        if (ts->c_profilefunc && !(ts->c_profilefunc == legacy_hook && ts->c_profileobj == (PyObject *)p)) {
+    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts;
+         ts = PyThreadState_Next(ts)) {
+        if (ts->c_profilefunc &&
+            !(ts->c_profilefunc == legacy_hook && ts->c_profileobj == (PyObject *)p)) {
             /* profiler.py: this prefix becomes ProfilerActiveError */
-            PyErr_SetString(PyExc_RuntimeError,
+            PyErr_SetString(
+                PyExc_RuntimeError,
                 "another profiler is active (sys.setprofile, cProfile or a profiling tool "
                 "holds the interpreter's profiler slot); stop it before enabling hotpath");
             return -1;
@@ -100,9 +103,10 @@ int hp_func_source_start(hp_func_profiler *p)
     Py_DECREF(boot);
     if (rc < 0)
         return -1;
-    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts; ts = PyThreadState_Next(ts)) {
+    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts;
+         ts = PyThreadState_Next(ts)) {
         if (_PyEval_SetProfile(ts, legacy_hook, (PyObject *)p) < 0) {
-            hp_saved_exc saved;          /* roll back: nothing stays installed */
+            hp_saved_exc saved; /* roll back: nothing stays installed */
             hp_exc_save(&saved);
             uninstall(p, interp);
             if (hp_newthreads_give_back(&p->threads_hook, HP_NEWTHREADS_PROFILE) < 0)

@@ -15,7 +15,7 @@
 
 #if HP_HAVE_MONITORING
 
-static PyObject *missing;     /* sys.monitoring.MISSING; protected by the GIL */
+static PyObject *missing; /* sys.monitoring.MISSING; protected by the GIL */
 
 /* The callbacks are ordinary callables (sys.monitoring.register_callback returns them):
  * each checks the one argument it reads, so a call from Python code cannot crash. */
@@ -50,9 +50,8 @@ static inline PyMethodDef *c_method(PyObject *callable, PyObject *self_arg)
 }
 
 /* First sight of a method descriptor: label it as the bound method cProfile sees. */
-__attribute__((cold, noinline))
-static void descriptor_first_call(hp_func_profiler *p, PyMethodDef *ml, PyObject *descr,
-                                  PyObject *self_arg)
+__attribute__((cold, noinline)) static void
+descriptor_first_call(hp_func_profiler *p, PyMethodDef *ml, PyObject *descr, PyObject *self_arg)
 {
     hp_saved_exc saved;
     hp_exc_save(&saved);
@@ -96,7 +95,10 @@ static PyObject *thread_namer(PyObject *self, PyObject *const *args, Py_ssize_t 
     Py_RETURN_NONE;
 }
 
-#define CB(name, fn) {name, (PyCFunction)(void (*)(void))fn, METH_FASTCALL, NULL}
+#  define CB(name, fn)                                           \
+    {                                                            \
+      name, (PyCFunction)(void (*)(void))fn, METH_FASTCALL, NULL \
+    }
 static PyMethodDef cb_py_start = CB("_hotpath_py_start", mon_py_start);
 static PyMethodDef cb_py_leave = CB("_hotpath_py_leave", mon_py_leave);
 static PyMethodDef cb_call = CB("_hotpath_call", mon_call);
@@ -105,17 +107,20 @@ static PyMethodDef cb_namer = CB("_hotpath_thread_namer", thread_namer);
 
 /* The callback for each kind of event of hp_monitoring_func_events. */
 static PyMethodDef *const callbacks[] = {
-    [HP_EV_ENTER] = &cb_py_start, [HP_EV_LEAVE] = &cb_py_leave,
-    [HP_EV_C_CALL] = &cb_call, [HP_EV_C_LEAVE] = &cb_c_leave,
+    [HP_EV_ENTER] = &cb_py_start,
+    [HP_EV_LEAVE] = &cb_py_leave,
+    [HP_EV_C_CALL] = &cb_call,
+    [HP_EV_C_LEAVE] = &cb_c_leave,
 };
 static const int tool_ids[] = HP_TOOLS_FUNC;
-#define TOOL_NAME "hotpath"
+#  define TOOL_NAME "hotpath"
 
 /* New reference to sys.monitoring, or NULL with an exception set. */
 static PyObject *monitoring(void)
 {
-    return PySys_GetObject("monitoring") ? Py_NewRef(PySys_GetObject("monitoring"))
-                                         : (PyErr_SetString(PyExc_RuntimeError, "sys.monitoring is missing"), NULL);
+    return PySys_GetObject("monitoring") ?
+        Py_NewRef(PySys_GetObject("monitoring")) :
+        (PyErr_SetString(PyExc_RuntimeError, "sys.monitoring is missing"), NULL);
 }
 
 /* Register our callbacks (with_callbacks) or None for every event of hp_monitoring_func_events;
@@ -166,18 +171,18 @@ int hp_func_source_start(hp_func_profiler *p)
     Py_DECREF(namer);
     Py_DECREF(mon);
     return 0;
-undo: {
-        hp_saved_exc saved;             /* nothing stays installed */
-        hp_exc_save(&saved);
-        Py_XDECREF(namer);
-        Py_XDECREF(PyObject_CallMethod(mon, "set_events", "ii", p->tool_id, 0));
-        PyErr_Clear();
-        register_all(mon, p, 0, &mask);
-        PyErr_Clear();
-        hp_monitoring_release_tool(mon, p->tool_id, TOOL_NAME);
-        p->tool_id = -1;
-        hp_exc_restore(&saved);
-    }
+undo : {
+    hp_saved_exc saved; /* nothing stays installed */
+    hp_exc_save(&saved);
+    Py_XDECREF(namer);
+    Py_XDECREF(PyObject_CallMethod(mon, "set_events", "ii", p->tool_id, 0));
+    PyErr_Clear();
+    register_all(mon, p, 0, &mask);
+    PyErr_Clear();
+    hp_monitoring_release_tool(mon, p->tool_id, TOOL_NAME);
+    p->tool_id = -1;
+    hp_exc_restore(&saved);
+}
 fail:
     Py_DECREF(mon);
     return -1;

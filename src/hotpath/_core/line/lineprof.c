@@ -22,7 +22,7 @@
 #include "lineprof.h"
 #include "common/module.h"
 
-static hp_line_tracer *active_tracer = NULL;   /* the one armed tracer; GIL */
+static hp_line_tracer *active_tracer = NULL; /* the one armed tracer; GIL */
 
 int hp_line_tracer_activate(hp_line_tracer *tr, hp_line_code *lc)
 {
@@ -82,8 +82,10 @@ static int LineTracer_init(hp_line_tracer *tr, PyObject *args, PyObject *kwds)
         return -1;
     if (!tr->store.session) {
         hp_line_store_init(&tr->store);
-        hp_line_sampler_init(&tr->sampler, (hp_line_sampler_owner){
-            .owner = tr, .recording = sampler_recording, .choose = sampler_choose});
+        hp_line_sampler_init(&tr->sampler,
+                             (hp_line_sampler_owner){.owner = tr,
+                                                     .recording = sampler_recording,
+                                                     .choose = sampler_choose});
     }
     return 0;
 }
@@ -195,7 +197,7 @@ static int arm(hp_line_tracer *tr)
         hp_line_tracer *other = active_tracer;
         if (other->explicit || other->by_count) {
             PyErr_SetString(PyExc_RuntimeError,
-                "another hotpath line profiler is enabled; disable it first");
+                            "another hotpath line profiler is enabled; disable it first");
             return -1;
         }
         if (disarm(other) < 0)
@@ -205,7 +207,7 @@ static int arm(hp_line_tracer *tr)
     if (hp_line_store_reclaim(&tr->store) < 0)
         return -1;
     hp_clock_init();
-    tr->enabled = 1;   /* before the source starts: new threads check it */
+    tr->enabled = 1; /* before the source starts: new threads check it */
     if (hp_line_source_start(tr) < 0) {
         tr->enabled = 0;
         return -1;
@@ -285,16 +287,15 @@ static PyObject *LineTracer_disable_by_count(hp_line_tracer *tr, PyObject *Py_UN
  *      exclude=()) */
 static PyObject *LineTracer_auto(hp_line_tracer *tr, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"interval", "min_seconds", "min_samples", "fraction",
-                             "max_functions", "exclude", NULL};
+    static char *kwlist[] = {"interval",      "min_seconds", "min_samples", "fraction",
+                             "max_functions", "exclude",     NULL};
     hp_line_sampler *s = &tr->sampler;
     double interval = s->thread.interval, fraction = s->fraction, min_seconds = s->min_seconds;
     unsigned long long min_samples = s->min_samples;
     unsigned int max_chosen = s->max_chosen;
     PyObject *exclude = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|ddKdIO!:auto", kwlist, &interval,
-                                     &min_seconds, &min_samples, &fraction, &max_chosen,
-                                     &PyTuple_Type, &exclude))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|ddKdIO!:auto", kwlist, &interval, &min_seconds,
+                                     &min_samples, &fraction, &max_chosen, &PyTuple_Type, &exclude))
         return NULL;
     if (tr->enabled) {
         PyErr_SetString(PyExc_RuntimeError, "configure the automatic mode before enable()");
@@ -347,9 +348,9 @@ static PyObject *LineTracer_snapshot(hp_line_tracer *tr, PyObject *Py_UNUSED(ign
         for (int j = 0; j < lc->n; j++) {
             if (!lc->lines[j].hits)
                 continue;
-            PyObject *row = Py_BuildValue("(iKL)", lc->first + j,
-                                          (unsigned long long)lc->lines[j].hits,
-                                          (long long)lc->lines[j].ticks);
+            PyObject *row =
+                Py_BuildValue("(iKL)", lc->first + j, (unsigned long long)lc->lines[j].hits,
+                              (long long)lc->lines[j].ticks);
             if (!row || PyList_Append(lines, row) < 0) {
                 Py_XDECREF(row);
                 Py_DECREF(lines);
@@ -372,17 +373,15 @@ static PyObject *LineTracer_snapshot(hp_line_tracer *tr, PyObject *Py_UNUSED(ign
     }
     int64_t ticks = tr->enabled_ticks + (tr->enabled ? hp_clock_now() - tr->enabled_at : 0);
     double tick_seconds = hp_clock_tick_seconds();
-    return Py_BuildValue("{s:N,s:d,s:s,s:d,s:K,s:i}", "codes", codes,
-                         "tick_seconds", tick_seconds, "clock", hp_clock_name(),
-                         "enabled_seconds", (double)ticks * tick_seconds,
-                         "samples", (unsigned long long)tr->sampler.total,
-                         "tool_id",
+    return Py_BuildValue("{s:N,s:d,s:s,s:d,s:K,s:i}", "codes", codes, "tick_seconds", tick_seconds,
+                         "clock", hp_clock_name(), "enabled_seconds", (double)ticks * tick_seconds,
+                         "samples", (unsigned long long)tr->sampler.total, "tool_id",
 #if HP_HAVE_MONITORING
                          tr->enabled ? tr->tool_id : -1
 #else
                          -1
 #endif
-                         );
+    );
 fail:
     Py_DECREF(codes);
     return NULL;
@@ -419,26 +418,24 @@ static PyMethodDef LineTracer_methods[] = {
     {"clear", (PyCFunction)LineTracer_clear_data, METH_NOARGS, "Zero every line's counters."},
     {"snapshot", (PyCFunction)LineTracer_snapshot, METH_NOARGS,
      "The timings recorded so far, as plain Python data."},
-    {NULL}
-};
+    {NULL}};
 
 static PyGetSetDef LineTracer_getset[] = {
     {"enabled", (getter)LineTracer_get_enabled, NULL, "whether lines are being timed", NULL},
     {"codes", (getter)LineTracer_get_codes, NULL, "the code objects being timed", NULL},
-    {NULL}
-};
+    {NULL}};
 
 static PyType_Slot LineTracer_slots[] = {
-    {Py_tp_doc, "LineTracer()\n\nThe C capture behind hotpath.LineProfiler: per-line hits "
-                "and ticks of chosen code objects."},
+    {Py_tp_doc,
+     "LineTracer()\n\nThe C capture behind hotpath.LineProfiler: per-line hits "
+     "and ticks of chosen code objects."},
     {Py_tp_init, LineTracer_init},
     {Py_tp_dealloc, LineTracer_dealloc},
     {Py_tp_traverse, LineTracer_traverse},
     {Py_tp_clear, LineTracer_clear_refs},
     {Py_tp_methods, LineTracer_methods},
     {Py_tp_getset, LineTracer_getset},
-    {0, NULL}
-};
+    {0, NULL}};
 
 PyType_Spec hp_line_tracer_spec = {
     .name = "hotpath._core.LineTracer",

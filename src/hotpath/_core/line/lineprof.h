@@ -53,13 +53,13 @@
 
 typedef struct hp_line_tracer {
     PyObject_HEAD
-    hp_line_store store;      /* the code objects given and the threads' frame stacks */
-    int enabled;             /* armed: the event source is installed */
-    int recording;           /* armed, and timing (not paused, no error) */
-    int explicit;            /* enable() was called (until disable()) */
-    uint32_t by_count;       /* decorated calls running (enable_by_count) */
+    hp_line_store store; /* the code objects given and the threads' frame stacks */
+    int enabled;         /* armed: the event source is installed */
+    int recording;       /* armed, and timing (not paused, no error) */
+    int explicit;        /* enable() was called (until disable()) */
+    uint32_t by_count;   /* decorated calls running (enable_by_count) */
     int error;
-    int tool_id;             /* 3.12+: the sys.monitoring tool id held while enabled */
+    int tool_id;                     /* 3.12+: the sys.monitoring tool id held while enabled */
     hp_newthreads_hook threads_hook; /* 3.11: threading's trace hook, taken while enabled */
     int64_t enabled_at;
     int64_t enabled_ticks;
@@ -67,7 +67,10 @@ typedef struct hp_line_tracer {
     hp_line_sampler sampler;
 } hp_line_tracer;
 
-enum { HP_LINE_ERR_NONE, HP_LINE_ERR_NOMEMORY };
+enum {
+    HP_LINE_ERR_NONE,
+    HP_LINE_ERR_NOMEMORY
+};
 
 /* hp_line_tracer_spec: common/module.h */
 
@@ -106,7 +109,7 @@ static inline hp_line_thread *hp_line_tracer_thread(hp_line_tracer *tr)
 
 /* A line event of `frame` (running `lc`, active): close its line, start `line`. */
 static inline void hp_line_on_line(hp_line_tracer *tr, hp_line_code *lc, const void *frame,
-                                    int line)
+                                   int line)
 {
     int64_t now = hp_clock_now();
     hp_line_thread *t = hp_line_tracer_thread(tr);
@@ -121,7 +124,7 @@ static inline void hp_line_on_line(hp_line_tracer *tr, hp_line_code *lc, const v
     int idx = line - lc->first;
     if (idx >= 0 && idx < lc->n) {
         e->last = idx;
-        e->t = hp_clock_now();   /* again, so the tracer's own time is not charged */
+        e->t = hp_clock_now(); /* again, so the tracer's own time is not charged */
     }
 }
 
@@ -143,7 +146,7 @@ static inline void hp_line_on_start(hp_line_tracer *tr, hp_line_code *lc, const 
 
 /* A frame returns, yields or unwinds: close its line; pop its entry when `leave`. */
 static inline void hp_line_on_leave(hp_line_tracer *tr, hp_line_code *lc, const void *frame,
-                                     int leave)
+                                    int leave)
 {
     int64_t now = hp_clock_now();
     hp_line_thread *t = hp_line_tracer_thread(tr);

@@ -15,7 +15,7 @@
 
 #if !HP_HAVE_MONITORING
 
-static PyObject *str_f_trace_lines = NULL;    /* interned "f_trace_lines"; GIL */
+static PyObject *str_f_trace_lines = NULL; /* interned "f_trace_lines"; GIL */
 
 /* 3.11's struct _frame up to f_trace_lines (Include/internal/pycore_frame.h). Muting a
  * frame is the one thing done for every call of code we do not time, so it writes the
@@ -29,11 +29,11 @@ typedef struct {
     int f_lineno;
     char f_trace_lines;
 } hp_line_frame311;
-static int direct_mute = -1;                   /* -1 unknown, 0 no, 1 yes; GIL */
+static int direct_mute = -1; /* -1 unknown, 0 no, 1 yes; GIL */
 
 static void check_layout(void)
 {
-    PyFrameObject *f = PyEval_GetFrame();      /* borrowed */
+    PyFrameObject *f = PyEval_GetFrame(); /* borrowed */
     direct_mute = 0;
     if (!f)
         return;
@@ -43,9 +43,9 @@ static void check_layout(void)
         return;
     }
     int ok = PyObject_SetAttr((PyObject *)f, str_f_trace_lines, Py_False) == 0 &&
-             ((hp_line_frame311 *)f)->f_trace_lines == 0 &&
-             PyObject_SetAttr((PyObject *)f, str_f_trace_lines, Py_True) == 0 &&
-             ((hp_line_frame311 *)f)->f_trace_lines == 1;
+        ((hp_line_frame311 *)f)->f_trace_lines == 0 &&
+        PyObject_SetAttr((PyObject *)f, str_f_trace_lines, Py_True) == 0 &&
+        ((hp_line_frame311 *)f)->f_trace_lines == 1;
     PyErr_Clear();
     if (PyObject_SetAttr((PyObject *)f, str_f_trace_lines, old) < 0)
         PyErr_Clear();
@@ -106,17 +106,17 @@ static PyObject *thread_bootstrap(PyObject *self, PyObject *const *args, Py_ssiz
     Py_RETURN_NONE;
 }
 
-static PyMethodDef bootstrap_def = {
-    "_hotpath_lines_bootstrap", (PyCFunction)(void (*)(void))thread_bootstrap, METH_FASTCALL,
-    "Installs hotpath's C line-trace hook in a new thread."
-};
+static PyMethodDef bootstrap_def = {"_hotpath_lines_bootstrap",
+                                    (PyCFunction)(void (*)(void))thread_bootstrap, METH_FASTCALL,
+                                    "Installs hotpath's C line-trace hook in a new thread."};
 
 /* Remove our hook from every thread state that has it. 0 / -1 (all are tried). */
 static int uninstall(hp_line_tracer *tr)
 {
     int rc = 0;
     PyInterpreterState *interp = PyThreadState_GetInterpreter(PyThreadState_Get());
-    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts; ts = PyThreadState_Next(ts)) {
+    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts;
+         ts = PyThreadState_Next(ts)) {
         if (ts->c_tracefunc == trace_hook && ts->c_traceobj == (PyObject *)tr &&
             _PyEval_SetTrace(ts, NULL, NULL) < 0)
             rc = -1;
@@ -131,9 +131,12 @@ int hp_line_source_start(hp_line_tracer *tr)
     if (direct_mute < 0)
         check_layout();
     PyInterpreterState *interp = PyThreadState_GetInterpreter(PyThreadState_Get());
-    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts; ts = PyThreadState_Next(ts)) {
-        if (ts->c_tracefunc && !(ts->c_tracefunc == trace_hook && ts->c_traceobj == (PyObject *)tr)) {
-            PyErr_SetString(PyExc_RuntimeError,
+    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts;
+         ts = PyThreadState_Next(ts)) {
+        if (ts->c_tracefunc &&
+            !(ts->c_tracefunc == trace_hook && ts->c_traceobj == (PyObject *)tr)) {
+            PyErr_SetString(
+                PyExc_RuntimeError,
                 "another tracer is active (sys.settrace: a debugger, coverage or "
                 "line_profiler holds the interpreter's trace slot); stop it before enabling "
                 "hotpath's line profiler");
@@ -147,9 +150,10 @@ int hp_line_source_start(hp_line_tracer *tr)
     Py_DECREF(boot);
     if (rc < 0)
         return -1;
-    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts; ts = PyThreadState_Next(ts)) {
+    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts;
+         ts = PyThreadState_Next(ts)) {
         if (_PyEval_SetTrace(ts, trace_hook, (PyObject *)tr) < 0) {
-            hp_saved_exc saved;          /* roll back: nothing stays installed */
+            hp_saved_exc saved; /* roll back: nothing stays installed */
             hp_exc_save(&saved);
             if (uninstall(tr) < 0 ||
                 hp_newthreads_give_back(&tr->threads_hook, HP_NEWTHREADS_TRACE) < 0)
@@ -174,7 +178,8 @@ int hp_line_source_stop(hp_line_tracer *tr)
 int hp_line_source_activate(hp_line_tracer *tr, hp_line_code *lc)
 {
     PyInterpreterState *interp = PyThreadState_GetInterpreter(PyThreadState_Get());
-    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts; ts = PyThreadState_Next(ts)) {
+    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts;
+         ts = PyThreadState_Next(ts)) {
         PyFrameObject *f = PyThreadState_GetFrame(ts);
         while (f) {
             PyCodeObject *co = PyFrame_GetCode(f);

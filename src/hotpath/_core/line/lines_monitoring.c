@@ -18,9 +18,9 @@
 
 #if HP_HAVE_MONITORING
 
-static const int tool_ids[] = HP_TOOLS_LINES;  /* preference order; see above */
-#define TOOL_NAME "hotpath-lines"
-static PyObject *disable_obj = NULL;           /* sys.monitoring.DISABLE (strong; GIL) */
+static const int tool_ids[] = HP_TOOLS_LINES; /* preference order; see above */
+#  define TOOL_NAME "hotpath-lines"
+static PyObject *disable_obj = NULL; /* sys.monitoring.DISABLE (strong; GIL) */
 
 /* LINE(code, line_number) */
 static PyObject *mon_line(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
@@ -68,20 +68,26 @@ static PyObject *mon_raise(PyObject *self, PyObject *const *args, Py_ssize_t nar
     Py_RETURN_NONE;
 }
 
-#define CB(name, fn) {name, (PyCFunction)(void (*)(void))fn, METH_FASTCALL, NULL}
+#  define CB(name, fn)                                           \
+    {                                                            \
+      name, (PyCFunction)(void (*)(void))fn, METH_FASTCALL, NULL \
+    }
 static PyMethodDef cb_line = CB("_hotpath_lines_line", mon_line);
 static PyMethodDef cb_enter = CB("_hotpath_lines_enter", mon_enter);
 static PyMethodDef cb_leave = CB("_hotpath_lines_leave", mon_leave);
 static PyMethodDef cb_raise = CB("_hotpath_lines_raise", mon_raise);
 
-static const struct { const char *event; PyMethodDef *def; int local; } mon_table[] = {
-    {"LINE", &cb_line, 1}, {"PY_START", &cb_enter, 1}, {"PY_RESUME", &cb_enter, 1},
-    {"PY_RETURN", &cb_leave, 1}, {"PY_YIELD", &cb_leave, 1},
-    {"PY_THROW", &cb_enter, 0}, {"PY_UNWIND", &cb_leave, 0},
-    {"RAISE", &cb_raise, 0}, {"RERAISE", &cb_raise, 0},
+static const struct {
+    const char *event;
+    PyMethodDef *def;
+    int local;
+} mon_table[] = {
+    {"LINE", &cb_line, 1},       {"PY_START", &cb_enter, 1}, {"PY_RESUME", &cb_enter, 1},
+    {"PY_RETURN", &cb_leave, 1}, {"PY_YIELD", &cb_leave, 1}, {"PY_THROW", &cb_enter, 0},
+    {"PY_UNWIND", &cb_leave, 0}, {"RAISE", &cb_raise, 0},    {"RERAISE", &cb_raise, 0},
 };
-#define N_MON (int)(sizeof mon_table / sizeof mon_table[0])
-static long local_mask = 0, global_mask = 0;   /* from sys.monitoring.events; GIL */
+#  define N_MON (int)(sizeof mon_table / sizeof mon_table[0])
+static long local_mask = 0, global_mask = 0; /* from sys.monitoring.events; GIL */
 
 /* Borrowed reference to sys.monitoring, or NULL with an exception set. */
 static PyObject *monitoring(void)
@@ -150,23 +156,23 @@ int hp_line_source_start(hp_line_tracer *tr)
             goto undo;
     }
     return 0;
-undo: {
-        hp_saved_exc saved;
-        hp_exc_save(&saved);             /* nothing stays installed */
-        for (uint32_t i = 0; i < tr->store.n_codes; i++) {
-            if (tr->store.codes[i]->active)
-                mon_set_code(tr, tr->store.codes[i], 0);
-        }
-        PyErr_Clear();
-        Py_XDECREF(PyObject_CallMethod(mon, "set_events", "ii", tr->tool_id, 0));
-        PyErr_Clear();
-        mon_register(tr, mon, 0);
-        PyErr_Clear();
-        hp_monitoring_release_tool(mon, tr->tool_id, TOOL_NAME);
-        tr->tool_id = -1;
-        hp_exc_restore(&saved);
-        return -1;
+undo : {
+    hp_saved_exc saved;
+    hp_exc_save(&saved); /* nothing stays installed */
+    for (uint32_t i = 0; i < tr->store.n_codes; i++) {
+        if (tr->store.codes[i]->active)
+            mon_set_code(tr, tr->store.codes[i], 0);
     }
+    PyErr_Clear();
+    Py_XDECREF(PyObject_CallMethod(mon, "set_events", "ii", tr->tool_id, 0));
+    PyErr_Clear();
+    mon_register(tr, mon, 0);
+    PyErr_Clear();
+    hp_monitoring_release_tool(mon, tr->tool_id, TOOL_NAME);
+    tr->tool_id = -1;
+    hp_exc_restore(&saved);
+    return -1;
+}
 }
 
 int hp_line_source_stop(hp_line_tracer *tr)

@@ -43,8 +43,8 @@ static int eligible(hp_line_sampler *s, PyCodeObject *co)
         return 0;
     if (s->exclude) {
         for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(s->exclude); i++) {
-            Py_ssize_t m = PyUnicode_Tailmatch(fn, PyTuple_GET_ITEM(s->exclude, i), 0,
-                                               PY_SSIZE_T_MAX, -1);
+            Py_ssize_t m =
+                PyUnicode_Tailmatch(fn, PyTuple_GET_ITEM(s->exclude, i), 0, PY_SSIZE_T_MAX, -1);
             if (m != 0) {
                 PyErr_Clear();
                 return 0;
@@ -106,12 +106,13 @@ static void take_sample(void *arg, PyThreadState *me)
     hp_saved_exc saved;
     hp_exc_save(&saved);
     PyInterpreterState *interp = PyThreadState_GetInterpreter(me);
-    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts; ts = PyThreadState_Next(ts)) {
+    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts;
+         ts = PyThreadState_Next(ts)) {
         if (ts == me)
             continue;
         _PyInterpreterFrame *f = innermost(ts);
         if (!f || importing(f))
-            continue;            /* no Python code running, or import-time work */
+            continue; /* no Python code running, or import-time work */
         PyCodeObject *co = (PyCodeObject *)Py_NewRef(hp_frame_code(f));
         s->total++;
         s->total_seconds += dt;

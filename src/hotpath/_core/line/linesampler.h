@@ -38,18 +38,18 @@ typedef struct {
 } hp_line_sampler_owner;
 
 typedef struct {
-    hp_sampler thread;       /* common/sampler.h: the thread; thread.interval is the
+    hp_sampler thread; /* common/sampler.h: the thread; thread.interval is the
                               * seconds between samples */
     hp_line_sampler_owner owner;
-    uint64_t min_samples;    /* a function needs this many own-time samples, */
-    double min_seconds;      /* this much sampled own time, */
-    double fraction;         /* and this share of all samples so far */
+    uint64_t min_samples; /* a function needs this many own-time samples, */
+    double min_seconds;   /* this much sampled own time, */
+    double fraction;      /* and this share of all samples so far */
     uint32_t max_chosen;
-    PyObject *exclude;       /* tuple of filename prefixes never chosen (strong) */
-    PyObject *counts;        /* dict code -> (samples, seconds) (strong; GIL) */
-    uint64_t total;          /* thread samples taken (not during imports) */
-    double total_seconds;    /* wall time they stand for, summed over threads */
-    int64_t last;            /* tick of the previous sample */
+    PyObject *exclude;    /* tuple of filename prefixes never chosen (strong) */
+    PyObject *counts;     /* dict code -> (samples, seconds) (strong; GIL) */
+    uint64_t total;       /* thread samples taken (not during imports) */
+    double total_seconds; /* wall time they stand for, summed over threads */
+    int64_t last;         /* tick of the previous sample */
     uint32_t chosen;
 } hp_line_sampler;
 

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-Py_ssize_t hp_line_store_extra_index = -1;      /* process-wide; protected by the GIL */
+Py_ssize_t hp_line_store_extra_index = -1; /* process-wide; protected by the GIL */
 _Thread_local hp_line_tls hp_line_store_tls;
-static uint64_t next_session = 1;              /* protected by the GIL */
+static uint64_t next_session = 1; /* protected by the GIL */
 
 int hp_line_store_request_slot(void)
 {
@@ -184,8 +184,7 @@ void hp_line_store_free_codes(hp_line_store *st)
         if (hp_code_get_extra(lc->code, hp_line_store_extra_index, &extra) == 0 && extra == lc) {
             if (hp_code_set_extra(lc->code, hp_line_store_extra_index, NULL) < 0)
                 PyErr_Clear();
-        }
-        else
+        } else
             PyErr_Clear();
         Py_DECREF(lc->code);
         free(lc->lines);
@@ -206,7 +205,7 @@ void hp_line_store_free_threads(hp_line_store *st)
         t = next;
     }
     st->threads = NULL;
-    st->session = next_session++;   /* invalidates every thread-local pointer */
+    st->session = next_session++; /* invalidates every thread-local pointer */
     for (uint32_t i = 0; i < st->n_codes; i++)
         st->codes[i]->session = st->session;
 }

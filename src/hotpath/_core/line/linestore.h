@@ -41,10 +41,10 @@ typedef struct {
 } hp_line_stat;
 
 typedef struct {
-    PyObject *code;          /* strong */
-    uint64_t session;        /* the owning store's session */
-    int first;               /* smallest line number in the code */
-    int n;                   /* lines[i] is line first + i */
+    PyObject *code;   /* strong */
+    uint64_t session; /* the owning store's session */
+    int first;        /* smallest line number in the code */
+    int n;            /* lines[i] is line first + i */
     hp_line_stat *lines;
     int active;              /* line events wanted */
     int auto_chosen;         /* chosen by the automatic mode (linesampler.c) */
@@ -55,9 +55,9 @@ typedef struct {
 
 typedef struct {
     hp_line_code *lc;
-    const void *frame;       /* interpreter frame address: the frame's identity */
-    int32_t last;            /* index of the line running, or -1 */
-    int64_t t;               /* tick at which it started */
+    const void *frame; /* interpreter frame address: the frame's identity */
+    int32_t last;      /* index of the line running, or -1 */
+    int64_t t;         /* tick at which it started */
 } hp_line_frame;
 
 typedef struct hp_line_thread {
@@ -67,10 +67,10 @@ typedef struct hp_line_thread {
 } hp_line_thread;
 
 typedef struct {
-    uint64_t session;        /* unique per store and per hp_line_store_free_threads */
-    hp_line_code **codes;     /* every code object given, in order of arrival */
+    uint64_t session;     /* unique per store and per hp_line_store_free_threads */
+    hp_line_code **codes; /* every code object given, in order of arrival */
     uint32_t n_codes, cap_codes;
-    hp_line_thread *threads;  /* every thread seen this session */
+    hp_line_thread *threads; /* every thread seen this session */
 } hp_line_store;
 
 /* Thread-local: which stack this OS thread uses, for which session. */
@@ -79,7 +79,7 @@ typedef struct {
     uint64_t session;
 } hp_line_tls;
 
-extern Py_ssize_t hp_line_store_extra_index HP_INTERNAL;   /* process-wide; -1 until requested */
+extern Py_ssize_t hp_line_store_extra_index HP_INTERNAL; /* process-wide; -1 until requested */
 extern _Thread_local hp_line_tls hp_line_store_tls HP_INTERNAL;
 
 /* ---- cold: lifecycle and registration (0 / -1 with an exception set, unless said) ---- */
@@ -145,7 +145,7 @@ static inline hp_line_code *hp_line_store_lookup(hp_line_store *st, PyObject *co
 
 /* Push a fresh entry. Returns it, or NULL when out of memory. */
 static inline hp_line_frame *hp_line_store_push(hp_line_thread *t, hp_line_code *lc,
-                                              const void *frame)
+                                                const void *frame)
 {
     if (t->depth == t->cap && hp_line_store_grow(t) < 0)
         return NULL;
@@ -159,7 +159,7 @@ static inline hp_line_frame *hp_line_store_push(hp_line_thread *t, hp_line_code 
 
 /* The entry of `frame`: the top one, else as hp_line_store_resync. NULL when out of memory. */
 static inline hp_line_frame *hp_line_store_entry(hp_line_thread *t, hp_line_code *lc,
-                                               const void *frame)
+                                                 const void *frame)
 {
     if (t->depth) {
         hp_line_frame *e = &t->stack[t->depth - 1];

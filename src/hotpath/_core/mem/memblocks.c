@@ -58,5 +58,5 @@ void hp_mem_blocks_clear(void)
 size_t hp_mem_blocks_bytes(void)
 {
     return (hp_mem_blocks.slots ? (hp_mem_blocks.mask + 1) * sizeof(hp_mem_block) : 0) +
-           (hp_mem_blocks.filter ? ((size_t)1 << HP_MEM_FILTER_BITS) * sizeof(uint16_t) : 0);
+        (hp_mem_blocks.filter ? ((size_t)1 << HP_MEM_FILTER_BITS) * sizeof(uint16_t) : 0);
 }

@@ -23,16 +23,16 @@
 #define HP_MEM_FILTER_BITS 16
 
 typedef struct {
-    uintptr_t addr;      /* 0 = empty slot */
-    uint64_t bytes;      /* bytes it stands for (its size, or the sampled estimate) */
-    uint32_t stack;      /* its node (memstacks.h) */
-    uint32_t count;      /* blocks it stands for (1, or the sampled estimate) */
+    uintptr_t addr; /* 0 = empty slot */
+    uint64_t bytes; /* bytes it stands for (its size, or the sampled estimate) */
+    uint32_t stack; /* its node (memstacks.h) */
+    uint32_t count; /* blocks it stands for (1, or the sampled estimate) */
 } hp_mem_block;
 
 typedef struct {
-    hp_mem_block *slots;               /* (L) */
-    size_t mask, used;             /* (L) */
-    uint16_t *filter;              /* sampled mode: the filter, else NULL */
+    hp_mem_block *slots; /* (L) */
+    size_t mask, used;   /* (L) */
+    uint16_t *filter;    /* sampled mode: the filter, else NULL */
 } hp_mem_block_table;
 
 extern hp_mem_block_table hp_mem_blocks HP_INTERNAL;
@@ -118,7 +118,7 @@ static inline unsigned hp_mem_filter_slot(uintptr_t a)
 static inline int hp_mem_blocks_maybe_tracked(void *p)
 {
     return !hp_mem_blocks.filter ||
-           __atomic_load_n(&hp_mem_blocks.filter[hp_mem_filter_slot((uintptr_t)p)], __ATOMIC_RELAXED);
+        __atomic_load_n(&hp_mem_blocks.filter[hp_mem_filter_slot((uintptr_t)p)], __ATOMIC_RELAXED);
 }
 
 /* (L) A sampled block at `addr` became live / stopped being live (no-ops in exact mode). */

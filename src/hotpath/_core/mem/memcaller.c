@@ -11,7 +11,7 @@
 hp_mem_caller_range hp_mem_caller;
 
 typedef struct {
-    uintptr_t base;              /* the object's load address (dladdr's dli_fbase) */
+    uintptr_t base; /* the object's load address (dladdr's dli_fbase) */
     uintptr_t lo, hi;
 } find_state;
 
@@ -53,8 +53,8 @@ void hp_mem_caller_init(void)
         return;
     find_state st = {(uintptr_t)info.dli_fbase, 0, 0};
     dl_iterate_phdr(visit, &st);
-    uintptr_t at = (uintptr_t)*(void **)&sym;
-    if (st.hi && st.lo <= at && at < st.hi) {      /* sanity: the range holds the symbol */
+    uintptr_t at = (uintptr_t) * (void **)&sym;
+    if (st.hi && st.lo <= at && at < st.hi) { /* sanity: the range holds the symbol */
         hp_mem_caller.lo = st.lo;
         hp_mem_caller.hi = st.hi;
     }

@@ -28,7 +28,7 @@
 #include "memstate.h"
 
 typedef struct {
-    uintptr_t lo, hi;    /* the interpreter's code: [lo, hi); 0, 0 when not found */
+    uintptr_t lo, hi; /* the interpreter's code: [lo, hi); 0, 0 when not found */
 } hp_mem_caller_range;
 
 extern hp_mem_caller_range hp_mem_caller HP_INTERNAL;

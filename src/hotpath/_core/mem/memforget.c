@@ -44,8 +44,8 @@ static int forget_addr(uintptr_t addr)
         hp_mem_recent *e = &hp_mem_tls.recent[hp_mem_tls.top];
         if (e->addr != addr) {
             if (hp_mem_blocks_find(e->addr))
-                return 0;          /* a newer live block: `addr` was not made just now */
-            pop_recent();          /* freed since: no longer in the way */
+                return 0; /* a newer live block: `addr` was not made just now */
+            pop_recent(); /* freed since: no longer in the way */
             continue;
         }
         hp_mem_block b;
@@ -88,7 +88,8 @@ int hp_mem_forget_object(PyObject *o)
 
 int hp_mem_forget_block(const void *p)
 {
-    if (!p || !hp_mem_active() || hp_mem_tls.recent_session != hp_mem_session.id || !hp_mem_tls.nrecent)
+    if (!p || !hp_mem_active() || hp_mem_tls.recent_session != hp_mem_session.id ||
+        !hp_mem_tls.nrecent)
         return 0;
     int n = 0;
     hp_mem_tls.busy++;

@@ -28,7 +28,12 @@
 #include <dlfcn.h>
 #include <sys/mman.h>
 
-enum { KIND_RAW = 0, KIND_MEM = 1, KIND_OBJ = 2, KIND_NATIVE = 3 };
+enum {
+    KIND_RAW = 0,
+    KIND_MEM = 1,
+    KIND_OBJ = 2,
+    KIND_NATIVE = 3
+};
 
 /* ---- recording -------------------------------------------------------------------------- */
 
@@ -179,13 +184,13 @@ static void realloc_done(hp_mem_block *b, int moved)
 /* ---- Python's allocator domains --------------------------------------------------------- */
 
 typedef struct {
-    PyMemAllocatorEx orig;       /* the allocator we wrap (set at install; GIL) */
+    PyMemAllocatorEx orig; /* the allocator we wrap (set at install; GIL) */
     PyMemAllocatorEx hook;
     PyMemAllocatorDomain domain;
     int kind;
 } hp_mem_domain;
 
-static hp_mem_domain doms[3];        /* written by install (GIL), read-only by the hooks */
+static hp_mem_domain doms[3]; /* written by install (GIL), read-only by the hooks */
 
 /* The domain hooks' return address is in the code that called PyMem_*() / PyObject_*()
  * (those tail-call the hook: memcaller.h). */
@@ -245,7 +250,7 @@ static void py_free(void *ctx, void *ptr)
     }
     hp_mem_tls.busy = 1;
     if (d->kind != KIND_RAW)
-        hp_mem_codes_maybe_process_pending();      /* before a code object's memory can go */
+        hp_mem_codes_maybe_process_pending(); /* before a code object's memory can go */
     if (hp_mem_blocks_maybe_tracked(ptr))
         record_free(ptr);
     d->orig.free(d->orig.ctx, ptr);
@@ -266,7 +271,7 @@ void hp_mem_hooks_install(void)
     for (int k = 0; k < 3; k++) {
         hp_mem_domain *d = &doms[k];
         d->domain = order[k];
-        d->kind = k;             /* KIND_RAW, KIND_MEM, KIND_OBJ */
+        d->kind = k; /* KIND_RAW, KIND_MEM, KIND_OBJ */
         if (hooks_ours(d))
             continue;
         PyMem_GetAllocator(d->domain, &d->orig);
@@ -286,8 +291,8 @@ void hp_mem_hooks_uninstall(void)
 /* ---- native allocations (the preload shim) ---------------------------------------------- */
 
 /* Both written with the GIL before the hooks are attached, read-only by the hooks after. */
-static const hp_alloc_funcs *real;           /* the shim's table of libc's functions */
-static hp_preload_attach_fn attach_fn;       /* NULL: the shim is not loaded (or not found) */
+static const hp_alloc_funcs *real;     /* the shim's table of libc's functions */
+static hp_preload_attach_fn attach_fn; /* NULL: the shim is not loaded (or not found) */
 
 static hp_preload_attach_fn find_shim(void)
 {
@@ -373,7 +378,7 @@ static void *nat_realloc(void *p, size_t n, const void *caller)
     int had = realloc_take(p, &b);
     void *q = real->realloc(p, n);
     if (had)
-        realloc_done(&b, q != NULL || n == 0);   /* realloc(p, 0) frees p */
+        realloc_done(&b, q != NULL || n == 0); /* realloc(p, 0) frees p */
     if (q && hp_mem_active() && !hp_mem_tls.paused && !hp_mem_sample_skip(n))
         record_alloc(q, n, KIND_NATIVE, caller);
     hp_mem_tls.busy = 0;
@@ -386,8 +391,7 @@ static void *nat_mmap(void *addr, size_t n, int prot, int flags, int fd, off_t o
                       const void *caller)
 {
     void *p = real->mmap(addr, n, prot, flags, fd, off);
-    if (p != MAP_FAILED && (flags & MAP_ANONYMOUS) && n && nat_recording() &&
-        !hp_mem_tls.paused) {
+    if (p != MAP_FAILED && (flags & MAP_ANONYMOUS) && n && nat_recording() && !hp_mem_tls.paused) {
         hp_mem_tls.busy = 1;
         record_map(p, n, caller);
         hp_mem_tls.busy = 0;
@@ -409,7 +413,7 @@ static int nat_munmap(void *addr, size_t n)
 }
 
 static const hp_alloc_hooks nat_hooks = {
-    HP_PRELOAD_ABI, nat_malloc, nat_calloc, nat_realloc, nat_free, nat_posix_memalign,
+    HP_PRELOAD_ABI,    nat_malloc,   nat_calloc, nat_realloc, nat_free, nat_posix_memalign,
     nat_aligned_alloc, nat_memalign, nat_valloc, nat_pvalloc, nat_mmap, nat_munmap,
 };
 
@@ -417,9 +421,9 @@ int hp_mem_hooks_native_attach(void)
 {
     if (!find_shim())
         return 0;
-    real = attach_fn(NULL);          /* the real functions first, then the hooks */
+    real = attach_fn(NULL); /* the real functions first, then the hooks */
     if (!real || real->abi != HP_PRELOAD_ABI)
-        return 0;                    /* a shim of another hotpath version */
+        return 0; /* a shim of another hotpath version */
     attach_fn(&nat_hooks);
     return 1;
 }

@@ -9,7 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define HP_MEM_MAPS_VEC_PAGES 65536    /* pages per mincore() call: 256 MiB of 4 KiB pages */
+#define HP_MEM_MAPS_VEC_PAGES 65536 /* pages per mincore() call: 256 MiB of 4 KiB pages */
 
 hp_mem_map_table hp_mem_maps;
 
@@ -79,7 +79,8 @@ static int insert_at(size_t i, const hp_mem_map *m)
 
 static void erase_at(size_t i)
 {
-    memmove(&hp_mem_maps.v[i], &hp_mem_maps.v[i + 1], (hp_mem_maps.n - i - 1) * sizeof *hp_mem_maps.v);
+    memmove(&hp_mem_maps.v[i], &hp_mem_maps.v[i + 1],
+            (hp_mem_maps.n - i - 1) * sizeof *hp_mem_maps.v);
     __atomic_store_n(&hp_mem_maps.n, hp_mem_maps.n - 1, __ATOMIC_RELAXED);
 }
 
@@ -95,20 +96,20 @@ int hp_mem_maps_remove(uintptr_t addr, size_t len)
         uint64_t left = keep_left ? resident(m->addr, lo) : 0;
         uint64_t right = keep_right ? resident(hi, m->end) : 0;
         uint64_t gone = resident(lo, hi);
-        settle(m, left + gone + right);         /* the peak sees what is about to go */
+        settle(m, left + gone + right); /* the peak sees what is about to go */
         uint32_t count = keep_left || keep_right ? 0 : m->count;
         if (gone || count)
             hp_mem_account_free(m->stack, gone, count);
         hp_mem_maps.touched -= gone;
         hp_mem_maps.reserved -= hi - lo;
         if (!keep_left && !keep_right) {
-            erase_at(i);                        /* i is now the next mapping */
-        } else if (keep_left && keep_right) {   /* a hole: split, the far piece count 0 */
+            erase_at(i);                      /* i is now the next mapping */
+        } else if (keep_left && keep_right) { /* a hole: split, the far piece count 0 */
             hp_mem_map far = {hi, m->end, right, m->stack, 0};
             m->end = lo;
             m->touched = left;
             if (insert_at(i + 1, &far) < 0) {
-                hp_mem_account_free(far.stack, far.touched, 0);   /* forgotten as freed */
+                hp_mem_account_free(far.stack, far.touched, 0); /* forgotten as freed */
                 hp_mem_maps.touched -= far.touched;
                 hp_mem_maps.reserved -= far.end - far.addr;
                 return -1;
@@ -130,7 +131,7 @@ int hp_mem_maps_remove(uintptr_t addr, size_t len)
 
 int hp_mem_maps_add(uintptr_t addr, size_t len, uint32_t stack)
 {
-    if (hp_mem_maps.n && hp_mem_maps_remove(addr, len) < 0)    /* MAP_FIXED over a mapping */
+    if (hp_mem_maps.n && hp_mem_maps_remove(addr, len) < 0) /* MAP_FIXED over a mapping */
         return -1;
     hp_mem_map m = {addr, addr + page_up(len), 0, stack, 1};
     if (insert_at(first_after(addr), &m) < 0)

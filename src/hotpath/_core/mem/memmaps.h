@@ -31,20 +31,20 @@
 #include "memstate.h"
 
 typedef struct {
-    uintptr_t addr, end;   /* [addr, end), page-aligned */
-    uint64_t touched;      /* bytes of it counted in the heap: resident when last read */
-    uint32_t stack;        /* the node that mapped it (memstacks.h) */
-    uint32_t count;        /* 1 for the piece that carries the mapping's block, else 0 */
+    uintptr_t addr, end; /* [addr, end), page-aligned */
+    uint64_t touched;    /* bytes of it counted in the heap: resident when last read */
+    uint32_t stack;      /* the node that mapped it (memstacks.h) */
+    uint32_t count;      /* 1 for the piece that carries the mapping's block, else 0 */
 } hp_mem_map;
 
 typedef struct {
-    hp_mem_map *v;                     /* (L) sorted by addr, disjoint */
-    size_t n, cap;                 /* (L); n also read atomically without it */
-    uint64_t reserved;             /* (L) bytes mapped now: sum of (end - addr) */
-    uint64_t touched;              /* (L) bytes of them touched: sum of touched */
-    uint64_t reserved_max;         /* (L) the largest `reserved` seen */
-    uint64_t mapped;               /* (L) mappings recorded in the session */
-    unsigned char *vec;            /* (L) mincore()'s output, HP_MEM_MAPS_VEC_PAGES bytes */
+    hp_mem_map *v;         /* (L) sorted by addr, disjoint */
+    size_t n, cap;         /* (L); n also read atomically without it */
+    uint64_t reserved;     /* (L) bytes mapped now: sum of (end - addr) */
+    uint64_t touched;      /* (L) bytes of them touched: sum of touched */
+    uint64_t reserved_max; /* (L) the largest `reserved` seen */
+    uint64_t mapped;       /* (L) mappings recorded in the session */
+    unsigned char *vec;    /* (L) mincore()'s output, HP_MEM_MAPS_VEC_PAGES bytes */
     size_t page;
 } hp_mem_map_table;
 

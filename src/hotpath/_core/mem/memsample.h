@@ -31,7 +31,7 @@ static inline uint64_t hp_mem_sample_rng_next(void)
 /* Bytes to the next sample point: exponential with mean sample_bytes. */
 static inline int64_t hp_mem_sample_draw(void)
 {
-    double u = (double)((hp_mem_sample_rng_next() >> 11) + 1) * 0x1.0p-53;     /* (0, 1] */
+    double u = (double)((hp_mem_sample_rng_next() >> 11) + 1) * 0x1.0p-53; /* (0, 1] */
     return (int64_t)(-log(u) * hp_mem_session.sample_bytes) + 1;
 }
 
@@ -39,8 +39,8 @@ static inline int64_t hp_mem_sample_draw(void)
 static inline void hp_mem_sample_thread_init(void)
 {
     hp_mem_tls.session = hp_mem_session.id;
-    hp_mem_tls.rng = (hp_mem_session.id * 0x9E3779B97F4A7C15ull) ^ (uint64_t)(uintptr_t)&hp_mem_tls ^
-                 0x5DEECE66Dull;
+    hp_mem_tls.rng = (hp_mem_session.id * 0x9E3779B97F4A7C15ull) ^
+        (uint64_t)(uintptr_t)&hp_mem_tls ^ 0x5DEECE66Dull;
     if (!hp_mem_tls.rng)
         hp_mem_tls.rng = 1;
     hp_mem_tls.countdown = hp_mem_sample_draw();

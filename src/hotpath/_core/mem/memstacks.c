@@ -136,12 +136,12 @@ static uint32_t append(uint64_t h, uint32_t parent, PyCodeObject *code, intptr_t
     s->parent = parent;
     s->code = code;
     s->lasti = lasti;
-    s->saved_epoch = hp_mem_totals.peak_epoch;     /* it had nothing live at the last peak */
+    s->saved_epoch = hp_mem_totals.peak_epoch; /* it had nothing live at the last peak */
     return hp_mem_stacks.n++;
 }
 
 uint32_t hp_mem_stacks_child(uint32_t parent, uint64_t h, PyCodeObject *code, intptr_t lasti,
-                         int gil)
+                             int gil)
 {
     size_t i = (size_t)(h >> 20) & hp_mem_stacks.index_mask;
     for (;;) {
@@ -169,9 +169,9 @@ uint32_t hp_mem_stacks_child(uint32_t parent, uint64_t h, PyCodeObject *code, in
 int hp_mem_stacks_init(void)
 {
     int ok = index_grow() == 0 && codes_grow() == 0 &&
-             append(0, HP_MEM_NODE_NONE, NULL, 0) == HP_MEM_NODE_OVERFLOW &&
-             append(HP_MEM_SEED_ROOT, HP_MEM_NODE_NONE, NULL, 0) == HP_MEM_NODE_ROOT &&
-             append(HP_MEM_SEED_CUT, HP_MEM_NODE_NONE, NULL, 0) == HP_MEM_NODE_CUT;
+        append(0, HP_MEM_NODE_NONE, NULL, 0) == HP_MEM_NODE_OVERFLOW &&
+        append(HP_MEM_SEED_ROOT, HP_MEM_NODE_NONE, NULL, 0) == HP_MEM_NODE_ROOT &&
+        append(HP_MEM_SEED_CUT, HP_MEM_NODE_NONE, NULL, 0) == HP_MEM_NODE_CUT;
     return ok ? 0 : -1;
 }
 
@@ -202,8 +202,8 @@ void hp_mem_codes_release(hp_mem_code_table *codes)
 size_t hp_mem_stacks_bytes(void)
 {
     return (size_t)hp_mem_stacks.cap * sizeof(hp_mem_stack) +
-           (hp_mem_stacks.index ? (hp_mem_stacks.index_mask + 1) * sizeof(uint32_t) : 0) +
-           (hp_mem_codes.slots ? (hp_mem_codes.mask + 1) * sizeof(hp_mem_code) : 0);
+        (hp_mem_stacks.index ? (hp_mem_stacks.index_mask + 1) * sizeof(uint32_t) : 0) +
+        (hp_mem_codes.slots ? (hp_mem_codes.mask + 1) * sizeof(hp_mem_code) : 0);
 }
 
 /* ---- snapshots -------------------------------------------------------------------------- */
@@ -240,8 +240,7 @@ static PyObject *build_node(const hp_mem_stacks_snap *c, const hp_mem_stack *s)
         peak_bytes = s->peak_bytes;
         peak_count = s->peak_count;
     }
-    return Py_BuildValue("(LOiKKKKKK)",
-                         s->parent == HP_MEM_NODE_NONE ? -1LL : (long long)s->parent,
+    return Py_BuildValue("(LOiKKKKKK)", s->parent == HP_MEM_NODE_NONE ? -1LL : (long long)s->parent,
                          s->code ? (PyObject *)s->code : Py_None, line,
                          (unsigned long long)s->alloc_count, (unsigned long long)s->alloc_bytes,
                          (unsigned long long)s->free_count, (unsigned long long)s->free_bytes,

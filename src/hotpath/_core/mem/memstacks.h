@@ -30,52 +30,56 @@
 
 #include "memstate.h"
 
-#define HP_MEM_MAX_FRAMES 256          /* hard cap on max_frames */
-#define HP_MEM_MAX_STACKS (1u << 22)   /* distinct stacks kept; more go to the overflow stack */
+#define HP_MEM_MAX_FRAMES 256        /* hard cap on max_frames */
+#define HP_MEM_MAX_STACKS (1u << 22) /* distinct stacks kept; more go to the overflow stack */
 
 #define HP_MEM_NODE_OVERFLOW 0u
 #define HP_MEM_NODE_ROOT 1u
 #define HP_MEM_NODE_CUT 2u
 #define HP_MEM_NODE_NONE UINT32_MAX
 
-#define HP_MEM_SEED_ROOT 0x243F6A8885A308D3ull   /* path hash of node 1 */
-#define HP_MEM_SEED_CUT 0x13198A2E03707344ull    /* path hash of node 2 */
+#define HP_MEM_SEED_ROOT 0x243F6A8885A308D3ull /* path hash of node 1 */
+#define HP_MEM_SEED_CUT 0x13198A2E03707344ull  /* path hash of node 2 */
 
 typedef struct {
     PyCodeObject *code;
-    intptr_t lasti;      /* instruction index (code units) */
-} hp_mem_frame;              /* one captured frame */
+    intptr_t lasti; /* instruction index (code units) */
+} hp_mem_frame;     /* one captured frame */
 
 typedef struct {
-    uint64_t hash;       /* hash of the path from the root to this node */
-    uint32_t parent;     /* HP_MEM_NODE_NONE for nodes 0, 1, 2 */
+    uint64_t hash;   /* hash of the path from the root to this node */
+    uint32_t parent; /* HP_MEM_NODE_NONE for nodes 0, 1, 2 */
     uint32_t unused;
-    PyCodeObject *code;  /* NULL for nodes 0-2 and native markers */
-    intptr_t lasti;      /* -1 for native markers */
+    PyCodeObject *code; /* NULL for nodes 0-2 and native markers */
+    intptr_t lasti;     /* -1 for native markers */
     uint64_t alloc_count, alloc_bytes, free_count, free_bytes;
-    uint64_t peak_count, peak_bytes;   /* live at the last peak; valid if saved_epoch ==
+    uint64_t peak_count, peak_bytes; /* live at the last peak; valid if saved_epoch ==
                                           hp_mem_totals.peak_epoch (memaccount.h) */
     uint64_t saved_epoch;
-} hp_mem_stack;              /* one node */
+} hp_mem_stack; /* one node */
 
 typedef struct {
     hp_mem_stack *nodes;
     uint32_t n, cap;
-    uint32_t *index;               /* node id + 1 by path hash, 0 = empty */
+    uint32_t *index; /* node id + 1 by path hash, 0 = empty */
     size_t index_mask;
-} hp_mem_stack_tree;                   /* (L) */
+} hp_mem_stack_tree; /* (L) */
 
-enum { HP_MEM_CODE_PENDING = 1, HP_MEM_CODE_HELD = 2, HP_MEM_CODE_DEAD = 3 };
+enum {
+    HP_MEM_CODE_PENDING = 1,
+    HP_MEM_CODE_HELD = 2,
+    HP_MEM_CODE_DEAD = 3
+};
 
 typedef struct {
-    PyCodeObject *code;  /* NULL = empty slot */
-    int state;           /* HP_MEM_CODE_* */
+    PyCodeObject *code; /* NULL = empty slot */
+    int state;          /* HP_MEM_CODE_* */
 } hp_mem_code;
 
 typedef struct {
-    hp_mem_code *slots;                /* (L) by address, linear probing, at most half full */
-    size_t mask, used;             /* (L) */
-    int pending;                   /* atomic: some slot is HP_MEM_CODE_PENDING */
+    hp_mem_code *slots; /* (L) by address, linear probing, at most half full */
+    size_t mask, used;  /* (L) */
+    int pending;        /* atomic: some slot is HP_MEM_CODE_PENDING */
 } hp_mem_code_table;
 
 extern hp_mem_stack_tree hp_mem_stacks HP_INTERNAL;
@@ -106,11 +110,11 @@ static inline uint64_t hp_mem_stacks_hash(const hp_mem_frame *f, int n, int nati
  * on first sight. HP_MEM_NODE_NONE when it cannot be (cap reached, out of memory). `gil`: 1
  * held, 0 not, -1 unknown. */
 uint32_t hp_mem_stacks_child(uint32_t parent, uint64_t h, PyCodeObject *code, intptr_t lasti,
-                         int gil);
+                             int gil);
 
 /* (L) Whether node `id` is the stack (fr, n, native, truncated). */
 static inline int hp_mem_stacks_matches(uint32_t id, const hp_mem_frame *fr, int n, int native,
-                                    int truncated)
+                                        int truncated)
 {
     const hp_mem_stack *s = &hp_mem_stacks.nodes[id];
     if (native) {
@@ -129,7 +133,7 @@ static inline int hp_mem_stacks_matches(uint32_t id, const hp_mem_frame *fr, int
 /* (L) The node of the captured stack whose path hash is `h` (hp_mem_stacks_hash), interned on
  * first sight; HP_MEM_NODE_OVERFLOW when it cannot be. */
 static inline uint32_t hp_mem_stacks_intern(uint64_t h, const hp_mem_frame *fr, int n, int native,
-                                        int truncated, int gil)
+                                            int truncated, int gil)
 {
     if (n == 0 && !native)
         return truncated ? HP_MEM_NODE_CUT : HP_MEM_NODE_ROOT;
@@ -187,9 +191,9 @@ size_t hp_mem_stacks_bytes(void);
 
 /* A copy of the tree taken under the lock, turned into Python objects after it. */
 typedef struct {
-    hp_mem_stack *nodes;     /* code NULL where the code object is not held */
+    hp_mem_stack *nodes; /* code NULL where the code object is not held */
     uint32_t n;
-    int peak_dirty;      /* hp_mem_totals' at the copy */
+    int peak_dirty; /* hp_mem_totals' at the copy */
     uint64_t peak_epoch;
 } hp_mem_stacks_snap;
 

@@ -15,16 +15,15 @@
 #include <unistd.h>
 
 static struct {
-    hp_mem_point *points;              /* (L) HP_MEM_TIMELINE_CAP of them, or NULL */
-    size_t n;                      /* (L) */
+    hp_mem_point *points; /* (L) HP_MEM_TIMELINE_CAP of them, or NULL */
+    size_t n;             /* (L) */
 } buf;
 
 static struct {
-    hp_sampler thread;             /* thread.interval is the thread's own once running */
-    int fd;                        /* /proc/self/statm, or -1 */
+    hp_sampler thread; /* thread.interval is the thread's own once running */
+    int fd;            /* /proc/self/statm, or -1 */
     long page;
-} tl = {.thread = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER},
-        .fd = -1};
+} tl = {.thread = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER}, .fd = -1};
 
 static uint64_t read_rss(void)
 {
@@ -36,7 +35,7 @@ static uint64_t read_rss(void)
         return 0;
     text[n] = 0;
     const char *s = text;
-    while (*s && *s != ' ')               /* skip the first field (size) */
+    while (*s && *s != ' ') /* skip the first field (size) */
         s++;
     uint64_t pages = 0;
     while (*s == ' ')
@@ -80,7 +79,7 @@ static void sample(void *arg, PyThreadState *me)
 
 static void enter(void *arg)
 {
-    hp_mem_tls.busy = 1;                       /* nothing this thread does is the program's */
+    hp_mem_tls.busy = 1; /* nothing this thread does is the program's */
 }
 
 int hp_mem_timeline_start(double interval)
@@ -146,8 +145,7 @@ PyObject *hp_mem_timeline_export(const hp_mem_timeline_snap *c)
     if (!list)
         return NULL;
     for (size_t i = 0; i < c->n; i++) {
-        PyObject *p = Py_BuildValue("(dKKK)", c->points[i].t,
-                                    (unsigned long long)c->points[i].rss,
+        PyObject *p = Py_BuildValue("(dKKK)", c->points[i].t, (unsigned long long)c->points[i].rss,
                                     (unsigned long long)c->points[i].heap,
                                     (unsigned long long)c->points[i].reserved);
         if (!p) {

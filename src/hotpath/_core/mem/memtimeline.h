@@ -17,12 +17,12 @@
 
 #include "memstate.h"
 
-#define HP_MEM_TIMELINE_CAP 8192       /* points kept (halved when full) */
+#define HP_MEM_TIMELINE_CAP 8192 /* points kept (halved when full) */
 
 typedef struct {
     double t;
     uint64_t rss, heap;
-    uint64_t reserved;   /* mapped but not touched (not in heap) */
+    uint64_t reserved; /* mapped but not touched (not in heap) */
 } hp_mem_point;
 
 /* (L) An empty buffer for a session. 0 / -1 out of memory (no exception set). */

@@ -5,12 +5,12 @@
 
 #if !HP_HAVE_MONITORING
 
-static PyObject *trace_cb = NULL;           /* the callback; also the hook's object */
-static uintptr_t trace_gen = 0;             /* the mark of the current session's codes */
-static Py_ssize_t extra_index = -1;         /* our co_extra slot */
-static PyObject *str_f_trace_lines = NULL;  /* interned "f_trace_lines" */
-static PyObject *str_f_locals = NULL;       /* interned "f_locals" */
-static hp_newthreads_hook threads_hook;     /* threading's trace hook while set */
+static PyObject *trace_cb = NULL;          /* the callback; also the hook's object */
+static uintptr_t trace_gen = 0;            /* the mark of the current session's codes */
+static Py_ssize_t extra_index = -1;        /* our co_extra slot */
+static PyObject *str_f_trace_lines = NULL; /* interned "f_trace_lines" */
+static PyObject *str_f_locals = NULL;      /* interned "f_locals" */
+static hp_newthreads_hook threads_hook;    /* threading's trace hook while set */
 
 static int chosen(PyFrameObject *frame)
 {
@@ -48,13 +48,13 @@ static int trace_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *a
     PyObject *exc_type, *exc_value, *exc_tb;
     hp_mem_tls.paused++;
     PyErr_Fetch(&exc_type, &exc_value, &exc_tb);
-    PyObject *args[2] = {(PyObject *)frame, PyLong_FromLong(what)};   /* a small int */
+    PyObject *args[2] = {(PyObject *)frame, PyLong_FromLong(what)}; /* a small int */
     PyObject *r = args[1] ? PyObject_Vectorcall(cb, args, 2, NULL) : NULL;
     Py_XDECREF(args[1]);
     if (r)
         Py_DECREF(r);
     else
-        PyErr_WriteUnraisable(cb);                /* never into the program */
+        PyErr_WriteUnraisable(cb); /* never into the program */
     PyErr_Restore(exc_type, exc_value, exc_tb);
     hp_mem_tls.paused--;
     Py_DECREF(cb);
@@ -72,7 +72,7 @@ static PyObject *thread_bootstrap(PyObject *self, PyObject *const *args, Py_ssiz
     }
     PyEval_SetTrace(trace_hook, trace_cb);
     PyObject *frame = args[0];
-    hp_mem_tls.paused++;                  /* reading f_locals again is not the program's */
+    hp_mem_tls.paused++; /* reading f_locals again is not the program's */
     PyObject *locals = PyObject_GetAttr(frame, str_f_locals);
     hp_mem_tls.paused--;
     if (locals) {
@@ -87,10 +87,9 @@ static PyObject *thread_bootstrap(PyObject *self, PyObject *const *args, Py_ssiz
     Py_RETURN_NONE;
 }
 
-static PyMethodDef bootstrap_def = {
-    "_hotpath_memory_lines_bootstrap", (PyCFunction)(void (*)(void))thread_bootstrap,
-    METH_FASTCALL, "Installs hotpath's C memory-line trace hook in a new thread."
-};
+static PyMethodDef bootstrap_def = {"_hotpath_memory_lines_bootstrap",
+                                    (PyCFunction)(void (*)(void))thread_bootstrap, METH_FASTCALL,
+                                    "Installs hotpath's C memory-line trace hook in a new thread."};
 
 static int set_all(Py_tracefunc func, PyObject *obj)
 {
@@ -98,7 +97,7 @@ static int set_all(Py_tracefunc func, PyObject *obj)
     for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts;
          ts = PyThreadState_Next(ts)) {
         if (func == NULL && ts->c_tracefunc != trace_hook)
-            continue;                              /* not ours: leave it */
+            continue; /* not ours: leave it */
         if (_PyEval_SetTrace(ts, func, obj) < 0)
             return -1;
     }
@@ -138,7 +137,7 @@ PyObject *hp_mem_trace_set(PyObject *callback)
     Py_XSETREF(trace_cb, Py_NewRef(callback));
     trace_gen++;
     if (set_all(trace_hook, trace_cb) < 0) {
-        hp_saved_exc saved;              /* roll back: nothing stays installed */
+        hp_saved_exc saved; /* roll back: nothing stays installed */
         hp_exc_save(&saved);
         if (set_all(NULL, NULL) < 0 ||
             hp_newthreads_give_back(&threads_hook, HP_NEWTHREADS_TRACE) < 0)
@@ -160,7 +159,7 @@ PyObject *hp_mem_trace_watch(PyObject *code)
         PyErr_SetString(PyExc_RuntimeError, "watch() before settrace()");
         return NULL;
     }
-    hp_mem_tls.paused++;                   /* co_extra's storage is not the program's */
+    hp_mem_tls.paused++; /* co_extra's storage is not the program's */
     int rc = _PyCode_SetExtra(code, extra_index, (void *)trace_gen);
     hp_mem_tls.paused--;
     if (rc < 0)
@@ -168,11 +167,12 @@ PyObject *hp_mem_trace_watch(PyObject *code)
     Py_RETURN_NONE;
 }
 
-#else  /* HP_HAVE_MONITORING: sys.monitoring's local events serve (memlines.py) */
+#else /* HP_HAVE_MONITORING: sys.monitoring's local events serve (memlines.py) */
 
 PyObject *hp_mem_trace_set(PyObject *callback)
 {
-    PyErr_SetString(PyExc_NotImplementedError, "settrace() is for Python 3.11; use "
+    PyErr_SetString(PyExc_NotImplementedError,
+                    "settrace() is for Python 3.11; use "
                     "sys.monitoring");
     return NULL;
 }

@@ -79,7 +79,7 @@ static int data_init(int sampled)
     data_clear();
     hp_mem_lock();
     int ok = hp_mem_blocks_init(sampled) == 0 && hp_mem_stacks_init() == 0 &&
-             hp_mem_maps_init() == 0 && hp_mem_timeline_init() == 0;
+        hp_mem_maps_init() == 0 && hp_mem_timeline_init() == 0;
     hp_mem_unlock();
     if (!ok) {
         data_clear();
@@ -92,7 +92,8 @@ static int data_init(int sampled)
 /* (L) */
 static size_t tracker_bytes(void)
 {
-    return hp_mem_blocks_bytes() + hp_mem_stacks_bytes() + hp_mem_maps_bytes() + hp_mem_timeline_bytes();
+    return hp_mem_blocks_bytes() + hp_mem_stacks_bytes() + hp_mem_maps_bytes() +
+        hp_mem_timeline_bytes();
 }
 
 /* ---- the MemTracker type ---------------------------------------------------------------- */
@@ -101,7 +102,7 @@ typedef struct {
     PyObject_HEAD
 } hp_mem_tracker;
 
-static int atfork_registered = 0;       /* GIL */
+static int atfork_registered = 0; /* GIL */
 
 /* start(mode, sample_bytes, max_frames, interval, native): None, or NULL with an
  * exception set (bad arguments, another tracker recording, out of memory). */
@@ -125,8 +126,10 @@ static PyObject *MemTracker_start(PyObject *self, PyObject *args, PyObject *kwds
     }
     if (!(sample_bytes >= 1.0) || max_frames < 1 || max_frames > HP_MEM_MAX_FRAMES ||
         !(interval >= 0.0)) {
-        PyErr_Format(PyExc_ValueError, "need sample_bytes >= 1, 1 <= max_frames <= %d, "
-                     "interval >= 0", HP_MEM_MAX_FRAMES);
+        PyErr_Format(PyExc_ValueError,
+                     "need sample_bytes >= 1, 1 <= max_frames <= %d, "
+                     "interval >= 0",
+                     HP_MEM_MAX_FRAMES);
         return NULL;
     }
     if (hp_mem_active()) {
@@ -138,8 +141,10 @@ static PyObject *MemTracker_start(PyObject *self, PyObject *args, PyObject *kwds
      * when this interpreter's layout is not the one the core was built for. */
     char why[160];
     if (hp_frames_selfcheck(why, sizeof why) < 0) {
-        PyErr_Format(PyExc_RuntimeError, "hotpath: the memory tracker cannot read this "
-                     "Python's frames (%s); memory profiling is unavailable", why);
+        PyErr_Format(PyExc_RuntimeError,
+                     "hotpath: the memory tracker cannot read this "
+                     "Python's frames (%s); memory profiling is unavailable",
+                     why);
         return NULL;
     }
     if (!atfork_registered) {
@@ -177,7 +182,7 @@ static PyObject *MemTracker_stop(PyObject *self, PyObject *Py_UNUSED(ignored))
     if (hp_mem_session.owner != self)
         Py_RETURN_NONE;
     if (hp_mem_session.native && hp_mem_hooks_native_detach())
-        hp_mem_session.native = 2;            /* was attached */
+        hp_mem_session.native = 2; /* was attached */
     int was_active = __atomic_exchange_n(&hp_mem_session.active, 0, __ATOMIC_ACQ_REL);
     if (was_active || hp_mem_session.error) {
         hp_mem_hooks_uninstall();
@@ -201,7 +206,8 @@ static PyObject *MemTracker_stop(PyObject *self, PyObject *Py_UNUSED(ignored))
 static PyObject *MemTracker_snapshot(PyObject *self, PyObject *Py_UNUSED(ignored))
 {
     if (hp_mem_session.owner != self) {
-        PyErr_SetString(PyExc_RuntimeError, "hotpath: this memory tracker has no data "
+        PyErr_SetString(PyExc_RuntimeError,
+                        "hotpath: this memory tracker has no data "
                         "(not started, cleared, or another tracker started since)");
         return NULL;
     }
@@ -211,17 +217,21 @@ static PyObject *MemTracker_snapshot(PyObject *self, PyObject *Py_UNUSED(ignored
     hp_mem_lock();
     hp_mem_codes_process_pending();
     if (hp_mem_active())
-        hp_mem_maps_sync();                 /* touched mappings as of now (memmaps.h) */
+        hp_mem_maps_sync(); /* touched mappings as of now (memmaps.h) */
     int stacks_ok = hp_mem_stacks_copy(&sc) == 0;
     int points_ok = hp_mem_timeline_copy(&tc) == 0;
     double peak_time = hp_mem_totals.peak_dirty ? hp_mem_now() : hp_mem_totals.peak_time;
-    unsigned long long totals[9] = {
-        hp_mem_totals.alloc_count, hp_mem_totals.alloc_bytes, hp_mem_totals.free_count,
-        hp_mem_totals.free_bytes, (unsigned long long)hp_mem_totals.live_count,
-        (unsigned long long)hp_mem_totals.live_bytes, (unsigned long long)hp_mem_totals.peak_count,
-        (unsigned long long)hp_mem_totals.peak_bytes, hp_mem_totals.samples};
-    unsigned long long maps[5] = {hp_mem_maps.reserved, hp_mem_maps.touched, hp_mem_maps.reserved_max,
-                                  hp_mem_maps.n, hp_mem_maps.mapped};
+    unsigned long long totals[9] = {hp_mem_totals.alloc_count,
+                                    hp_mem_totals.alloc_bytes,
+                                    hp_mem_totals.free_count,
+                                    hp_mem_totals.free_bytes,
+                                    (unsigned long long)hp_mem_totals.live_count,
+                                    (unsigned long long)hp_mem_totals.live_bytes,
+                                    (unsigned long long)hp_mem_totals.peak_count,
+                                    (unsigned long long)hp_mem_totals.peak_bytes,
+                                    hp_mem_totals.samples};
+    unsigned long long maps[5] = {hp_mem_maps.reserved, hp_mem_maps.touched,
+                                  hp_mem_maps.reserved_max, hp_mem_maps.n, hp_mem_maps.mapped};
     size_t tbytes = tracker_bytes();
     hp_mem_unlock();
     hp_mem_tls.busy--;
@@ -231,32 +241,23 @@ static PyObject *MemTracker_snapshot(PyObject *self, PyObject *Py_UNUSED(ignored
         return PyErr_NoMemory();
     }
 
-    hp_mem_tls.paused++;              /* the snapshot's own objects are not the program's */
+    hp_mem_tls.paused++; /* the snapshot's own objects are not the program's */
     PyObject *res = NULL, *nodes = NULL, *timeline = NULL;
     if (!(nodes = hp_mem_stacks_export(&sc)) || !(timeline = hp_mem_timeline_export(&tc)))
         goto done;
     res = Py_BuildValue(
         "{s:s,s:d,s:i,s:O,s:O,s:O,s:O,s:O,s:K,s:K,s:K,s:K,s:L,s:L,s:K,s:K,s:d,s:K,s:n,s:d,"
         "s:K,s:K,s:K,s:K,s:K,s:O}",
-        "mode", hp_mem_session.mode == HP_MEM_SAMPLED ? "sampled" : "exact",
-        "sample_bytes", hp_mem_session.sample_bytes,
-        "max_frames", hp_mem_session.max_frames,
-        "native", hp_mem_session.native ? Py_True : Py_False,
-        "active", hp_mem_active() ? Py_True : Py_False,
-        "forked", hp_mem_session.forked ? Py_True : Py_False,
-        "nodes", nodes,
-        "timeline", timeline,
-        "alloc_count", totals[0], "alloc_bytes", totals[1],
-        "free_count", totals[2], "free_bytes", totals[3],
-        "live_count", (long long)totals[4], "live_bytes", (long long)totals[5],
-        "peak_count", totals[6], "peak_bytes", totals[7],
-        "peak_time", peak_time,
-        "samples", totals[8],
-        "tracker_bytes", (Py_ssize_t)tbytes,
-        "duration", hp_mem_now(),
-        "reserved_bytes", maps[0], "reserved_touched", maps[1], "reserved_max", maps[2],
-        "reserved_count", maps[3], "mappings", maps[4],
-        "native_by_caller", hp_mem_caller.hi ? Py_True : Py_False);
+        "mode", hp_mem_session.mode == HP_MEM_SAMPLED ? "sampled" : "exact", "sample_bytes",
+        hp_mem_session.sample_bytes, "max_frames", hp_mem_session.max_frames, "native",
+        hp_mem_session.native ? Py_True : Py_False, "active", hp_mem_active() ? Py_True : Py_False,
+        "forked", hp_mem_session.forked ? Py_True : Py_False, "nodes", nodes, "timeline", timeline,
+        "alloc_count", totals[0], "alloc_bytes", totals[1], "free_count", totals[2], "free_bytes",
+        totals[3], "live_count", (long long)totals[4], "live_bytes", (long long)totals[5],
+        "peak_count", totals[6], "peak_bytes", totals[7], "peak_time", peak_time, "samples",
+        totals[8], "tracker_bytes", (Py_ssize_t)tbytes, "duration", hp_mem_now(), "reserved_bytes",
+        maps[0], "reserved_touched", maps[1], "reserved_max", maps[2], "reserved_count", maps[3],
+        "mappings", maps[4], "native_by_caller", hp_mem_caller.hi ? Py_True : Py_False);
 done:
     Py_XDECREF(nodes);
     Py_XDECREF(timeline);
@@ -275,7 +276,7 @@ static PyObject *MemTracker_peak(PyObject *self, PyObject *Py_UNUSED(ignored))
 {
     hp_mem_lock();
     if (hp_mem_active())
-        hp_mem_maps_sync();                 /* nothing here allocates: no busy flag needed */
+        hp_mem_maps_sync(); /* nothing here allocates: no busy flag needed */
     long long p = hp_mem_totals.peak_bytes;
     hp_mem_unlock();
     return PyLong_FromLongLong(p);
@@ -333,8 +334,8 @@ static PyObject *MemTracker_watch(PyObject *self, PyObject *code)
  * the arguments made for it (reference count 1: the tuple's own), newest first, and calls
  * the callback, paused, for "exec" events only. C audit hooks cannot be removed: once
  * installed it stays, inert while no callback is set. All of it is protected by the GIL. */
-static PyObject *audit_callback = NULL;      /* callback(code) for "exec" events */
-static PyObject *audit_owner = NULL;         /* the MemTracker that set it (borrowed) */
+static PyObject *audit_callback = NULL; /* callback(code) for "exec" events */
+static PyObject *audit_owner = NULL;    /* the MemTracker that set it (borrowed) */
 static int audit_installed = 0;
 
 static void forget_event_args(PyObject *args)
@@ -365,8 +366,7 @@ static int audit_hook(const char *event, PyObject *args, void *data)
         return 0;
     if (args && PyTuple_Check(args))
         forget_event_args(args);
-    if (strcmp(event, "exec") != 0 || !args || !PyTuple_Check(args) ||
-        PyTuple_GET_SIZE(args) < 1)
+    if (strcmp(event, "exec") != 0 || !args || !PyTuple_Check(args) || PyTuple_GET_SIZE(args) < 1)
         return 0;
     PyObject *cb = Py_NewRef(audit_callback);
     hp_mem_tls.paused++;
@@ -374,7 +374,7 @@ static int audit_hook(const char *event, PyObject *args, void *data)
     if (r)
         Py_DECREF(r);
     else
-        PyErr_WriteUnraisable(cb);   /* never into the program's exec */
+        PyErr_WriteUnraisable(cb); /* never into the program's exec */
     hp_mem_tls.paused--;
     Py_DECREF(cb);
     return 0;
@@ -455,14 +455,11 @@ static PyMethodDef MemTracker_methods[] = {
      "start(mode='exact', sample_bytes=16384, max_frames=64, interval=0.01, native=True)\n"
      "Record allocations from now on (fresh data)."},
     {"stop", MemTracker_stop, METH_NOARGS, "Stop recording; the data stays until clear()."},
-    {"snapshot", MemTracker_snapshot, METH_NOARGS,
-     "The data: stacks, totals, timeline (a dict)."},
+    {"snapshot", MemTracker_snapshot, METH_NOARGS, "The data: stacks, totals, timeline (a dict)."},
     {"live", MemTracker_live, METH_NOARGS, "Tracked live bytes now."},
     {"peak", MemTracker_peak, METH_NOARGS, "Tracked live bytes at the peak."},
-    {"reset_peak", MemTracker_reset_peak, METH_NOARGS,
-     "Restart the peak from the live bytes now."},
-    {"pause", MemTracker_pause, METH_NOARGS,
-     "Stop recording this thread's allocations (nests)."},
+    {"reset_peak", MemTracker_reset_peak, METH_NOARGS, "Restart the peak from the live bytes now."},
+    {"pause", MemTracker_pause, METH_NOARGS, "Stop recording this thread's allocations (nests)."},
     {"resume", MemTracker_resume, METH_NOARGS, "Undo one pause()."},
     {"forget", (PyCFunction)(void (*)(void))MemTracker_forget, METH_FASTCALL,
      "forget(*objs) -> int\nDrop objects the interpreter just allocated for a hook, newest "
@@ -479,15 +476,12 @@ static PyMethodDef MemTracker_methods[] = {
     {"clear", MemTracker_clear, METH_NOARGS, "Drop the data (not while recording)."},
     {"native_available", MemTracker_native_available, METH_NOARGS | METH_STATIC,
      "Whether the preload shim is loaded, so native allocations can be tracked."},
-    {NULL}
-};
+    {NULL}};
 
 static PyGetSetDef MemTracker_getset[] = {
     {"active", MemTracker_get_active, NULL, "Recording now.", NULL},
-    {"forked", MemTracker_get_forked, NULL, "This is a fork child of the recording process.",
-     NULL},
-    {NULL}
-};
+    {"forked", MemTracker_get_forked, NULL, "This is a fork child of the recording process.", NULL},
+    {NULL}};
 
 static PyType_Slot MemTracker_slots[] = {
     {Py_tp_doc, "MemTracker(): the memory tracker's capture (one records at a time)."},
@@ -495,8 +489,7 @@ static PyType_Slot MemTracker_slots[] = {
     {Py_tp_dealloc, MemTracker_dealloc},
     {Py_tp_methods, MemTracker_methods},
     {Py_tp_getset, MemTracker_getset},
-    {0, NULL}
-};
+    {0, NULL}};
 
 PyType_Spec hp_mem_tracker_spec = {
     .name = "hotpath._core.MemTracker",
