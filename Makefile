@@ -18,7 +18,7 @@ VENV   ?= .venv-$(PYVER)
 VPY    := $(VENV)/bin/python
 PIP    := $(VPY) -m pip --disable-pip-version-check -q
 
-.PHONY: run test test-all asan bench install install-test browser clean lint lint-py
+.PHONY: run test test-all asan bench install install-test browser clean lint lint-py lint-c
 
 $(VPY):
 	@[ -n "$(PYEXE)" ] || { echo "make: no working interpreter '$(PYTHON)' on PATH or in pyenv;" \
@@ -43,6 +43,24 @@ browser:
 	@{ command -v chromium && command -v chromedriver || [ -x /usr/lib/chromium/chromedriver ]; } >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
 	  (apt-get -o Acquire::Check-Valid-Until=false update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) ; } || \
 	  echo "make: chromium not available; browser tests will be skipped"
+
+# Lint. lint-py: ruff; lint-c: clang-format (the style in .clang-format) over the C sources, checked, not
+# rewritten (`clang-format -i` them to fix); Debian's package is installed when missing and
+# the check is skipped, saying so, where it cannot be.
+lint: lint-py lint-c
+
+# lint-py: ruff (configured in pyproject.toml), the version requirements-dev.txt names.
+lint-py: $(VPY)
+	$(PIP) install "$$(grep -E '^ruff' requirements-dev.txt)"
+	$(VPY) -m ruff check src tests benchmarks tools
+
+C_SOURCES = $(shell git ls-files 'src/hotpath/_core/*.[ch]' 'src/hotpath/_timing/*.[ch]' 'src/hotpath/_preload/*.[ch]' 2>/dev/null)
+lint-c:
+	@command -v clang-format >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  (apt-get -o Acquire::Check-Valid-Until=false update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang-format >/dev/null) ; } || true
+	@if command -v clang-format >/dev/null 2>&1; then clang-format --dry-run --Werror $(C_SOURCES) && \
+	  echo "lint-c: $(words $(C_SOURCES)) C files formatted as .clang-format says"; \
+	else echo "make: clang-format not available; lint-c skipped"; fi
 
 run: install
 	$(VENV)/bin/hotpath run examples/particles.py
@@ -70,12 +88,6 @@ asan:
 
 bench: install-test
 	$(VPY) benchmarks/run_all.py
-
-# Linters: ruff for Python (configured in pyproject.toml).
-lint: lint-py
-lint-py: $(VPY)
-	$(PIP) install ruff
-	$(VPY) -m ruff check src tests benchmarks
 
 clean:
 	rm -rf build dist src/*.egg-info .venv-*

@@ -1,7 +1,7 @@
 """What every hotpath hook shares, tested on each of them: one sys.monitoring tool-id
-allocator and one event table (3.12+: src/hotpath/_core/monitoring.h), and one way to
+allocator and one event table (3.12+: src/hotpath/_core/common/monitoring.h), and one way to
 take over and give back threading's hook for new threads (3.11 and every version:
-src/hotpath/_core/newthreads.h)."""
+src/hotpath/_core/common/newthreads.h)."""
 from __future__ import annotations
 
 import cProfile

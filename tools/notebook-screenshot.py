@@ -2,7 +2,8 @@
 
 Runs examples/magics.ipynb headless (nbclient, ipykernel on this interpreter), keeps the
 cells up to the first %lprun, renders them with nbconvert's HTML exporter (without
-its CDN scripts, which none of the outputs needs) and photographs the page with headless Chromium (Debian's ``chromium``; ``make browser``).
+its CDN scripts, which none of the outputs needs) and photographs the page with headless
+Chromium (Debian's ``chromium``; ``make browser``).
 
     .venv-3.12/bin/python tools/notebook-screenshot.py [out.png]
 """

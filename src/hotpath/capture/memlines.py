@@ -10,7 +10,7 @@ chosen functions sees no trace function and pays nothing. Then the events come f
 * 3.12+: ``sys.monitoring`` *local* events (PY_START, PY_RESUME, LINE, PY_RETURN,
   PY_YIELD) switched on for the chosen code objects only, on every thread. No trace
   function is installed (``sys.gettrace()`` stays None) and no frame object is made.
-* 3.11: a C trace function (``MemTracker.settrace``, src/hotpath/_core/memtrace.h) on
+* 3.11: a C trace function (``MemTracker.settrace``, src/hotpath/_core/mem/memtrace.h) on
   every thread, the only source of line events there; it calls back only for the chosen
   code objects and mutes every other frame on its first event.
 

@@ -1,0 +1,74 @@
+/* frames.h — reading a thread's Python frames: the version shims over CPython's internal
+ * frame layout, in one place.
+ *
+ * _PyInterpreterFrame is only declared with Py_BUILD_CORE (internal/pycore_frame.h), so
+ * this header is included only by the files that read frames or the raw thread state
+ * (memhooks.c: stack capture; memstacks.c: its GIL check), never by compat.h.
+ *
+ * What differs by version (finding the innermost frame and the thread state without a
+ * GIL check are public-header shims: hp_tstate_frame / hp_tstate_unchecked in compat.h):
+ *   header           3.11-3.13: internal/pycore_frame.h
+ *                    3.14+: internal/pycore_interpframe.h (the struct moved to
+ *                    pycore_interpframe_structs.h; f_executable became a tagged stack ref)
+ *   code object      3.11, 3.12: frame->f_code        3.13+: _PyFrame_GetCode()
+ *   skipped frames   incomplete ones (_PyFrame_IsIncomplete: not started yet) on every
+ *                    version; from 3.12 also the entry frames owned by the C stack (3.14+:
+ *                    _PyFrame_IsIncomplete covers those: owner >= FRAME_OWNED_BY_INTERPRETER)
+ * The public PyUnstable_InterpreterFrame_GetCode returns a strong reference, which an
+ * allocator hook running without the GIL must not take; so these read the layout, and
+ * hp_frames_selfcheck (module.c's _frames_selfcheck, run by the tests and before the
+ * memory tracker starts) compares them with the public frame API on the running
+ * interpreter, so a changed layout fails loudly instead of reading garbage.
+ * Nothing here checks the GIL: a thread may read its own frames without it (no other
+ * thread changes them).
+ */
+#ifndef HP_FRAMES_H
+#define HP_FRAMES_H
+
+#include "compat.h"
+
+#define Py_BUILD_CORE 1
+#if HP_PY314
+#  include <internal/pycore_interpframe.h>
+#else
+#  include <internal/pycore_frame.h>
+#endif
+#undef Py_BUILD_CORE
+
+/* The frame that called `f`, or NULL. */
+static inline _PyInterpreterFrame *hp_frame_previous(_PyInterpreterFrame *f)
+{
+    return f->previous;
+}
+
+/* The code object `f` runs (borrowed). */
+static inline PyCodeObject *hp_frame_code(_PyInterpreterFrame *f)
+{
+#if HP_PY313
+    return _PyFrame_GetCode(f);
+#else
+    return f->f_code;
+#endif
+}
+
+/* 1 when `f` is not a Python function's frame to report (not started, or a C-stack shim). */
+static inline int hp_frame_skipped(_PyInterpreterFrame *f)
+{
+#if HP_PY312 && !HP_PY314
+    if (f->owner == FRAME_OWNED_BY_CSTACK)
+        return 1;
+#endif
+    return _PyFrame_IsIncomplete(f);
+}
+
+/* The index (in code units) of the instruction `f` is executing. */
+static inline int hp_frame_lasti(_PyInterpreterFrame *f)
+{
+    return _PyInterpreterFrame_LASTI(f);
+}
+
+/* See frames.c: 0 when frames.h's reads agree with the public frame API on the calling
+ * thread's stack; -1 with `why` filled when they do not. Needs the GIL. */
+int hp_frames_selfcheck(char *why, size_t n);
+
+#endif /* HP_FRAMES_H */
