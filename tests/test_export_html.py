@@ -101,6 +101,18 @@ def test_export_registry(tmp_path):
         export(sample_profile(), "nope", str(tmp_path / "x"))
 
 
+def test_a_memory_profile_is_refused_by_function_formats_naming_the_ones_that_show_it(tmp_path):
+    from hotpath.model import Profile
+    from hotpath.report import ExportError
+    memory_only = Profile()
+    memory_only.extra["memory"] = {}
+    with pytest.raises(ExportError) as e:
+        export(memory_only, "pstats", str(tmp_path / "m.prof"))
+    # html shows a memory profile; lprof (line timings) does not, so it is not offered
+    assert str(e.value).endswith("and so does --format html"), str(e.value)
+    assert not (tmp_path / "m.prof").exists()
+
+
 # -- in the browser ------------------------------------------------------------------------
 
 def _browser_env() -> dict:

@@ -28,15 +28,16 @@ class ExportError(ValueError):
     profile's mode, or the output would be unreasonably large). Raised before writing."""
 
 
-# name → (module, function, usual file suffix, made of function timings?)
-_WRITERS: dict[str, tuple[str, str, str, bool]] = {
-    "pstats": ("pstats", "write_pstats", ".prof", True),
-    "callgrind": ("callgrind", "write_callgrind", ".callgrind", True),
-    "speedscope": ("speedscope", "write_speedscope", ".speedscope.json", True),
-    "collapsed": ("collapsed", "write_collapsed", ".folded", True),
-    "svg": ("flamesvg", "write_svg", ".svg", True),
-    "html": ("html", "write_html", ".html", False),
-    "lprof": ("lprof", "write_lprof", ".lprof", False),
+# name → (module, function, usual file suffix, what it is made of: "functions" (function
+# timings), "lines" (line timings; the writer refuses a profile without them) or "any")
+_WRITERS: dict[str, tuple[str, str, str, str]] = {
+    "pstats": ("pstats", "write_pstats", ".prof", "functions"),
+    "callgrind": ("callgrind", "write_callgrind", ".callgrind", "functions"),
+    "speedscope": ("speedscope", "write_speedscope", ".speedscope.json", "functions"),
+    "collapsed": ("collapsed", "write_collapsed", ".folded", "functions"),
+    "svg": ("flamesvg", "write_svg", ".svg", "functions"),
+    "html": ("html", "write_html", ".html", "any"),
+    "lprof": ("lprof", "write_lprof", ".lprof", "lines"),
 }
 
 #: format name → the usual file name suffix (``callgrind`` tools also look for the
@@ -75,8 +76,8 @@ def export(profile: Profile, fmt: str, out_path: str) -> str | None:
     except KeyError:
         raise ValueError(f"unknown export format {fmt!r}; choose one of: "
                          f"{', '.join(sorted(FORMATS))}") from None
-    if _WRITERS[fmt][3] and not has_timings(profile) and "memory" in profile.extra:
-        others = ", ".join(f for f, row in _WRITERS.items() if not row[3])
+    if _WRITERS[fmt][3] == "functions" and not has_timings(profile) and "memory" in profile.extra:
+        others = ", ".join(f for f, row in _WRITERS.items() if row[3] == "any")
         raise ExportError(f"this is a memory profile: it holds no function timings, "
                           f"which the {fmt} format is made of; `hotpath report` shows it, "
                           f"and so does --format {others}")
