@@ -236,8 +236,7 @@ int hp_line_source_start(hp_line_tracer *tr)
             return -1;
         }
     }
-    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts;
-         ts = PyThreadState_Next(ts))
+    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts; ts = PyThreadState_Next(ts))
         gate_thread(tr, ts);
     return 0;
 }
