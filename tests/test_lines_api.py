@@ -246,3 +246,60 @@ def test_disable_releases_the_tool_id_or_trace_slot():
         assert all(sys.monitoring.get_tool(i) != "hotpath-lines" for i in range(6))
     else:
         assert sys.gettrace() is None
+
+
+def _helper_calls_back(lp_fn, n):
+    total = 0
+    for i in range(n):
+        total += lp_fn(i)
+    return total
+
+
+def _inner(i):
+    if i % 2:
+        return i
+    return -i
+
+
+def _outer(n):
+    s = _helper_calls_back(_inner, n)
+    try:
+        _helper_raises()
+    except ValueError:
+        s += 1
+    g = sum(x for x in gen_work(3))
+    return s + g
+
+
+def _helper_raises():
+    raise ValueError("x")
+
+
+@pytest.mark.parametrize("other_profiler", [False, True])
+def test_chosen_frames_under_unchosen_callers_keep_every_line(other_profiler):
+    # A chosen function calls unchosen ones, one of which calls chosen code again, one
+    # raises, a chosen generator runs in between. On 3.11 the trace function is switched
+    # on only while a chosen frame runs when the profile slot is free, and stays on when
+    # another profiler holds that slot: both must give the same hits.
+    import cProfile
+    lp = LineProfiler()
+    lp.add_function(_outer)
+    lp.add_function(_inner)
+    lp.add_function(gen_work)
+    other = cProfile.Profile() if other_profiler else None
+    before = sys.gettrace(), sys.getprofile()
+    if other:
+        other.enable()
+    try:
+        with lp:
+            if sys.version_info < (3, 12):      # gated exactly when the slot was free
+                assert (sys.getprofile() is lp._tracer) is not other_profiler
+            assert _outer(5) == -2 + 1 + 6
+            assert _outer(2) == 1 + 1 + 6
+    finally:
+        if other:
+            other.disable()
+    assert (sys.gettrace(), sys.getprofile()) == before
+    assert _hits(lp, _outer) == {1: 2, 2: 2, 3: 2, 4: 2, 5: 2, 6: 2, 7: 2}
+    assert _hits(lp, _inner) == {1: 7, 2: 3, 3: 4}
+    assert _hits(lp, gen_work) == {1: 8, 2: 6}

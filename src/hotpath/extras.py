@@ -14,6 +14,7 @@ have the documented type. Unknown keys are allowed (later versions may add some)
 """
 from __future__ import annotations
 
+from itertools import chain
 from typing import Any, Callable
 
 __all__ = ["ShapeError", "check_extra", "CHECKED"]
@@ -140,6 +141,43 @@ _STACK_COUNTS = ("alloc_count", "alloc_bytes", "free_count", "free_bytes", "peak
                  "peak_bytes")
 
 
+def _stacks_ok(stacks: list[Any], nframes: int) -> bool:
+    """The stacks' layout, checked a column at a time with C-level passes (a profile can
+    hold millions of frame ids); False sends the caller to ``_check_stacks``, which
+    finds and names the first wrong place."""
+    if not stacks:
+        return True
+    if set(map(type, stacks)) != {list} or set(map(len, stacks)) != {9}:
+        return False
+    cols = list(zip(*stacks))
+    if set(map(type, cols[0])) != {list}:
+        return False
+    ids = list(chain.from_iterable(cols[0]))
+    if ids and (set(map(type, ids)) != {int} or min(ids) < 0 or max(ids) >= nframes):
+        return False
+    if not set(map(type, cols[1])) <= {bool, int} or not set(cols[1]) <= {0, 1}:
+        return False
+    for k in range(2, 9):
+        col = cols[k]
+        if set(map(type, col)) != {int} or min(col) < 0 or (k == 2 and max(col) > 2):
+            return False
+    return True
+
+
+def _check_stacks(stacks: list[Any], nframes: int, where: str) -> None:
+    for i, s in enumerate(stacks):
+        w = f"{where}.stacks[{i}]"
+        _list(s, w, 9)
+        for k, fid in enumerate(_list(s[0], f"{w}[0]")):
+            if type(fid) is not int or not 0 <= fid < nframes:
+                raise _fail(f"{w}[0][{k}]", f"must be one of the {nframes} frames' index",
+                            fid)
+        _bool(s[1], f"{w}[1]")
+        _int(s[2], f"{w}[2]", 0, 2)
+        for k, name in enumerate(_STACK_COUNTS, 3):
+            _int(s[k], f"{w}[{k}] ({name})")
+
+
 def check_memory(data: Any, where: str = "memory") -> None:
     """The memory section's layout (docs/memory.md, "The profile file")."""
     d = _dict(data, where)
@@ -165,17 +203,9 @@ def check_memory(data: Any, where: str = "memory") -> None:
             raise _fail(f"{w}[0]", f"must be one of the {nfuncs} functions' index", fr[0])
         _line(fr[1], f"{w}[1]")
     nframes = len(frames)
-    for i, s in enumerate(_opt(d, "stacks", where, _list) or ()):
-        w = f"{where}.stacks[{i}]"
-        _list(s, w, 9)
-        for k, fid in enumerate(_list(s[0], f"{w}[0]")):
-            if type(fid) is not int or not 0 <= fid < nframes:
-                raise _fail(f"{w}[0][{k}]", f"must be one of the {nframes} frames' index",
-                            fid)
-        _bool(s[1], f"{w}[1]")
-        _int(s[2], f"{w}[2]", 0, 2)
-        for k, name in enumerate(_STACK_COUNTS, 3):
-            _int(s[k], f"{w}[{k}] ({name})")
+    stacks = _opt(d, "stacks", where, _list) or []
+    if not _stacks_ok(stacks, nframes):
+        _check_stacks(stacks, nframes, where)
     totals = _opt(d, "totals", where, _dict) or {}
     for key, value in totals.items():
         _num(value, f"{where}.totals.{key}")

@@ -270,6 +270,9 @@ def _json_bytes(value: Any, what: str) -> bytes:
         raise type(e)(f"{what} is not JSON-serializable: {e}") from None
 
 
+_SCALARS = frozenset((int, float, str, bool, type(None)))
+
+
 def _check_keys(value: Any, what: str) -> None:
     """Refuse dict keys that JSON would silently turn into strings (1 -> "1"), so what
     is read back always equals what was written."""
@@ -283,7 +286,9 @@ def _check_keys(value: Any, what: str) -> None:
                                     f"read it back as {str(k)!r}); convert it first")
             todo.extend(v.values())
         elif isinstance(v, (list, tuple)):
-            todo.extend(v)
+            # only the containers: a list of numbers costs one C-level pass
+            if not _SCALARS.issuperset(map(type, v)):
+                todo.extend(x for x in v if type(x) not in _SCALARS)
 
 
 def _encode_functions(functions: list[Function]) -> bytes:

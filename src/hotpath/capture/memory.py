@@ -227,63 +227,89 @@ def memory_data(snap: dict[str, Any], lines: list[dict[str, Any]] | None = None,
     prefixes = _trim_prefixes(trim)
     functions: list[list[Any]] = []
     func_ids: dict[tuple[str, str, int], int] = {}
-    frame_ids: dict[tuple[int, int], int] = {}
+    frame_ids: dict[tuple[Any, int], int] = {}
     frames: list[list[int]] = []
     merged: dict[tuple[tuple[int, ...], int], list[int]] = {}
     dropped = [0, 0]
 
-    def func_id(code: types.CodeType | None) -> int:
-        key = (("<unknown>", "<freed code object>", 0) if code is None else
-               (code.co_filename, code.co_qualname, code.co_firstlineno))
-        i = func_ids.get(key)
-        if i is None:
-            i = func_ids[key] = len(functions)
-            functions.append(list(key))
-        return i
-
-    def frame_id(code: types.CodeType | None, line: int) -> int:
-        key = (func_id(code), line if line is not None and line > 0 else 0)
-        i = frame_ids.get(key)
-        if i is None:
-            i = frame_ids[key] = len(frames)
-            frames.append(list(key))
-        return i
-
     # Nodes: (parent, code, line, counters...), parents first; 0 = overflow, 1 = root,
     # 2 = root of stacks cut at max_frames; line -1 marks a native allocation's node.
+    # Each node's stack is its parent's plus its own frame, so everything about a stack
+    # is derived from its parent's in O(1) (one tuple concatenation): its frames after
+    # the cuts below, as ids (innermost first), and the states those cuts need. Frame ids
+    # are numbered in tree order here and renumbered at the end in the order a walk of
+    # the stacks (innermost first) meets them, the section's documented order.
     nodes = snap["nodes"]
-    paths: list[tuple[Any, ...]] = [()] * len(nodes)     # (code, line) innermost first
-    cut = [False] * len(nodes)
+    n = len(nodes)
+    ids_of: list[tuple[int, ...]] = [()] * n     # the stack's kept frames, innermost first
+    cut = [False] * n
+    had = [False] * n          # the stack has a Python frame before any cut
+    entered = [False] * n      # `entry` is in the stack (ids_of: the frames inside it)
+    foreign = [False] * n      # not entered, and one of hotpath's frames is in the stack
+    outer = [True] * n         # every frame kept so far is cut as an outer hotpath frame
+    mine = [False] * n         # _allocated_by_hotpath's answer for the kept frames
+    # per code object (by id; the snapshot holds them alive): (is entry, hotpath's file,
+    # outer-cut prefix, standard library's file, function id)
+    code_info: dict[int, tuple[bool, bool, bool, bool, int]] = {}
+
+    def info(code: types.CodeType | None) -> tuple[bool, bool, bool, bool, int]:
+        key = (("<unknown>", "<freed code object>", 0) if code is None else
+               (code.co_filename, code.co_qualname, code.co_firstlineno))
+        fid = func_ids.get(key)
+        if fid is None:
+            fid = func_ids[key] = len(functions)
+            functions.append(list(key))
+        if code is None:
+            return (False, False, False, False, fid)
+        name = code.co_filename
+        return (code is entry, name.startswith(_HERE), name.startswith(prefixes),
+                name.startswith(_STDLIB), fid)
+
     for i, (parent, code, line, *_rest) in enumerate(nodes):
         if parent < 0:
             cut[i] = i == 2
             continue
         cut[i] = cut[parent]
-        paths[i] = paths[parent] if line == -1 else ((code, line),) + paths[parent]
+        if line == -1:                  # a native allocation: its caller's stack
+            ids_of[i], had[i], entered[i] = ids_of[parent], had[parent], entered[parent]
+            foreign[i], outer[i], mine[i] = foreign[parent], outer[parent], mine[parent]
+            continue
+        ci = code_info.get(id(code))
+        if ci is None:
+            ci = code_info[id(code)] = info(code)
+        is_entry, here, prefixed, stdlib, fid = ci
+        had[i] = True
+        if entry is not None:
+            if is_entry:                # the frames inside the entry frame start here
+                entered[i] = True
+                continue                # no frames kept yet: ids (), outer True
+            if entered[parent]:
+                entered[i] = True
+            elif foreign[parent] or here:
+                foreign[i] = True
+                continue
+        if outer[parent] and code is not None and prefixed:
+            continue                    # cut from the outer end
+        outer[i] = False
+        key = (fid, line if line is not None and line > 0 else 0)
+        f = frame_ids.get(key)
+        if f is None:
+            f = frame_ids[key] = len(frames)
+            frames.append(list(key))
+        ids_of[i] = (f,) + ids_of[parent]
+        # _allocated_by_hotpath: the innermost frame that is not the standard library's
+        mine[i] = (False if code is None else True if here else
+                   mine[parent] if stdlib and not outer[parent] else False)
     for i, (parent, _code, line, ac, ab, fc, fb, pc, pb) in enumerate(nodes):
         if not ac:
             continue
         native = parent >= 0 and line == -1
         truncated = 2 if i == 0 else int(cut[i])
-        raw = list(paths[i])
-        had_frames = bool(raw)
-        if entry is not None and raw:
-            at = next((k for k, (c, _) in enumerate(raw) if c is entry), -1)
-            if at >= 0:
-                raw = raw[:at]
-            elif any(c is not None and c.co_filename.startswith(_HERE) for c, _ in raw):
-                raw = []
-        while raw and raw[-1][0] is not None and raw[-1][0].co_filename.startswith(prefixes):
-            raw.pop()
-        # Allocated by hotpath's own Python code, directly or through the standard library
-        # it called (its stop() runs while the tracker still records): the tool's.
-        if raw and _allocated_by_hotpath(raw):
-            raw = []
-        if had_frames and not raw:
+        ids = () if foreign[i] or mine[i] else ids_of[i]
+        if had[i] and not ids:
             dropped[0] += ab
             dropped[1] += ac
             continue
-        ids = tuple(frame_id(c, ln) for c, ln in raw)
         key = (ids, int(native))
         row = merged.get(key)
         if row is None:
@@ -292,7 +318,28 @@ def memory_data(snap: dict[str, Any], lines: list[dict[str, Any]] | None = None,
             row[0] = max(row[0], truncated)
             for k, v in enumerate((ac, ab, fc, fb, pc, pb), 1):
                 row[k] += v
-    stacks = [[list(ids), native, *row] for (ids, native), row in merged.items()]
+    # Renumber frames and functions in the order the stacks meet them.
+    frame_new = [-1] * len(frames)
+    order: list[int] = []
+    for ids, _native in merged:
+        for f in ids:
+            if frame_new[f] < 0:
+                frame_new[f] = len(order)
+                order.append(f)
+    func_new = [-1] * len(functions)
+    funcs_order: list[int] = []
+    new_frames: list[list[int]] = []
+    for f in order:
+        fn, ln = frames[f]
+        k = func_new[fn]
+        if k < 0:
+            k = func_new[fn] = len(funcs_order)
+            funcs_order.append(fn)
+        new_frames.append([k, ln])
+    functions = [functions[k] for k in funcs_order]
+    frames = new_frames
+    remap = frame_new.__getitem__
+    stacks = [[list(map(remap, ids)), native, *row] for (ids, native), row in merged.items()]
     totals = {k: snap[k] for k in ("alloc_count", "alloc_bytes", "free_count", "free_bytes",
                                    "live_count", "live_bytes", "peak_count", "peak_bytes",
                                    "peak_time", "samples", "tracker_bytes", "duration")}

@@ -9,6 +9,17 @@
  * know is muted on its first event (f_trace_lines = False), so its lines never reach us
  * again. A frame is identified by its PyFrameObject's address. The hook runs with
  * tracing disabled by the interpreter, so nothing it calls re-enters it; it never fails.
+ *
+ * Gating. With a trace function set, 3.11 runs every instruction of every frame through
+ * its line-event check (maybe_call_line_trace), muted frames too: a decorated function
+ * calling undecorated ones paid that in all of its callees. So on a thread whose profile
+ * slot is free, a C profile hook (gate_hook) of ours is installed as well and switches
+ * the thread's trace function on only while a chosen frame is the one running: on a
+ * call, on for a chosen code and off for any other; on a return, as the frame returned
+ * to. With the trace function off the interpreter only checks for it per instruction.
+ * The thread state keeps our c_traceobj while its c_tracefunc is switched (so the
+ * reference and the tracing flag stay right); stop() clears both slots. A thread whose
+ * profile slot is taken (the function profiler, cProfile) keeps the trace function on.
  */
 #include "lineprof.h"
 #include "common/newthreads.h"
@@ -91,6 +102,64 @@ static int trace_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *a
     return 0;
 }
 
+/* The trace function on (`on`) or off for this thread; the reference to the tracer
+ * stays in c_traceobj either way. Only while the trace slot is still ours (a
+ * sys.settrace since would have replaced c_traceobj). */
+static inline void gate(hp_line_tracer *tr, PyThreadState *ts, int on)
+{
+    if (ts->c_traceobj == (PyObject *)tr)
+        ts->c_tracefunc = on ? trace_hook : NULL;
+}
+
+/* Whether `frame` runs code of ours that is active. */
+static inline hp_line_code *chosen(hp_line_tracer *tr, PyFrameObject *frame)
+{
+    PyCodeObject *co = PyFrame_GetCode(frame);
+    hp_line_code *lc = hp_line_store_lookup(&tr->store, (PyObject *)co);
+    Py_DECREF(co);
+    return lc;
+}
+
+/* The profile hook that gates the trace function (see the top of the file). The trace
+ * function, when on, sees a call before this hook and a return before it too. */
+static int gate_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
+{
+    hp_line_tracer *tr = (hp_line_tracer *)obj;
+    PyThreadState *ts;
+    if (what == PyTrace_CALL) {
+        ts = PyThreadState_Get();
+        hp_line_code *lc = tr->recording ? chosen(tr, frame) : NULL;
+        if (!lc) {
+            gate(tr, ts, 0);
+        } else if (ts->c_tracefunc != trace_hook) {
+            gate(tr, ts, 1); /* the trace function missed this call: start the frame here */
+            hp_line_on_start(tr, lc, frame);
+        }
+    } else if (what == PyTrace_RETURN) {
+        ts = PyThreadState_Get();
+        PyFrameObject *back = tr->recording ? PyFrame_GetBack(frame) : NULL;
+        gate(tr, ts, back && chosen(tr, back));
+        Py_XDECREF(back);
+    }
+    return 0;
+}
+
+/* Gate `ts` if its profile slot is free (or ours); start with the trace function on
+ * when its running frame is chosen. */
+static void gate_thread(hp_line_tracer *tr, PyThreadState *ts)
+{
+    if (ts->c_profilefunc &&
+        !(ts->c_profilefunc == gate_hook && ts->c_profileobj == (PyObject *)tr))
+        return;
+    if (_PyEval_SetProfile(ts, gate_hook, (PyObject *)tr) < 0) {
+        PyErr_Clear(); /* ungated: the trace function stays on */
+        return;
+    }
+    PyFrameObject *f = PyThreadState_GetFrame(ts);
+    gate(tr, ts, f && chosen(tr, f));
+    Py_XDECREF(f);
+}
+
 /* threading's trace hook for new threads, (frame, event, arg): installs the C hook and
  * forwards this first event. */
 static PyObject *thread_bootstrap(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
@@ -103,6 +172,7 @@ static PyObject *thread_bootstrap(PyObject *self, PyObject *const *args, Py_ssiz
     PyEval_SetTrace(trace_hook, self);
     if (PyUnicode_Check(args[1]) && PyUnicode_CompareWithASCIIString(args[1], "call") == 0)
         trace_hook(self, (PyFrameObject *)args[0], PyTrace_CALL, Py_None);
+    gate_thread(tr, PyThreadState_Get());
     Py_RETURN_NONE;
 }
 
@@ -117,8 +187,11 @@ static int uninstall(hp_line_tracer *tr)
     PyInterpreterState *interp = PyThreadState_GetInterpreter(PyThreadState_Get());
     for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts;
          ts = PyThreadState_Next(ts)) {
-        if (ts->c_tracefunc == trace_hook && ts->c_traceobj == (PyObject *)tr &&
-            _PyEval_SetTrace(ts, NULL, NULL) < 0)
+        if (ts->c_profilefunc == gate_hook && ts->c_profileobj == (PyObject *)tr &&
+            _PyEval_SetProfile(ts, NULL, NULL) < 0)
+            rc = -1;
+        if ((ts->c_tracefunc == trace_hook || !ts->c_tracefunc) &&
+            ts->c_traceobj == (PyObject *)tr && _PyEval_SetTrace(ts, NULL, NULL) < 0)
             rc = -1;
     }
     return rc;
@@ -133,8 +206,9 @@ int hp_line_source_start(hp_line_tracer *tr)
     PyInterpreterState *interp = PyThreadState_GetInterpreter(PyThreadState_Get());
     for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts;
          ts = PyThreadState_Next(ts)) {
-        if (ts->c_tracefunc &&
-            !(ts->c_tracefunc == trace_hook && ts->c_traceobj == (PyObject *)tr)) {
+        if ((ts->c_tracefunc || ts->c_traceobj) &&
+            !((ts->c_tracefunc == trace_hook || !ts->c_tracefunc) &&
+              ts->c_traceobj == (PyObject *)tr)) {
             PyErr_SetString(
                 PyExc_RuntimeError,
                 "another tracer is active (sys.settrace: a debugger, coverage or "
@@ -162,6 +236,8 @@ int hp_line_source_start(hp_line_tracer *tr)
             return -1;
         }
     }
+    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts; ts = PyThreadState_Next(ts))
+        gate_thread(tr, ts);
     return 0;
 }
 
