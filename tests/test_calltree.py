@@ -11,6 +11,7 @@ import cProfile
 import gc
 import pstats
 import struct
+import types
 
 from hotpath import _core
 
@@ -188,3 +189,30 @@ def test_a_full_tree_sends_new_paths_to_the_overflow_node():
     assert sum(got.values()) == 1 + 300
     overflow = [c for path, c in got.items() if path[-1] == snap["functions"][0][3]]
     assert overflow == [300 - 3 * 14]
+
+
+def test_freed_code_in_a_short_child_list_is_a_new_function():
+    """Under a caller with few children (its list, no table), a dropped function's node
+    keeps its counts and a new code object (often at the freed one's address) gets its own."""
+
+    def few():
+        for i in range(5):
+            # The function's code straight from the compiled module's constants: running
+            # the module would make its code object a child as well.
+            module = compile(f"def short{i}(): return {i}", "<short>", "exec")
+            f = types.FunctionType(module.co_consts[0], {})
+            del module
+            for _ in range(i + 1):
+                f()
+            del f
+            gc.collect(0)
+
+    snap, p = profile(few)
+    assert p._tree_stats()["wide_children"] == 0
+    got = paths(snap)
+    q = "test_freed_code_in_a_short_child_list_is_a_new_function.<locals>.few"
+    assert {path[-1]: c for path, c in got.items() if len(path) == 2} == {
+        f"short{i}": i + 1 for i in range(5)}
+    assert got[(q,)] == 1
+    shorts = [f for f in snap["functions"] if f[3].startswith("short")]
+    assert len(shorts) == 5 and all(f[4] is None for f in shorts)  # each was freed
