@@ -100,7 +100,7 @@ __attribute__((cold, noinline)) uint32_t hp_func_new_code_node(hp_func_profiler 
                                                                hp_func_thread *t, PyCodeObject *co)
 {
     uint32_t id = hp_func_calltree_full(t) ? HP_FUNC_TRUNCATED : hp_func_reg_code(&p->reg, co);
-    uint32_t node = id == HP_FUNC_NONE ? 0 : hp_func_calltree_add(t, co, id);
+    uint32_t node = id == HP_FUNC_NONE ? 0 : hp_func_calltree_add(t, co);
     if (!node)
         hp_func_fail(p, HP_FUNC_ERR_NOMEMORY);
     return node;
@@ -120,7 +120,7 @@ hp_func_new_cfunc_node(hp_func_profiler *p, hp_func_thread *t, PyMethodDef *ml, 
             PyErr_Clear();
         hp_exc_restore(&saved);
     }
-    uint32_t node = id == HP_FUNC_NONE ? 0 : hp_func_calltree_add(t, ml, id);
+    uint32_t node = id == HP_FUNC_NONE ? 0 : hp_func_calltree_add(t, ml);
     if (!node)
         hp_func_fail(p, HP_FUNC_ERR_NOMEMORY);
     return node;
@@ -169,11 +169,11 @@ int64_t hp_func_external_now(hp_func_profiler *p)
 /* ---- the type ------------------------------------------------------------------- */
 
 /* funcreg's death notice: every thread's tree forgets the freed code object's key. */
-static void forget_code(hp_func_reg *r, const void *key)
+static void forget_code(hp_func_reg *r, const void *key, uint32_t id)
 {
     hp_func_profiler *p = (hp_func_profiler *)((char *)r - offsetof(hp_func_profiler, reg));
     for (hp_func_thread *t = p->threads; t; t = t->next)
-        hp_func_calltree_forget(t, key);
+        hp_func_calltree_forget(t, key, id);
 }
 
 static void free_threads(hp_func_profiler *p)
@@ -371,15 +371,26 @@ static PyObject *Profiler_clear_data(hp_func_profiler *p, PyObject *Py_UNUSED(ig
 
 /* Pack a tree's nodes as little-endian records <u32 func, u32 parent, u64 calls,
  * i64 self, i64 total> (32 bytes each; func and parent 0xFFFFFFFF for the root). */
-static PyObject *pack_nodes(const hp_func_thread *t)
+static PyObject *pack_nodes(const hp_func_reg *r, const hp_func_thread *t)
 {
     PyObject *b = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)t->n_nodes * 32);
     if (!b)
         return NULL;
     unsigned char *out = (unsigned char *)PyBytes_AS_STRING(b);
+    /* Nodes store their key, not their function: consecutive nodes often share one, so
+     * remember the last key looked up. */
+    uintptr_t last_key = 0;
+    uint32_t last_func = 0;
     for (uint32_t i = 0; i < t->n_nodes; i++, out += 32) {
-        const hp_func_node *n = &t->nodes[i];
-        uint32_t u32[2] = {n->func, n->parent};
+        const hp_func_node *n = hp_func_calltree_node(t, i);
+        uint32_t func;
+        if (hp_func_calltree_key_is_func(n->key))
+            func = (uint32_t)(n->key >> 1);
+        else if (n->key == last_key)
+            func = last_func;
+        else
+            func = last_func = hp_func_reg_id_of(r, (const void *)(last_key = n->key));
+        uint32_t u32[2] = {func, n->parent};
         uint64_t u64[3] = {n->calls, (uint64_t)n->self_ticks, (uint64_t)n->total_ticks};
         memcpy(out, u32, 8); /* the build targets are little-endian (x86-64, arm64) */
         memcpy(out + 8, u64, 24);
@@ -399,7 +410,7 @@ static PyObject *Profiler_snapshot(hp_func_profiler *p, PyObject *Py_UNUSED(igno
         return NULL;
     }
     for (hp_func_thread *t = p->threads; t; t = t->next) {
-        PyObject *nodes = pack_nodes(t);
+        PyObject *nodes = pack_nodes(&p->reg, t);
         PyObject *item = nodes ?
             Py_BuildValue("{s:k,s:k,s:O,s:N,s:O}", "ident", t->ident, "native_id", t->native_id,
                           "name", t->name ? (PyObject *)t->name : Py_None, "nodes", nodes,
@@ -435,6 +446,20 @@ static PyObject *Profiler_snapshot(hp_func_profiler *p, PyObject *Py_UNUSED(igno
                          (double)enabled_ticks * clock_seconds, "error", error);
 }
 
+/* _tree_stats() -> dict: the C tree's footprint, for tests and benchmarks (not API). */
+static PyObject *Profiler_tree_stats(hp_func_profiler *p, PyObject *Py_UNUSED(ignored))
+{
+    size_t bytes = 0, nodes = 0, wide_slots = 0;
+    for (hp_func_thread *t = p->threads; t; t = t->next) {
+        bytes += hp_func_calltree_bytes(t);
+        nodes += t->n_nodes;
+        wide_slots += t->n_slots_used;
+    }
+    return Py_BuildValue("{s:n,s:n,s:n,s:n,s:n}", "node_size", (Py_ssize_t)sizeof(hp_func_node),
+                         "nodes", (Py_ssize_t)nodes, "bytes", (Py_ssize_t)bytes, "wide_children",
+                         (Py_ssize_t)wide_slots, "wide_at", (Py_ssize_t)HP_FUNC_WIDE_AT);
+}
+
 static PyObject *Profiler_get_enabled(hp_func_profiler *p, void *closure)
 {
     return PyBool_FromLong(p->enabled);
@@ -453,6 +478,8 @@ static PyMethodDef Profiler_methods[] = {
     {"clear", (PyCFunction)Profiler_clear_data, METH_NOARGS, "Forget everything recorded."},
     {"snapshot", (PyCFunction)Profiler_snapshot, METH_NOARGS,
      "Everything recorded so far, as plain Python data for hotpath.model."},
+    {"_tree_stats", (PyCFunction)Profiler_tree_stats, METH_NOARGS,
+     "The C call trees' size: node_size (bytes), nodes, bytes held, wide_children."},
     {NULL}};
 
 static int Profiler_set_builtins(hp_func_profiler *p, PyObject *value, void *closure)

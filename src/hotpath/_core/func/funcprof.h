@@ -99,13 +99,17 @@ static inline void hp_func_on_py_start(hp_func_profiler *p, PyCodeObject *co)
     hp_func_thread *t = hp_func_current_thread(p);
     if (!t)
         return;
-    uint32_t node = hp_func_calltree_find(t, co);
-    if (!node && !(node = hp_func_new_code_node(p, t, co)))
-        return;
+    uint32_t i;
+    hp_func_node *node = hp_func_calltree_find(t, co, &i);
+    if (!node) {
+        if (!(i = hp_func_new_code_node(p, t, co)))
+            return;
+        node = hp_func_calltree_node(t, i);
+    }
     int64_t now = hp_func_now(p);
     if (!p->recording) /* the custom timer just failed */
         return;
-    hp_func_calltree_push(t, node, now);
+    hp_func_calltree_push(t, node, i, now);
     if (t->failed)
         hp_func_fail(p, HP_FUNC_ERR_NOMEMORY);
 }
@@ -131,18 +135,20 @@ static inline int hp_func_on_c_call(hp_func_profiler *p, PyMethodDef *ml, PyObje
     hp_func_thread *t = hp_func_current_thread(p);
     if (!t)
         return 1;
-    uint32_t node = hp_func_calltree_find(t, ml);
+    uint32_t i;
+    hp_func_node *node = hp_func_calltree_find(t, ml, &i);
     if (!node) {
-        node = hp_func_new_cfunc_node(p, t, ml, cfunc);
-        if (node == HP_FUNC_NEED_LABEL)
+        i = hp_func_new_cfunc_node(p, t, ml, cfunc);
+        if (i == HP_FUNC_NEED_LABEL)
             return 0;
-        if (!node)
+        if (!i)
             return 1;
+        node = hp_func_calltree_node(t, i);
     }
     int64_t now = hp_func_now(p);
     if (!p->recording)
         return 1;
-    hp_func_calltree_push(t, node, now);
+    hp_func_calltree_push(t, node, i, now);
     if (t->failed)
         hp_func_fail(p, HP_FUNC_ERR_NOMEMORY);
     return 1;

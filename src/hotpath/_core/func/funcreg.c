@@ -42,7 +42,7 @@ static void code_freed(void *extra)
         hp_ptrmap_del(&r->by_addr, extra);
         r->entries[id].code = NULL;
         if (r->on_code_freed)
-            r->on_code_freed(r, extra);
+            r->on_code_freed(r, extra, id);
     }
 }
 
@@ -58,7 +58,7 @@ int hp_func_reg_request_extra_index(void)
     return 0;
 }
 
-int hp_func_reg_init(hp_func_reg *r, void (*on_code_freed)(hp_func_reg *, const void *))
+int hp_func_reg_init(hp_func_reg *r, void (*on_code_freed)(hp_func_reg *, const void *, uint32_t))
 {
     memset(r, 0, sizeof *r);
     r->on_code_freed = on_code_freed;

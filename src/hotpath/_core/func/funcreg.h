@@ -43,9 +43,10 @@ typedef struct hp_func_reg {
     hp_func_entry *entries;
     uint32_t n, cap;
     hp_ptrmap by_addr; /* live code object or PyMethodDef* → id */
-    /* Called (cold, GIL held) after a registered code object at `key` was freed and its
-     * entry marked; must not fail, allocate Python objects or free the table. */
-    void (*on_code_freed)(struct hp_func_reg *r, const void *key);
+    /* Called (cold, GIL held) after a registered code object at `key`, function `id`,
+     * was freed and its entry marked; must not fail, allocate Python objects or free
+     * the table. */
+    void (*on_code_freed)(struct hp_func_reg *r, const void *key, uint32_t id);
     struct hp_func_reg *next, **pprev; /* the list of live tables; pprev NULL = unlinked */
 } hp_func_reg;
 
@@ -55,7 +56,7 @@ extern Py_ssize_t hp_func_reg_extra_index;
 
 /* Start an empty table (id 0 = overflow) and link it into the live list. 0 / -1 with
  * an exception set. `r` must be zeroed or cleared. */
-int hp_func_reg_init(hp_func_reg *r, void (*on_code_freed)(hp_func_reg *, const void *));
+int hp_func_reg_init(hp_func_reg *r, void (*on_code_freed)(hp_func_reg *, const void *, uint32_t));
 /* Unlink and free everything; leaves `r` cleared (safe to call again). */
 void hp_func_reg_clear(hp_func_reg *r);
 
@@ -69,6 +70,14 @@ uint32_t hp_func_reg_cfunc_slow(hp_func_reg *r, PyMethodDef *ml, PyObject *cfunc
 static inline int hp_func_reg_cfunc_known(hp_func_reg *r, PyMethodDef *ml, uint32_t *id)
 {
     return hp_ptrmap_get(&r->by_addr, ml, id);
+}
+
+/* The id of a live key (code object or PyMethodDef*) registered here, or
+ * HP_FUNC_TRUNCATED when it is not (cannot happen for a key a call tree holds). */
+static inline uint32_t hp_func_reg_id_of(const hp_func_reg *r, const void *key)
+{
+    uint32_t id;
+    return hp_ptrmap_get(&r->by_addr, key, &id) ? id : 0;
 }
 
 /* New reference: a list of (filename, lineno, name, qualname, code) tuples, index = id;
