@@ -91,7 +91,7 @@ def format_table(profile: Profile, sort: str = "tottime", limit: int | None = 20
 
     total_calls = sum(s.calls for s in stats.values())
     prim_calls = sum(s.primitive_calls for s in stats.values())
-    top_ticks = sum(t.nodes[c].total_ticks for t in threads for c in t.children()[0])
+    top_ticks = sum(t.total_ticks[c] for t in threads for c in t.top_level())
     wall = profile.meta.get("profiled_seconds")
     out = []
     head = f"hotpath: {total_calls:,} calls"
