@@ -37,6 +37,7 @@ from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import accumulate, compress, repeat
+from operator import add, mul
 from typing import Any, Iterable, Iterator
 
 ROOT = -1          #: function index of the root node of every tree
@@ -297,6 +298,34 @@ class ThreadProfile:
         """The indices of the top-level frames (the root's children), in order."""
         return list(compress(range(len(self.parent)), map((0).__eq__, self.parent)))
 
+    def preorder(self) -> list[int]:
+        """Every node but the root, depth first, children in creation (index) order.
+
+        Two linear passes over the parent column (subtree sizes bottom-up, then each
+        node's slot), no per-node list and no recursion.
+        """
+        parent = self.parent
+        n = len(parent)
+        size = [1] * n
+        # parents precede children, so a reverse scan adds up each subtree
+        for i, up in zip(range(n - 1, 0, -1), reversed(parent)):
+            size[up] += size[i]
+        slot = [0] * n                       # the next free position below each node
+        perm = [0] * max(n - 1, 0)
+        for i, up in zip(range(1, n), parent[1:]):
+            k = slot[up]
+            perm[k] = i
+            slot[up] = k + size[i]
+            slot[i] = k + 1
+        return perm
+
+    def depths(self) -> list[int]:
+        """Every node's depth: 0 for the root, 1 for a top-level frame."""
+        depth = [0] * len(self.parent)
+        for i, up in zip(range(1, len(depth)), self.parent[1:]):
+            depth[i] = depth[up] + 1
+        return depth
+
     def walk(self) -> Iterator[tuple[int, int]]:
         """Yield (node index, depth) depth first, children in creation order.
 
@@ -304,15 +333,8 @@ class ThreadProfile:
         hit Python's recursion limit; callers that need the path keep a list and do
         ``path[depth - 1:] = [node.func]``.
         """
-        order, start = self.child_index()
-        stack: list[tuple[int, int]] = [(c, 1) for c in reversed(order[start[0]:start[1]])]
-        while stack:
-            i, depth = stack.pop()
-            yield i, depth
-            a, b = start[i], start[i + 1]
-            if a != b:
-                d = depth + 1
-                stack.extend((c, d) for c in reversed(order[a:b]))
+        perm = self.preorder()
+        return zip(perm, map(self.depths().__getitem__, perm))
 
 
 @dataclass
@@ -354,10 +376,16 @@ class Profile:
         """
         return self.call_stats(threads)[1]
 
-    def call_stats(self, threads: Iterable[ThreadProfile] | None = None, edges: bool = True
+    def call_stats(self, threads: Iterable[ThreadProfile] | None = None, edges: bool = True,
+                   ordered: bool = True
                    ) -> tuple[dict[int, FunctionStats], dict[tuple[int, int], FunctionStats]]:
-        """``(function_stats(threads), edge_stats(threads))`` in one walk of each tree
-        (the edges are left empty with ``edges=False``)."""
+        """``(function_stats(threads), edge_stats(threads))`` in one pass over each tree
+        (the edges are left empty with ``edges=False``).
+
+        With ``ordered`` (the default) keys come in the order a depth-first walk first
+        meets them; without, in the order of the node columns (cheaper: no walk order
+        to compute), for callers that sort the result anyway.
+        """
         fstats: dict[int, FunctionStats] = {}
         estats: dict[tuple[int, int], FunctionStats] = {}
         threads = list(self.threads if threads is None else threads)
@@ -365,7 +393,7 @@ class Profile:
         nf = max([len(self.functions), 1] + [max(t.func) + 1 for t in threads
                                              if len(t.func) > 1])
         for t in threads:
-            frows, erows = _scan(t, nf, edges)
+            frows, erows = _scan_columns(t, nf, edges, ordered)
             for f, row in frows.items():
                 s = fstats.get(f)
                 if s is None:
@@ -398,6 +426,116 @@ class Profile:
     @property
     def truncated(self) -> bool:
         return any(t.truncated for t in self.threads)
+
+
+#: Above this many functions with callees in one tree, recursion is found by a walk with
+#: active counts instead of bit sets (each node's set would cost more than the walk).
+MAX_MASK_FUNCTIONS = 2048
+
+
+def _scan_columns(t: ThreadProfile, nf: int, edges: bool, ordered: bool
+                  ) -> tuple[dict[int, list], dict[int, list]]:
+    """Flat and edge rows of ``t`` (see ``_scan``), in one loop over the columns.
+
+    Recursion without a walk: every node carries the set of functions active on its
+    path as an int bit set, its parent's set plus its own function (``masks``; shared
+    with the parent when nothing is added). A node is recursive when its function's bit
+    is in its parent's set. Only functions that have callees somewhere get a bit (a
+    function is only ever active above a node when it has callees), and likewise only
+    caller→callee pairs met at nodes with children get an edge bit, so the sets stay a
+    few machine words. Nodes are visited in preorder (``ordered``) or index order; both
+    put parents before children, which is all the sets need.
+    """
+    func, parent, calls, selft, total = t.columns()
+    n = len(func)
+    if n <= 1:
+        return {}, {}
+    inner = set(parent)
+    inner.discard(-1)
+    inner.discard(0)
+    inner_funcs = set(map(func.__getitem__, inner))
+    if len(inner_funcs) > MAX_MASK_FUNCTIONS or min(func[1:]) < 0:
+        return _scan(t, nf, edges)
+    bit = [0] * nf
+    for k, f in enumerate(sorted(inner_funcs)):
+        bit[f] = 1 << k
+    if ordered:
+        seq: Any = t.preorder()
+        F = list(map(func.__getitem__, seq))
+        P = list(map(parent.__getitem__, seq))
+        C = map(calls.__getitem__, seq)
+        S = map(selft.__getitem__, seq)
+        T = map(total.__getitem__, seq)
+    else:
+        seq = range(1, n)
+        F, P, C, S, T = func[1:], parent[1:], calls[1:], selft[1:], total[1:]
+    all_calls = [0] * nf
+    all_self = [0] * nf
+    prim_calls = [0] * nf
+    cum = [0] * nf
+    masks: list[int] = [0] * n
+    erows: dict[int, list] = {}
+    if not edges:
+        for i, f, p, c, s, tt in zip(seq, F, P, C, S, T):
+            m = masks[p]
+            b = bit[f]
+            all_calls[f] += c
+            all_self[f] += s
+            if not m & b:
+                prim_calls[f] += c
+                cum[f] += tt
+                if b:
+                    m |= b
+            masks[i] = m
+    else:
+        # edge keys caller * nf + callee, ids in first-met order; top-level frames have
+        # no edge
+        # (the root's function is -1, so a top-level frame's key is negative)
+        keys = list(map(add, map(mul, map(func.__getitem__, P), repeat(nf)), F))
+        eid = {k: j for j, k in enumerate([k for k in dict.fromkeys(keys) if k >= 0])}
+        ne = len(eid)
+        ebit = [0] * ne
+        inner_edges = set(map(add, map(mul, map(func.__getitem__, map(parent.__getitem__, inner)),
+                                       repeat(nf)), map(func.__getitem__, inner)))
+        k = 0
+        for key, j in eid.items():
+            if key in inner_edges:
+                ebit[j] = 1 << k
+                k += 1
+        if k > MAX_MASK_FUNCTIONS:
+            return _scan(t, nf, edges)
+        e_calls = [0] * ne
+        e_self = [0] * ne
+        e_prim = [0] * ne
+        e_cum = [0] * ne
+        emasks: list[int] = [0] * n
+        for i, f, p, c, s, tt, key in zip(seq, F, P, C, S, T, keys):
+            m = masks[p]
+            b = bit[f]
+            all_calls[f] += c
+            all_self[f] += s
+            if not m & b:
+                prim_calls[f] += c
+                cum[f] += tt
+                if b:
+                    m |= b
+            masks[i] = m
+            if key >= 0:
+                j = eid[key]
+                em = emasks[p]
+                eb = ebit[j]
+                e_calls[j] += c
+                e_self[j] += s
+                if not em & eb:
+                    e_prim[j] += c
+                    e_cum[j] += tt
+                    if eb:
+                        em |= eb
+                emasks[i] = em
+        erows = {key: [e_calls[j], e_prim[j], e_self[j], e_cum[j]] for key, j in eid.items()}
+    frows = {f: [all_calls[f], prim_calls[f], all_self[f], cum[f]]
+             for f in dict.fromkeys(F)}
+    return frows, erows
 
 
 def _scan(t: ThreadProfile, nf: int, edges: bool) -> tuple[dict[int, list], dict[int, list]]:

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from itertools import accumulate
-from operator import add, le, sub
+from operator import add, le
 from typing import Iterable
 
 from ..model import ROOT, Function, Profile, ThreadProfile
@@ -114,23 +113,15 @@ def format_seconds(seconds: float) -> str:
     raise AssertionError("unreachable")
 
 
-def child_sums(t: ThreadProfile, values, index: tuple[list[int], list[int]] | None = None
-               ) -> list[int]:
-    """For every node of ``t``: the sum of ``values`` over its children.
-
-    C-speed: the values are gathered in the order of ``t.child_index()`` (children grouped
-    by parent), summed up as a running total, and each node's share is the difference of
-    the running total at the ends of its group.
-    """
-    order, start = t.child_index() if index is None else index
-    running = [0]
-    running += accumulate(map(values.__getitem__, order))
-    at = list(map(running.__getitem__, start))
-    return list(map(sub, at[1:], at[:-1]))
+def child_sums(t: ThreadProfile, values) -> list[int]:
+    """For every node of ``t``: the sum of ``values`` over its children."""
+    below = [0] * len(values)
+    for up, v in zip(t.parent[1:], values[1:]):
+        below[up] += v
+    return below
 
 
-def node_spans(t: ThreadProfile, index: tuple[list[int], list[int]] | None = None
-               ) -> list[int]:
+def node_spans(t: ThreadProfile) -> list[int]:
     """For every node of ``t``: its width in ticks, ``max(total, self + Σ children)``.
 
     A consistent tree has ``total == self + Σ children``; taking the maximum keeps
@@ -138,7 +129,7 @@ def node_spans(t: ThreadProfile, index: tuple[list[int], list[int]] | None = Non
     """
     selft, total, parent = t.self_ticks, t.total_ticks, t.parent
     n = len(total)
-    below = child_sums(t, total, index)
+    below = child_sums(t, total)
     if all(map(le, map(add, selft[1:], below[1:]), total[1:])) and \
             all(map(le, selft[1:], total[1:])):
         # every node holds its self time and its children: widths are the totals

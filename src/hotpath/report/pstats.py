@@ -38,7 +38,7 @@ def to_pstats_dict(profile: Profile, threads: Iterable[ThreadProfile] | None = N
     funcs = profile.functions
     sec = profile.tick_seconds
     acc: dict[Key, list] = {}
-    fstats, estats = profile.call_stats(threads)
+    fstats, estats = profile.call_stats(threads, ordered=False)   # sorted below
     for i, s in sorted(fstats.items()):
         key = funcs[i].pstats_key
         row = acc.get(key)

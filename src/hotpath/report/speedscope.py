@@ -66,8 +66,8 @@ def write_speedscope(profile: Profile, path: str, mode: str = "evented") -> None
 
 def _evented(t: ThreadProfile, frame, ns: float) -> dict[str, Any]:
     """Open/close events of ``t``'s tree; children from the parent's start, self last."""
-    order, first = index = t.child_index()
-    spans = node_spans(t, index)
+    order, first = t.child_index()
+    spans = node_spans(t)
     func = t.func
     events: list[dict[str, Any]] = []
     cursor = 0                                     # in ticks
