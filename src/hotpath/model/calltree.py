@@ -443,8 +443,9 @@ def _scan_columns(t: ThreadProfile, nf: int, edges: bool, ordered: bool
     is in its parent's set. Only functions that have callees somewhere get a bit (a
     function is only ever active above a node when it has callees), and likewise only
     caller→callee pairs met at nodes with children get an edge bit, so the sets stay a
-    few machine words. Nodes are visited in preorder (``ordered``) or index order; both
-    put parents before children, which is all the sets need.
+    few machine words. Nodes are visited in index order, which puts parents before
+    children (all the sets need); with ``ordered`` the keys are then put in the order of
+    a depth-first walk (``preorder``).
     """
     func, parent, calls, selft, total = t.columns()
     n = len(func)
@@ -459,16 +460,8 @@ def _scan_columns(t: ThreadProfile, nf: int, edges: bool, ordered: bool
     bit = [0] * nf
     for k, f in enumerate(sorted(inner_funcs)):
         bit[f] = 1 << k
-    if ordered:
-        seq: Any = t.preorder()
-        F = list(map(func.__getitem__, seq))
-        P = list(map(parent.__getitem__, seq))
-        C = map(calls.__getitem__, seq)
-        S = map(selft.__getitem__, seq)
-        T = map(total.__getitem__, seq)
-    else:
-        seq = range(1, n)
-        F, P, C, S, T = func[1:], parent[1:], calls[1:], selft[1:], total[1:]
+    seq = range(1, n)
+    F, P, C, S, T = func[1:], parent[1:], calls[1:], selft[1:], total[1:]
     all_calls = [0] * nf
     all_self = [0] * nf
     prim_calls = [0] * nf
@@ -533,6 +526,13 @@ def _scan_columns(t: ThreadProfile, nf: int, edges: bool, ordered: bool
                         em |= eb
                 emasks[i] = em
         erows = {key: [e_calls[j], e_prim[j], e_self[j], e_cum[j]] for key, j in eid.items()}
+    if ordered:                          # keys in the order the walk first meets them
+        perm = t.preorder()
+        F = list(map(func.__getitem__, perm))
+        if edges:
+            keys = map(add, map(mul, map(func.__getitem__, map(parent.__getitem__, perm)),
+                                repeat(nf)), F)
+            erows = {k: erows[k] for k in dict.fromkeys(keys) if k >= 0}
     frows = {f: [all_calls[f], prim_calls[f], all_self[f], cum[f]]
              for f in dict.fromkeys(F)}
     return frows, erows
