@@ -31,6 +31,7 @@ import struct
 import sys
 import zlib
 from array import array
+from operator import lt
 from typing import IO, Any, Iterator, Union
 
 from .extras import ShapeError, check_extra
@@ -356,7 +357,7 @@ def _encode_thread(t: ThreadProfile, index: int, nfuncs: int) -> bytes:
             bad = next(i for i in range(1, n) if not 0 <= func[i] < nfuncs)
             raise ValueError(f"{where} node {bad}: func {func[bad]} is not an index into "
                              f"the function table ({nfuncs} functions)")
-        if min(parent[1:]) < 0 or not all(map(int.__lt__, parent[1:], range(1, n))):
+        if min(parent[1:]) < 0 or not all(map(lt, parent[1:], range(1, n))):
             bad = next(i for i in range(1, n) if not 0 <= parent[i] < i)
             raise ValueError(f"{where} node {bad}: parent {parent[bad]} must be in "
                              f"[0, {bad}) (parents come before their children)")
@@ -664,7 +665,7 @@ class _Decoder:
                 raise self.fail(f"{where}: node {bad} has function {func[bad]}, outside "
                                 f"the function table of {nfuncs}", offset)
             rest_p = parent[1:]
-            if min(rest_p) < 0 or not all(map(int.__lt__, rest_p, range(1, n))):
+            if min(rest_p) < 0 or not all(map(lt, rest_p, range(1, n))):
                 bad = next(i for i in range(1, n) if not 0 <= parent[i] < i)
                 raise self.fail(f"{where}: node {bad} has parent {parent[bad]}, which is "
                                 f"not an earlier node", offset)

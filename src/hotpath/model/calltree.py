@@ -37,7 +37,7 @@ from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import accumulate, compress, repeat
-from operator import add, mul
+from operator import add, mul, not_, or_
 from typing import Any, Iterable, Iterator
 
 ROOT = -1          #: function index of the root node of every tree
@@ -296,7 +296,7 @@ class ThreadProfile:
 
     def top_level(self) -> list[int]:
         """The indices of the top-level frames (the root's children), in order."""
-        return list(compress(range(len(self.parent)), map((0).__eq__, self.parent)))
+        return list(compress(range(len(self.parent)), map(not_, self.parent)))
 
     def preorder(self) -> list[int]:
         """Every node but the root, depth first, children in creation (index) order.
@@ -417,7 +417,7 @@ class Profile:
 
     def total_ticks(self) -> int:
         """Time spent in all top-level frames of all threads."""
-        return sum(sum(compress(t.total_ticks, map((0).__eq__, t.parent)))
+        return sum(sum(compress(t.total_ticks, map(not_, t.parent)))
                    for t in self.threads)
 
     def seconds(self, ticks: int) -> float:
@@ -481,51 +481,69 @@ def _scan_columns(t: ThreadProfile, nf: int, edges: bool, ordered: bool
                     m |= b
             masks[i] = m
     else:
-        # edge keys caller * nf + callee, ids in first-met order; top-level frames have
-        # no edge
-        # (the root's function is -1, so a top-level frame's key is negative)
-        keys = list(map(add, map(mul, map(func.__getitem__, P), repeat(nf)), F))
-        eid = {k: j for j, k in enumerate([k for k in dict.fromkeys(keys) if k >= 0])}
-        ne = len(eid)
-        ebit = [0] * ne
+        # Every node's edge gets an id the first time it is met (``ids[caller][callee]``;
+        # the root's function is -1, so top-level frames get edges of their own, from the
+        # last slot); ``keys[j]`` is caller * nf + callee, negative for those. The
+        # function totals are the sums over each function's incoming edges, so the loop
+        # only keeps edges. Edges met at nodes with callees get a bit of their own.
         inner_edges = set(map(add, map(mul, map(func.__getitem__, map(parent.__getitem__, inner)),
                                        repeat(nf)), map(func.__getitem__, inner)))
-        k = 0
-        for key, j in eid.items():
-            if key in inner_edges:
-                ebit[j] = 1 << k
-                k += 1
-        if k > MAX_MASK_FUNCTIONS:
+        if len(inner_funcs) + len(inner_edges) > MAX_MASK_FUNCTIONS:
             return _scan(t, nf, edges)
-        e_calls = [0] * ne
-        e_self = [0] * ne
-        e_prim = [0] * ne
-        e_cum = [0] * ne
-        emasks: list[int] = [0] * n
-        for i, f, p, c, s, tt, key in zip(seq, F, P, C, S, T, keys):
+        k = len(inner_funcs)
+        ids: list[dict[int, int] | None] = [None] * (nf + 1)
+        keys: list[int] = []
+        fb: list[int] = []                     # the callee's bit
+        eb: list[int] = []                     # the edge's own bit
+        both: list[int] = []
+        e_calls: list[int] = []
+        e_self: list[int] = []
+        prim_c: list[int] = []                 # calls and cum of nodes not recursive ...
+        prim_t: list[int] = []
+        rec_c: list[int] = []                  # ... and of recursive nodes whose edge is not
+        rec_t: list[int] = []
+        # One bit set per path holds both: the functions and the edges active on it.
+        for i, f, p, c, s, tt in zip(seq, F, P, C, S, T):
+            fp = func[p]
+            row = ids[fp]
+            if row is None:
+                row = ids[fp] = {}
+            j = row.get(f)
+            if j is None:
+                j = row[f] = len(keys)
+                key = fp * nf + f
+                keys.append(key)
+                bf = bit[f]
+                be = 0
+                if key >= 0 and key in inner_edges:
+                    be = 1 << k
+                    k += 1
+                fb.append(bf)
+                eb.append(be)
+                both.append(bf | be)
+                for col in (e_calls, e_self, prim_c, prim_t, rec_c, rec_t):
+                    col.append(0)
+            e_calls[j] += c
+            e_self[j] += s
             m = masks[p]
-            b = bit[f]
-            all_calls[f] += c
-            all_self[f] += s
-            if not m & b:
-                prim_calls[f] += c
-                cum[f] += tt
-                if b:
-                    m |= b
-            masks[i] = m
-            if key >= 0:
-                j = eid[key]
-                em = emasks[p]
-                eb = ebit[j]
-                e_calls[j] += c
-                e_self[j] += s
-                if not em & eb:
-                    e_prim[j] += c
-                    e_cum[j] += tt
-                    if eb:
-                        em |= eb
-                emasks[i] = em
-        erows = {key: [e_calls[j], e_prim[j], e_self[j], e_cum[j]] for key, j in eid.items()}
+            if not m & fb[j]:
+                prim_c[j] += c
+                prim_t[j] += tt
+            elif not m & eb[j]:
+                rec_c[j] += c
+                rec_t[j] += tt
+            w = both[j]
+            masks[i] = m | w if w else m
+        eid = {key: j for j, key in enumerate(keys)}
+        callee = [key % nf for key in keys]
+        for key, j in eid.items():
+            f = callee[j]
+            all_calls[f] += e_calls[j]
+            all_self[f] += e_self[j]
+            prim_calls[f] += prim_c[j]
+            cum[f] += prim_t[j]
+        erows = {key: [e_calls[j], prim_c[j] + rec_c[j], e_self[j], prim_t[j] + rec_t[j]]
+                 for key, j in eid.items() if key >= 0}
     if ordered:                          # keys in the order the walk first meets them
         perm = t.preorder()
         F = list(map(func.__getitem__, perm))
