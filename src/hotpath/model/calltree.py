@@ -304,6 +304,14 @@ class ThreadProfile:
         Two linear passes over the parent column (subtree sizes bottom-up, then each
         node's slot), no per-node list and no recursion.
         """
+        pos = self.preorder_positions()
+        perm = [0] * max(len(pos) - 1, 0)
+        for i, k in zip(range(1, len(pos)), pos[1:]):
+            perm[k] = i
+        return perm
+
+    def preorder_positions(self) -> list[int]:
+        """For every node but the root (whose entry is 0), its position in ``preorder()``."""
         parent = self.parent
         n = len(parent)
         size = [1] * n
@@ -311,13 +319,12 @@ class ThreadProfile:
         for i, up in zip(range(n - 1, 0, -1), reversed(parent)):
             size[up] += size[i]
         slot = [0] * n                       # the next free position below each node
-        perm = [0] * max(n - 1, 0)
+        pos = [0] * n
         for i, up in zip(range(1, n), parent[1:]):
-            k = slot[up]
-            perm[k] = i
+            k = pos[i] = slot[up]
             slot[up] = k + size[i]
             slot[i] = k + 1
-        return perm
+        return pos
 
     def depths(self) -> list[int]:
         """Every node's depth: 0 for the root, 1 for a top-level frame."""
@@ -502,6 +509,8 @@ def _scan_columns(t: ThreadProfile, nf: int, edges: bool, ordered: bool
         prim_t: list[int] = []
         rec_c: list[int] = []                  # ... and of recursive nodes whose edge is not
         rec_t: list[int] = []
+        ej = array("i")                        # each node's edge id
+        note = ej.append
         # One bit set per path holds both: the functions and the edges active on it.
         for i, f, p, c, s, tt in zip(seq, F, P, C, S, T):
             fp = func[p]
@@ -523,6 +532,7 @@ def _scan_columns(t: ThreadProfile, nf: int, edges: bool, ordered: bool
                 both.append(bf | be)
                 for col in (e_calls, e_self, prim_c, prim_t, rec_c, rec_t):
                     col.append(0)
+            note(j)
             e_calls[j] += c
             e_self[j] += s
             m = masks[p]
@@ -534,26 +544,33 @@ def _scan_columns(t: ThreadProfile, nf: int, edges: bool, ordered: bool
                 rec_t[j] += tt
             w = both[j]
             masks[i] = m | w if w else m
-        eid = {key: j for j, key in enumerate(keys)}
         callee = [key % nf for key in keys]
-        for key, j in eid.items():
-            f = callee[j]
-            all_calls[f] += e_calls[j]
-            all_self[f] += e_self[j]
-            prim_calls[f] += prim_c[j]
-            cum[f] += prim_t[j]
-        erows = {key: [e_calls[j], prim_c[j] + rec_c[j], e_self[j], prim_t[j] + rec_t[j]]
-                 for key, j in eid.items() if key >= 0}
-    if ordered:                          # keys in the order the walk first meets them
-        perm = t.preorder()
-        F = list(map(func.__getitem__, perm))
-        if edges:
-            keys = map(add, map(mul, map(func.__getitem__, map(parent.__getitem__, perm)),
-                                repeat(nf)), F)
-            erows = {k: erows[k] for k in dict.fromkeys(keys) if k >= 0}
-    frows = {f: [all_calls[f], prim_calls[f], all_self[f], cum[f]]
-             for f in dict.fromkeys(F)}
-    return frows, erows
+        for f, c, s, pc, pt in zip(callee, e_calls, e_self, prim_c, prim_t):
+            all_calls[f] += c
+            all_self[f] += s
+            prim_calls[f] += pc
+            cum[f] += pt
+        order: Any = range(len(keys))
+        if ordered:                      # keys in the order the walk first meets them
+            first = [n] * len(keys)
+            for j, q in zip(ej, t.preorder_positions()[1:]):
+                if q < first[j]:
+                    first[j] = q
+            order = sorted(order, key=first.__getitem__)
+        erows = {keys[j]: [e_calls[j], prim_c[j] + rec_c[j], e_self[j], prim_t[j] + rec_t[j]]
+                 for j in order if keys[j] >= 0}
+        funcs = dict.fromkeys([callee[j] for j in order])
+        return ({f: [all_calls[f], prim_calls[f], all_self[f], cum[f]] for f in funcs},
+                erows)
+    if ordered:                          # functions in the order the walk first meets them
+        first = [n] * nf
+        for f, q in zip(F, t.preorder_positions()[1:]):
+            if q < first[f]:
+                first[f] = q
+        funcs = sorted(set(F), key=first.__getitem__)
+    else:
+        funcs = dict.fromkeys(F)
+    return {f: [all_calls[f], prim_calls[f], all_self[f], cum[f]] for f in funcs}, erows
 
 
 def _scan(t: ThreadProfile, nf: int, edges: bool) -> tuple[dict[int, list], dict[int, list]]:
