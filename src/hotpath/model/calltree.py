@@ -462,7 +462,7 @@ def _scan_columns(t: ThreadProfile, nf: int, edges: bool, ordered: bool
     inner.discard(-1)
     inner.discard(0)
     inner_funcs = set(map(func.__getitem__, inner))
-    if len(inner_funcs) > MAX_MASK_FUNCTIONS or min(func[1:]) < 0:
+    if len(inner_funcs) > MAX_MASK_FUNCTIONS or min(func[1:]) < 0 or func[0] != ROOT:
         return _scan(t, nf, edges)
     bit = [0] * nf
     for k, f in enumerate(sorted(inner_funcs)):
@@ -498,7 +498,7 @@ def _scan_columns(t: ThreadProfile, nf: int, edges: bool, ordered: bool
         if len(inner_funcs) + len(inner_edges) > MAX_MASK_FUNCTIONS:
             return _scan(t, nf, edges)
         k = len(inner_funcs)
-        ids: list[dict[int, int] | None] = [None] * (nf + 1)
+        ids: list[Any] = [None] * (nf + 1)   # filled below
         keys: list[int] = []
         fb: list[int] = []                     # the callee's bit
         eb: list[int] = []                     # the edge's own bit
@@ -512,13 +512,15 @@ def _scan_columns(t: ThreadProfile, nf: int, edges: bool, ordered: bool
         ej = array("i")                        # each node's edge id
         note = ej.append
         # One bit set per path holds both: the functions and the edges active on it.
+        for f in inner_funcs:                  # every caller has callees: a table each
+            ids[f] = {}
+        ids[ROOT] = {}                         # (the last slot: top-level frames)
         for i, f, p, c, s, tt in zip(seq, F, P, C, S, T):
             fp = func[p]
             row = ids[fp]
-            if row is None:
-                row = ids[fp] = {}
-            j = row.get(f)
-            if j is None:
+            try:
+                j = row[f]
+            except KeyError:
                 j = row[f] = len(keys)
                 key = fp * nf + f
                 keys.append(key)
