@@ -37,7 +37,7 @@ from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import accumulate, compress, repeat
-from operator import add, mul, not_, or_
+from operator import add, mul, not_
 from typing import Any, Iterable, Iterator
 
 ROOT = -1          #: function index of the root node of every tree
