@@ -9,7 +9,9 @@ traffic shows here, not in the per-call work. ``--quick`` takes the first 40 fil
 """
 import ast
 import os
+import sys
 import sysconfig
+import warnings
 
 ORDER = 60
 NAME = "stdlib ast (all)"
@@ -27,21 +29,30 @@ def stdlib_files() -> list[str]:
 
 def prepare(quick: bool):
     sources = []
-    for path in stdlib_files():
-        try:
-            with open(path, encoding="utf-8") as f:
-                src = f.read()
-            ast.parse(src)  # keep only files this interpreter parses (no lib2to3 py2 data)
-        except (SyntaxError, UnicodeDecodeError, ValueError, OSError):
-            continue
-        sources.append(src)
-        if quick and len(sources) == 40:
-            break
+    with warnings.catch_warnings():     # old escapes in a few files: SyntaxWarning
+        warnings.simplefilter("ignore")
+        for path in stdlib_files():
+            try:
+                with open(path, encoding="utf-8") as f:
+                    src = f.read()
+                ast.parse(src)  # keep only files this interpreter parses (no lib2to3 py2 data)
+            except (SyntaxError, UnicodeDecodeError, ValueError, OSError):
+                continue
+            sources.append(src)
+            if quick and len(sources) == 40:
+                break
 
     def run():
         size = 0
-        for src in sources:
-            size += len(ast.unparse(ast.parse(src)))
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(limit, 10000))     # the deepest nesting unparses too
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                for src in sources:
+                    size += len(ast.unparse(ast.parse(src)))
+        finally:
+            sys.setrecursionlimit(limit)
         return size
 
     run.description = f"ast.parse + ast.unparse of {len(sources)} standard-library files"

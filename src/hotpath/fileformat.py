@@ -3,8 +3,9 @@
 A file is a fixed 16-byte header (magic, major.minor version, header checksum) followed
 by length-prefixed, typed, checksummed sections and a final END section. Metadata and
 extras are JSON; the function table and the calling-context trees are packed binary
-(fixed-width little-endian integer columns), so a million-node profile reads in about
-a second, most of it spent creating the Node objects. The full specification, with the rules for adding sections, is
+(fixed-width little-endian integer columns), read straight into the model's columns
+(``array``s, no Python object per node), so a million-node profile reads in a few tens
+of milliseconds. The full specification, with the rules for adding sections, is
 ``docs/format.md``; the byte layout is also drawn next to the encoder below.
 
 Reading never trusts the input: every size is checked before anything is allocated,
@@ -23,7 +24,6 @@ Public API::
 """
 from __future__ import annotations
 
-import gc
 import json
 import math
 import os
@@ -31,11 +31,11 @@ import struct
 import sys
 import zlib
 from array import array
-from operator import attrgetter
+from operator import lt
 from typing import IO, Any, Iterator, Union
 
 from .extras import ShapeError, check_extra
-from .model import ROOT, Function, Node, Profile, ThreadProfile
+from .model import ROOT, Function, Profile, ThreadProfile
 from .outfile import open_output
 
 __all__ = ["write", "read", "dumps", "loads", "FormatError",
@@ -340,16 +340,17 @@ def _encode_thread(t: ThreadProfile, index: int, nfuncs: int) -> bytes:
         raise ValueError(f"{where}: thread_id must be an int in [0, 2**64)")
     if not isinstance(t.name, str):
         raise TypeError(f"{where}: name must be str, not {type(t.name).__name__}")
-    nodes = t.nodes
-    n = len(nodes)
+    n = len(t.func)
     if n == 0:
         raise ValueError(f"{where}: a tree needs its root node")
     # Columns as 8-byte arrays first: one conversion checks type and range of every value.
     columns = []
     for attr, signed in _NODE_COLUMNS:
+        col = getattr(t, attr)
+        if len(col) != n:
+            raise ValueError(f"{where}: column {attr} has {len(col)} values for {n} nodes")
         try:
-            columns.append(array((_SIGNED_CODES if signed else _UNSIGNED_CODES)[8],
-                                 map(attrgetter(attr), nodes)))
+            columns.append(array((_SIGNED_CODES if signed else _UNSIGNED_CODES)[8], col))
         except (TypeError, OverflowError):
             raise ValueError(f"{where}: every node's {attr} must be an int in "
                              f"{'[-2**63, 2**63)' if signed else '[0, 2**64)'}") from None
@@ -361,7 +362,7 @@ def _encode_thread(t: ThreadProfile, index: int, nfuncs: int) -> bytes:
             bad = next(i for i in range(1, n) if not 0 <= func[i] < nfuncs)
             raise ValueError(f"{where} node {bad}: func {func[bad]} is not an index into "
                              f"the function table ({nfuncs} functions)")
-        if min(parent[1:]) < 0 or not all(map(int.__lt__, parent[1:], range(1, n))):
+        if min(parent[1:]) < 0 or not all(map(lt, parent[1:], range(1, n))):
             bad = next(i for i in range(1, n) if not 0 <= parent[i] < i)
             raise ValueError(f"{where} node {bad}: parent {parent[bad]} must be in "
                              f"[0, {bad}) (parents come before their children)")
@@ -669,21 +670,13 @@ class _Decoder:
                 raise self.fail(f"{where}: node {bad} has function {func[bad]}, outside "
                                 f"the function table of {nfuncs}", offset)
             rest_p = parent[1:]
-            if min(rest_p) < 0 or not all(map(int.__lt__, rest_p, range(1, n))):
+            if min(rest_p) < 0 or not all(map(lt, rest_p, range(1, n))):
                 bad = next(i for i in range(1, n) if not 0 <= parent[i] < i)
                 raise self.fail(f"{where}: node {bad} has parent {parent[bad]}, which is "
                                 f"not an earlier node", offset)
-        # A million small objects would trigger many cyclic-GC passes (3/4 of the load
-        # time); nodes hold only ints, so pausing the collector while building is safe.
-        gc_was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            nodes = list(map(Node, *cols))
-        finally:
-            if gc_was_enabled:
-                gc.enable()
-        return ThreadProfile(thread_id=tid, name=name, nodes=nodes,
-                             truncated=bool(flags & _THREAD_TRUNCATED))
+        # The columns become the tree as they are, at their stored widths.
+        return ThreadProfile.from_columns(tid, name, *cols,
+                                          truncated=bool(flags & _THREAD_TRUNCATED))
 
     def decode_extra(self, body: memoryview, offset: int) -> tuple[str, Any]:
         size = len(body)

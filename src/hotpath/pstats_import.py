@@ -31,10 +31,12 @@ import heapq
 import marshal
 import math
 import os
+from array import array
 from typing import Any
 
 from hotpath.fileformat import FormatError
-from hotpath.model import ROOT, Function, Node, Profile, ThreadProfile
+from hotpath.model import ROOT, Function, Profile, ThreadProfile
+from hotpath.model.calltree import column
 
 __all__ = ["APPROXIMATION_NOTE", "DEFAULT_MAX_NODES", "is_pstats_data", "read_pstats",
            "loads_pstats", "stats_to_profile"]
@@ -197,11 +199,10 @@ def stats_to_profile(stats: dict[Key, tuple], *, max_nodes: int = DEFAULT_MAX_NO
         for g2, _, _ in lst:
             callers_of[g2].add(f)
     _make_exact(tree, cc, nc, tt, ct, callers_of)
-    nodes = [Node(ROOT, -1)]
-    for i in range(1, len(tree.func)):
-        nodes.append(Node(tree.func[i], tree.parent[i], tree.int_calls[i],
-                          tree.int_self[i], tree.int_total[i]))
-    thread = ThreadProfile(thread_id=0, name="MainThread", nodes=nodes, truncated=tree.full)
+    thread = ThreadProfile.from_columns(
+        0, "MainThread", array("i", [ROOT, *tree.func[1:]]), array("i", [-1, *tree.parent[1:]]),
+        column([0, *tree.int_calls[1:]]), column([0, *tree.int_self[1:]]),
+        column([0, *tree.int_total[1:]]), truncated=tree.full)
     total_tt = sum(tt)
     return Profile(functions=[_function(k) for k in keys], threads=[thread],
                    tick_seconds=TICK_SECONDS,

@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from operator import add, le
 from typing import Iterable
 
 from ..model import ROOT, Function, Profile, ThreadProfile
 from ..model.paths import PathShortener
 
 __all__ = ["PathShortener", "Labeler", "Rounder", "FlameNode", "flame_tree",
-           "node_spans", "format_seconds", "exporter_name", "xml_escape", "thread_label"]
+           "node_spans", "child_sums", "format_seconds", "exporter_name", "xml_escape",
+           "thread_label"]
 
 # Characters XML 1.0 forbids (C0 controls but tab/LF/CR, lone surrogates, U+FFFE/F).
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -111,21 +113,38 @@ def format_seconds(seconds: float) -> str:
     raise AssertionError("unreachable")
 
 
+def child_sums(t: ThreadProfile, values) -> list[int]:
+    """For every node of ``t``: the sum of ``values`` over its children."""
+    below = [0] * len(values)
+    for up, v in zip(t.parent[1:], values[1:]):
+        below[up] += v
+    return below
+
+
 def node_spans(t: ThreadProfile) -> list[int]:
     """For every node of ``t``: its width in ticks, ``max(total, self + Σ children)``.
 
     A consistent tree has ``total == self + Σ children``; taking the maximum keeps
     layouts sound when it does not (e.g. after the tree's size cap merged paths).
     """
-    nodes = t.nodes
-    spans = [max(n.total_ticks, n.self_ticks) for n in nodes]
-    child_sum = [0] * len(nodes)
+    selft, total, parent = t.self_ticks, t.total_ticks, t.parent
+    n = len(total)
+    below = child_sums(t, total)
+    if all(map(le, map(add, selft[1:], below[1:]), total[1:])) and \
+            all(map(le, selft[1:], total[1:])):
+        # every node holds its self time and its children: widths are the totals
+        spans = list(total)
+        spans[0] = below[0]
+        return spans
+    spans = list(map(max, total, selft))
+    child_sum = [0] * n
     # Parents precede children (model invariant), so a reverse scan is bottom-up.
-    for i in range(len(nodes) - 1, 0, -1):
-        n = nodes[i]
-        span = max(spans[i], n.self_ticks + child_sum[i])
-        spans[i] = span
-        child_sum[n.parent] += span
+    for i in range(n - 1, 0, -1):
+        span = spans[i]
+        inner = selft[i] + child_sum[i]
+        if inner > span:
+            span = spans[i] = inner
+        child_sum[parent[i]] += span
     spans[0] = child_sum[0]
     return spans
 
@@ -166,17 +185,18 @@ def flame_tree(profile: Profile, threads: Iterable[ThreadProfile] | None = None,
             root.children[("thread", t.thread_id, id(t))] = base
             base.total_ticks = spans[0]
         root.total_ticks += spans[0]
-        mapped: list[FlameNode | None] = [None] * len(t.nodes)
+        mapped: list[FlameNode | None] = [None] * len(t.func)
         mapped[0] = base
-        for i in range(1, len(t.nodes)):
-            n = t.nodes[i]
-            parent = mapped[n.parent]
-            fn = parent.children.get(n.func)
+        for i, func, up, calls, self_ticks, span in zip(
+                range(1, len(spans)), t.func[1:], t.parent[1:], t.calls[1:],
+                t.self_ticks[1:], spans[1:]):
+            parent = mapped[up]
+            fn = parent.children.get(func)
             if fn is None:
-                fn = parent.children[n.func] = FlameNode(n.func, label(n.func))
-            fn.calls += n.calls
-            fn.self_ticks += n.self_ticks
-            fn.total_ticks += spans[i]
+                fn = parent.children[func] = FlameNode(func, label(func))
+            fn.calls += calls
+            fn.self_ticks += self_ticks
+            fn.total_ticks += span
             mapped[i] = fn
     return root
 

@@ -78,9 +78,9 @@ def to_callgrind(profile: Profile, out: TextIO,
     """Write the callgrind text of ``profile`` to the stream ``out``."""
     threads = list(profile.threads if threads is None else threads)
     funcs = profile.functions
-    fstats = profile.function_stats(threads)
+    fstats, estats = profile.call_stats(threads)
     edges: dict[int, list] = {}
-    for (caller, callee), s in sorted(profile.edge_stats(threads).items()):
+    for (caller, callee), s in sorted(estats.items()):
         edges.setdefault(caller, []).append((callee, s))
 
     files = {i: BUILTIN_FILE if funcs[i].is_builtin else _clean(funcs[i].filename)

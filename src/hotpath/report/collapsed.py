@@ -76,18 +76,19 @@ class _Stacks:
             if base is None:
                 base = self._index[(0, name, "thread")] = self._new(0, name)
                 self.threads.add(base)
-        nodes = t.nodes
-        mapped = [0] * len(nodes)
+        n = len(t.func)
+        mapped = [0] * n
         mapped[0] = base
         texts: dict[int, str] = {}
         index, labels, ticks, threads = self._index, self.label, self.self_ticks, self.threads
         folded = 0
-        for i in range(1, len(nodes)):     # parents come before their children
-            n = nodes[i]
-            up = mapped[n.parent]
-            text = texts.get(n.func)
+        # parents come before their children
+        for i, func, parent, self_ticks in zip(range(1, n), t.func[1:], t.parent[1:],
+                                               t.self_ticks[1:]):
+            up = mapped[parent]
+            text = texts.get(func)
             if text is None:
-                text = texts[n.func] = _writable(label(n.func))
+                text = texts[func] = _writable(label(func))
             if fold and labels[up] == text and up not in threads:
                 k = up                     # a direct recursive call: same frame again
                 folded += 1
@@ -95,7 +96,7 @@ class _Stacks:
                 k = index.get((up, text))
                 if k is None:
                     k = index[(up, text)] = self._new(up, text)
-            ticks[k] += n.self_ticks
+            ticks[k] += self_ticks
             mapped[i] = k
         self.folded += folded
 

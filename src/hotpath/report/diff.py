@@ -357,11 +357,12 @@ def diff_tree(a: Profile, b: Profile, functions: list[FunctionDiff] | None = Non
         for t in prof.threads:
             spans = node_spans(t)
             total[0] += spans[0]
-            mapped = [0] * len(t.nodes)
-            for i in range(1, len(t.nodes)):
-                n = t.nodes[i]
-                parent = mapped[n.parent]
-                f = fid[n.func] if n.func >= 0 else -1
+            mapped = [0] * len(t.func)
+            for i, nfunc, nparent, ncalls, nself, span in zip(
+                    range(1, len(spans)), t.func[1:], t.parent[1:], t.calls[1:],
+                    t.self_ticks[1:], spans[1:]):
+                parent = mapped[nparent]
+                f = fid[nfunc] if nfunc >= 0 else -1
                 m = child.get((parent, f))
                 if m is None:
                     m = child[(parent, f)] = len(tree.func)
@@ -370,9 +371,9 @@ def diff_tree(a: Profile, b: Profile, functions: list[FunctionDiff] | None = Non
                     for col in (tree.a_calls, tree.a_self, tree.a_total,
                                 tree.b_calls, tree.b_self, tree.b_total):
                         col.append(0)
-                calls[m] += n.calls
-                self_[m] += n.self_ticks
-                total[m] += spans[i]
+                calls[m] += ncalls
+                self_[m] += nself
+                total[m] += span
                 mapped[i] = m
     return tree
 

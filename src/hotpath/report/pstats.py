@@ -38,7 +38,8 @@ def to_pstats_dict(profile: Profile, threads: Iterable[ThreadProfile] | None = N
     funcs = profile.functions
     sec = profile.tick_seconds
     acc: dict[Key, list] = {}
-    for i, s in sorted(profile.function_stats(threads).items()):
+    fstats, estats = profile.call_stats(threads, ordered=False)   # sorted below
+    for i, s in sorted(fstats.items()):
         key = funcs[i].pstats_key
         row = acc.get(key)
         if row is None:
@@ -47,7 +48,7 @@ def to_pstats_dict(profile: Profile, threads: Iterable[ThreadProfile] | None = N
         row[1] += s.calls
         row[2] += s.self_ticks
         row[3] += s.cum_ticks
-    for (caller, callee), s in sorted(profile.edge_stats(threads).items()):
+    for (caller, callee), s in sorted(estats.items()):
         callers = acc[funcs[callee].pstats_key][4]
         ckey = funcs[caller].pstats_key
         prev = callers.get(ckey, (0, 0, 0, 0))

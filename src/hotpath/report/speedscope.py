@@ -66,21 +66,22 @@ def write_speedscope(profile: Profile, path: str, mode: str = "evented") -> None
 
 def _evented(t: ThreadProfile, frame, ns: float) -> dict[str, Any]:
     """Open/close events of ``t``'s tree; children from the parent's start, self last."""
-    kids = t.children()
+    order, first = t.child_index()
     spans = node_spans(t)
-    nodes = t.nodes
+    func = t.func
     events: list[dict[str, Any]] = []
     cursor = 0                                     # in ticks
-    start = [0] * len(nodes)
-    todo: list[tuple[int, bool]] = [(c, True) for c in reversed(kids[0]) if spans[c]]
+    start = [0] * len(func)
+    todo: list[tuple[int, bool]] = [(c, True) for c in reversed(order[first[0]:first[1]])
+                                    if spans[c]]
     while todo:
         i, opening = todo.pop()
-        fr = frame(nodes[i].func)
+        fr = frame(func[i])
         if opening:
             start[i] = cursor
             events.append({"type": "O", "frame": fr, "at": round(cursor * ns)})
             todo.append((i, False))
-            todo.extend((c, True) for c in reversed(kids[i]) if spans[c])
+            todo.extend((c, True) for c in reversed(order[first[i]:first[i + 1]]) if spans[c])
         else:
             cursor = start[i] + spans[i]
             events.append({"type": "C", "frame": fr, "at": round(cursor * ns)})
@@ -93,11 +94,10 @@ def _sampled(t: ThreadProfile, frame, ns: float) -> dict[str, Any]:
     samples: list[list[int]] = []
     weights: list[int] = []
     path: list[int] = []
-    nodes = t.nodes
+    func, self_ticks = t.func, t.self_ticks
     for i, depth in t.walk():
-        n = nodes[i]
-        path[depth - 1:] = [frame(n.func)]
-        w = round(n.self_ticks * ns)
+        path[depth - 1:] = [frame(func[i])]
+        w = round(self_ticks[i] * ns)
         if w > 0:
             samples.append(list(path))
             weights.append(w)

@@ -18,10 +18,11 @@ import signal
 import sys
 import threading
 import types
+from array import array
 from dataclasses import dataclass, field
 from typing import Callable, TextIO
 
-from hotpath.model import ROOT, Node, Profile
+from hotpath.model import ROOT, Profile
 
 
 class ProgramNotFound(Exception):
@@ -186,28 +187,40 @@ def keep_program_calls(profile: Profile) -> None:
     if not marker:
         return
     for t in profile.threads:
-        entries = {i for i, n in enumerate(t.nodes) if n.parent == 0 and n.func in marker}
+        func, parent = t.func, t.parent
+        entries = {i for i in t.top_level() if func[i] in marker}
         if not entries:
             continue
-        where: dict[int, int] = {}         # kept node's old index -> new (parents first)
-        nodes = [t.nodes[0]]
-        for i, n in enumerate(t.nodes):
-            if n.parent in entries:
-                parent = 0                  # the program's first call: a top-level frame
-            elif n.parent in where:
-                parent = where[n.parent]
-            else:
+        # kept nodes' old indices, and their new parents (parents first, so a kept node's
+        # parent is already mapped); works on the columns, not a Python object per node
+        where = [-1] * len(parent)         # old index -> new, -1 where dropped
+        keep = [0]
+        new_parent = [-1]
+        for i, up in enumerate(parent):
+            if up in entries:
+                up = 0                      # the program's first call: a top-level frame
+            elif up < 1 or (up := where[up]) < 0:
                 continue                    # the root, other top-level frames, their callees
-            where[i] = len(nodes)
-            nodes.append(Node(n.func, parent, n.calls, n.self_ticks, n.total_ticks))
-        t.nodes = nodes
-    used = sorted({n.func for t in profile.threads for n in t.nodes if n.func != ROOT})
+            where[i] = len(keep)
+            keep.append(i)
+            new_parent.append(up)
+        t.func, t.calls, t.self_ticks, t.total_ticks = (
+            _take(col, keep) for col in (func, t.calls, t.self_ticks, t.total_ticks))
+        t.parent = _take(new_parent, range(len(new_parent)))
+    used = sorted(set().union(*(t.func for t in profile.threads)) - {ROOT})
     renumber = {old: new for new, old in enumerate(used)}
+    renumber[ROOT] = ROOT
     profile.functions = [profile.functions[i] for i in used]
     for t in profile.threads:
-        for n in t.nodes:
-            if n.func != ROOT:
-                n.func = renumber[n.func]
+        t.func = _take(t.func, range(len(t.func)), renumber.__getitem__)
+
+
+def _take(col, indices, convert=None):
+    """``col``'s values at ``indices`` (through ``convert``), as an array like ``col``'s."""
+    values = map(col.__getitem__, indices)
+    if convert is not None:
+        values = map(convert, values)
+    return array(col.typecode if isinstance(col, array) else "q", values)
 
 
 # -- hotpath's own output ---------------------------------------------------------------
