@@ -211,7 +211,10 @@ def test_freed_code_in_a_short_child_list_is_a_new_function():
     assert p._tree_stats()["wide_children"] == 0
     got = paths(snap)
     q = "test_freed_code_in_a_short_child_list_is_a_new_function.<locals>.few"
-    assert {path[-1]: c for path, c in got.items() if len(path) == 2} == {
+    # (other children of few() may be gc.callbacks that earlier tests left installed,
+    # hypothesis's among them: gc.collect runs them)
+    assert {path[-1]: c for path, c in got.items()
+            if len(path) == 2 and path[-1].startswith("short")} == {
         f"short{i}": i + 1 for i in range(5)}
     assert got[(q,)] == 1
     shorts = [f for f in snap["functions"] if f[3].startswith("short")]
