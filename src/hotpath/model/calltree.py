@@ -25,7 +25,9 @@ function is ``ROOT`` and whose counters are zero.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+TYPE_CHECKING = False
+if TYPE_CHECKING:             # typing is not imported at run time (issue 13, start-up)
+    from typing import Any, Iterable, Iterator
 
 ROOT = -1          #: function index of the root node of every tree
 TRUNCATED_NAME = "<hotpath: call tree size cap reached>"

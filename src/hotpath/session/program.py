@@ -11,28 +11,43 @@ through ``sys.excepthook`` and exit 1; SIGTERM is re-delivered after ``on_finish
 from __future__ import annotations
 
 import atexit
-import importlib.util
 import os
-import runpy
 import signal
 import sys
 import threading
 import types
-from dataclasses import dataclass, field
-from typing import Callable, TextIO
 
-from hotpath.model import ROOT, Node, Profile
+TYPE_CHECKING = False
+if TYPE_CHECKING:             # typing is not imported at run time (issue 13, start-up)
+    from typing import Callable, TextIO
+
+    from hotpath.model import Profile
 
 
 class ProgramNotFound(Exception):
     """The script or module to run does not exist."""
 
 
-@dataclass
 class Program:
-    kind: str                      #: "script", "module" or "code"
-    target: str                    #: path, module name or source text
-    args: list[str] = field(default_factory=list)
+    """What to run: ``kind`` is "script", "module", "code" or "stdin"; ``target`` the
+    path, module name or source text; ``args`` the program's own arguments."""
+
+    __slots__ = ("kind", "target", "args")
+
+    def __init__(self, kind: str, target: str, args: list[str] | None = None) -> None:
+        self.kind = kind
+        self.target = target
+        self.args = [] if args is None else args
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Program:
+            return NotImplemented
+        return (self.kind, self.target, self.args) == (other.kind, other.target, other.args)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Program(kind={self.kind!r}, target={self.target!r}, args={self.args!r})"
 
     @property
     def display(self) -> str:
@@ -69,6 +84,7 @@ class Program:
                         f"can't find '__main__' module in {os.path.abspath(self.target)!r}")
         elif self.kind == "module":
             # sys.path[0] as python -m sets it, so a module in the working directory is found.
+            import importlib.util
             saved = list(sys.path)
             sys.path.insert(0, os.getcwd())
             try:
@@ -124,6 +140,7 @@ def _prepare_program(program: Program) -> tuple[Callable[..., object], tuple, di
     """Set up sys.argv/sys.path/__main__ like python; return the call that runs the
     program, as (callable, args, kwargs) for ``_enter_program``."""
     if program.kind == "module":
+        import runpy
         sys.argv = [program.target, *program.args]   # runpy replaces argv[0] with the path
         sys.path.insert(0, os.getcwd())
         return runpy.run_module, (program.target,), {"run_name": "__main__", "alter_sys": True}
@@ -145,6 +162,7 @@ def _prepare_program(program: Program) -> tuple[Callable[..., object], tuple, di
         sys.argv = [program.target, *program.args]
         path = program.target
         if os.path.isdir(path) or path.endswith((".zip", ".pyz")):
+            import runpy
             sys.path.insert(0, path)
             return runpy.run_path, (path,), {"run_name": "__main__"}
         sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
@@ -179,6 +197,7 @@ def keep_program_calls(profile: Profile) -> None:
     become the top-level frames of that thread. Functions no node uses any more leave
     the function table. Other threads are the program's alone and stay as they are.
     """
+    from hotpath.model import ROOT, Node
     code = _enter_program.__code__
     marker = {i for i, f in enumerate(profile.functions)
               if (f.filename, f.lineno, f.name) == (code.co_filename, code.co_firstlineno,
@@ -258,13 +277,15 @@ def say(text: str) -> None:
 
 # -- forked children --------------------------------------------------------------------
 
-@dataclass
 class _Active:
-    """The run in progress, as the fork hooks see it."""
-    pid: int
-    handlers: dict[int, tuple[object, object]] = field(default_factory=dict)  #: ours, theirs
-    in_child: Callable[[], None] | None = None
-    forks: int = 0
+    """The run in progress, as the fork hooks see it: ``handlers`` maps a signal to
+    (our handler, the one it replaced)."""
+
+    def __init__(self, pid: int, in_child: Callable[[], None] | None = None) -> None:
+        self.pid = pid
+        self.handlers: dict[int, tuple[object, object]] = {}
+        self.in_child = in_child
+        self.forks = 0
 
 
 _active: _Active | None = None
