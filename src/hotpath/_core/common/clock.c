@@ -94,8 +94,8 @@ double hp_clock_tick_seconds(void)
             uint64_t span = ns - base_ns;
             err += base_err_ns;
             /* err / span < best_err / best_span, without dividing */
-            if (best_span_ns == 0 || (double)err * (double)best_span_ns <
-                                         (double)best_err_ns * (double)span) {
+            if (best_span_ns == 0 ||
+                (double)err * (double)best_span_ns < (double)best_err_ns * (double)span) {
                 best_span_ns = span;
                 best_err_ns = err;
                 best_ratio = (double)span * 1e-9 / (double)(tsc - base_tsc);
