@@ -22,7 +22,7 @@ import sys
 
 from hotpath import __version__
 
-from .common import EXIT_USAGE, Parser, UserError
+from .common import EXIT_USAGE, UserError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -45,6 +45,8 @@ COMMANDS: dict[str, str] = {
 
 def _main_parser() -> argparse.ArgumentParser:
     import importlib
+
+    from .parser import Parser
     p = Parser(prog="hotpath", description="A performance toolkit for Python.")
     p.add_argument("--version", action="version", version=f"hotpath {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
