@@ -10,9 +10,9 @@ through ``sys.excepthook`` and exit 1; SIGTERM is re-delivered after ``on_finish
 """
 from __future__ import annotations
 
+import _signal  # the signal module without its enum wrappers (issue 13, start-up)
 import atexit
 import os
-import signal
 import sys
 import threading
 import types
@@ -300,10 +300,10 @@ def _before_fork() -> None:
     instead of reaching the inherited Python-level handler and being dropped."""
     _blocked.signals = set()
     run = _active
-    if run is None or not run.handlers or not hasattr(signal, "pthread_sigmask"):
+    if run is None or not run.handlers or not hasattr(_signal, "pthread_sigmask"):
         return
     try:
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, set(run.handlers))
+        old = _signal.pthread_sigmask(_signal.SIG_BLOCK, set(run.handlers))
     except (OSError, ValueError):
         return
     _blocked.signals = set(run.handlers) - set(old)
@@ -313,7 +313,7 @@ def _unblock() -> None:
     added = getattr(_blocked, "signals", None)
     _blocked.signals = set()
     if added:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, added)
+        _signal.pthread_sigmask(_signal.SIG_UNBLOCK, added)
 
 
 def _after_fork_in_child() -> None:
@@ -327,8 +327,8 @@ def _after_fork_in_child() -> None:
     _active = None
     for signum, (ours, theirs) in run.handlers.items():
         try:
-            if signal.getsignal(signum) is ours:
-                signal.signal(signum, theirs)   # type: ignore[arg-type]
+            if _signal.getsignal(signum) is ours:
+                _signal.signal(signum, theirs)   # type: ignore[arg-type]
         except (ValueError, OSError, TypeError):
             pass
     _err = None          # the parent's duplicate of fd 2 (non-inheritable across exec)
@@ -379,7 +379,7 @@ def _children_cpu() -> float:
 
 #: Signals that end a process by default and that hotpath intercepts to write the profile
 #: first; the signal is then re-delivered, so the process ends as it would have.
-_ENDING_SIGNALS = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n))
+_ENDING_SIGNALS = tuple(getattr(_signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(_signal, n))
 
 
 class _DeferredSigint:
@@ -395,14 +395,14 @@ class _DeferredSigint:
             def count(signum, frame):
                 self.hits += 1
             try:
-                self._previous = signal.signal(signal.SIGINT, count)
+                self._previous = _signal.signal(_signal.SIGINT, count)
             except (ValueError, OSError):
                 self._previous = None
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)   # type: ignore[arg-type]
+            _signal.signal(_signal.SIGINT, self._previous)   # type: ignore[arg-type]
 
 
 def _atexit_now(run: _Active) -> bool:
@@ -474,13 +474,13 @@ def run_program(program: Program, start: Callable[[], None], save: Callable[[], 
         # save and show from here, then end by the same signal.
         finish()
         _flush_program_streams()
-        signal.signal(signum, signal.SIG_DFL)
+        _signal.signal(signum, _signal.SIG_DFL)
         os.kill(os.getpid(), signum)
 
     if threading.current_thread() is threading.main_thread():
         for signum in _ENDING_SIGNALS:
-            if signal.getsignal(signum) is signal.SIG_DFL:   # not if ignored (nohup)
-                run.handlers[signum] = (on_ending_signal, signal.signal(signum, on_ending_signal))
+            if _signal.getsignal(signum) is _signal.SIG_DFL:   # not if ignored (nohup)
+                run.handlers[signum] = (on_ending_signal, _signal.signal(signum, on_ending_signal))
     _active = run
     try:
         try:
@@ -492,8 +492,8 @@ def run_program(program: Program, start: Callable[[], None], save: Callable[[], 
             finally:
                 # The program may have replaced our handlers; only undo our own.
                 for signum, (ours, theirs) in run.handlers.items():
-                    if signal.getsignal(signum) is ours:
-                        signal.signal(signum, theirs)   # type: ignore[arg-type]
+                    if _signal.getsignal(signum) is ours:
+                        _signal.signal(signum, theirs)   # type: ignore[arg-type]
         except StartFailed:
             raise
         except SystemExit as e:
@@ -508,8 +508,8 @@ def run_program(program: Program, start: Callable[[], None], save: Callable[[], 
             sys.excepthook(type(e), e.with_traceback(tb), tb)
             atexit._run_exitfuncs()
             _flush_program_streams()
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
-            os.kill(os.getpid(), signal.SIGINT)
+            _signal.signal(_signal.SIGINT, _signal.SIG_DFL)
+            os.kill(os.getpid(), _signal.SIGINT)
             return 130  # not reached
         except BaseException as e:
             # python prints the traceback, then runs atexit: so do we, atexit recorded.
