@@ -22,6 +22,10 @@ Prints, in one run on this interpreter:
    of the medians; ``paired`` is the median of each repetition's hotpath − cProfile
    difference (the two ran back to back, so load hits both alike).
 
+``--instructions`` also runs each variant of the empty and 50 ms programs once under
+callgrind and prints the instructions each executes: on a loaded machine they show the
+difference that CPU time blurs.
+
 Targets: ``import hotpath`` <= 5 ms, and ``import hotpath; hotpath.Profile()`` <= 5 ms;
 `hotpath run` on the 50 ms program costs no more process CPU than
 ``python -m cProfile -o`` on it (hotpath/cProfile <= 1.00). The verdicts are computed from
@@ -120,6 +124,21 @@ def child_cpu(cmd: list[str], cwd: str) -> float:
     return ru.ru_utime + ru.ru_stime
 
 
+def instructions(cmd: list[str], cwd: str) -> int | None:
+    """Instructions one run of ``cmd`` executes (callgrind's total), or None without
+    valgrind."""
+    import shutil
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return None
+    r = subprocess.run([valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", *cmd],
+                       cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    for line in r.stderr.splitlines():
+        if "Collected :" in line:
+            return int(line.split(":")[-1])
+    return None
+
+
 def calibrate(target_s: float) -> int:
     """Loop count for which the program's own work takes about ``target_s`` CPU here."""
     ns: dict = {}
@@ -150,6 +169,9 @@ def main() -> int:
     ap.add_argument("--reps", type=int, default=15, help="repetitions (default 15)")
     ap.add_argument("--quick", action="store_true", help="a smoke run: 3 repetitions")
     ap.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    ap.add_argument("--instructions", action="store_true",
+                    help="also count each variant's instructions once under callgrind "
+                         "(noise-free on a loaded machine; slow)")
     opts = ap.parse_args()
     reps = 3 if opts.quick else max(1, opts.reps)
     py = sys.executable
@@ -222,6 +244,15 @@ def main() -> int:
                   f"cost above plain: hotpath {over_h * 1e3:.1f} ms, cProfile {over_c * 1e3:.1f} ms")
             results["cpu"][size_label] = {"n": n, "runs": cpu, "ratio": ratio,
                                           "paired_median": pmed}
+            if opts.instructions and target_s < 0.1:
+                ir = {v: instructions(cmd, tmp) for v, cmd in variants}
+                if None not in ir.values():
+                    print("  instructions (callgrind, one run each): " + ", ".join(
+                        f"{v} {ir[v] / 1e6:.1f} M" for v, _ in variants) +
+                        f"; above plain: hotpath {(ir['hotpath'] - ir['plain']) / 1e6:.1f} M, "
+                        f"cProfile {(ir['cProfile'] - ir['plain']) / 1e6:.1f} M "
+                        f"(hotpath/cProfile {ir['hotpath'] / ir['cProfile']:.2f} of the whole)")
+                    results["cpu"][size_label]["instructions"] = ir
             if size_label == "50 ms":
                 targets.append(("hotpath run <= python -m cProfile -o, 50 ms program",
                                 ratio <= 1.0, f"hotpath/cProfile {ratio:.2f}"))
