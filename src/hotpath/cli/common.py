@@ -1,6 +1,6 @@
-"""What every command shares: the one-line user error, the argparse subclass that
-reports a bad option as such a line (``Parser``, in cli/parser.py, loaded on first use),
-and loading a profile file."""
+"""What every command shares: the one-line user error and loading a profile file. The
+argparse subclass that reports a bad option as such a line is ``cli.parser.Parser``, kept
+apart so that `hotpath run`'s usual command lines load no argparse (cli/run.py)."""
 from __future__ import annotations
 
 import os
@@ -9,23 +9,13 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from hotpath.model import Profile
 
-__all__ = ["EXIT_USAGE", "UserError", "Parser", "load_profile", "check_filter",  # noqa: F822
-           "check_writable"]
+__all__ = ["EXIT_USAGE", "UserError", "load_profile", "check_filter", "check_writable"]
 
 EXIT_USAGE = 2
 
 
 class UserError(Exception):
     """A problem with what the user asked for; printed as one line, exit status 2."""
-
-
-def __getattr__(name: str):
-    # Parser (argparse) is loaded on first use: `hotpath run` parses its usual command
-    # lines without argparse (cli/run.py), and importing argparse costs about as much.
-    if name == "Parser":
-        from .parser import Parser
-        return Parser
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def load_profile(path: str) -> Profile:
