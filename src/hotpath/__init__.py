@@ -43,8 +43,8 @@ def __getattr__(name: str):
         module, attr = _LAZY[name]
     except KeyError:
         raise AttributeError(f"module 'hotpath' has no attribute {name!r}") from None
-    import importlib
-    value = getattr(importlib.import_module(module), attr)
+    # __import__ rather than importlib: importing importlib costs more than hotpath itself.
+    value = getattr(__import__(module, fromlist=[attr]), attr)
     globals()[name] = value
     return value
 

@@ -15,7 +15,10 @@ have the documented type. Unknown keys are allowed (later versions may add some)
 from __future__ import annotations
 
 from itertools import chain
-from typing import Any, Callable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:             # typing is not imported at run time (issue 13, start-up)
+    from typing import Any, Callable
 
 __all__ = ["ShapeError", "check_extra", "CHECKED"]
 

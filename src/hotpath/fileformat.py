@@ -32,7 +32,6 @@ import sys
 import zlib
 from array import array
 from operator import lt
-from typing import IO, Any, Iterator, Union
 
 from .extras import ShapeError, check_extra
 from .model import ROOT, Function, Profile, ThreadProfile
@@ -41,7 +40,11 @@ from .outfile import open_output
 __all__ = ["write", "read", "dumps", "loads", "FormatError",
            "MAGIC", "FORMAT_MAJOR", "FORMAT_MINOR"]
 
-PathOrFile = Union[str, "os.PathLike[str]", IO[bytes]]
+TYPE_CHECKING = False
+if TYPE_CHECKING:             # typing is not imported at run time (issue 13, start-up)
+    from typing import IO, Any, Iterator, Union
+
+    PathOrFile = Union[str, "os.PathLike[str]", IO[bytes]]
 
 
 class FormatError(Exception):

@@ -20,14 +20,22 @@ Only the writer's data goes to the file; nothing else about it is changed.
 from __future__ import annotations
 
 import os
-import secrets
 import stat
 from contextlib import contextmanager
-from typing import IO, Any, Iterator, Union
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:             # typing is not imported at run time (issue 13, start-up)
+    from typing import IO, Any, Iterator, Union
+
+    PathLike = Union[str, "os.PathLike[str]"]
 
 __all__ = ["open_output", "resolve_output", "is_write_through", "writable_problem"]
 
-PathLike = Union[str, "os.PathLike[str]"]
+
+def _temp_name(directory: str, prefix: str) -> str:
+    """A fresh unlikely name in ``directory`` (what ``secrets.token_hex`` gives, from
+    ``os.urandom`` directly: the secrets module imports hmac and hashlib)."""
+    return os.path.join(directory, f"{prefix}{os.urandom(4).hex()}")
 
 
 def resolve_output(path: PathLike) -> str:
@@ -81,7 +89,7 @@ def open_output(path: PathLike, mode: str = "wb", **kwargs: Any) -> Iterator[IO[
     if os.path.isdir(target):
         raise IsADirectoryError(21, "Is a directory", target)
     directory, base = os.path.split(target)
-    tmp = os.path.join(directory, f".{base}.{secrets.token_hex(4)}.tmp")
+    tmp = _temp_name(directory, f".{base}.") + ".tmp"
     # 0o666 lets the umask decide a new file's permissions, as a plain open() would.
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
                  0o666)
@@ -107,7 +115,6 @@ def writable_problem(path: PathLike) -> str | None:
     new files (the file is written beside itself and renamed); an existing target that is
     not a regular file is written through and must itself be writable. A real probe file
     is made and removed, so permissions, read-only mounts, root and ACLs all answer."""
-    import tempfile
     shown = os.fspath(path)
     target = resolve_output(path)
     out_dir = os.path.dirname(os.path.abspath(target))
@@ -117,10 +124,20 @@ def writable_problem(path: PathLike) -> str | None:
         return f"cannot write {shown!r}: it is a directory"
     if os.path.exists(target) and is_write_through(target):
         return None if os.access(target, os.W_OK) else f"cannot write {shown!r}: permission denied"
-    try:
-        fd, probe = tempfile.mkstemp(dir=out_dir, prefix=".hotpath-probe-")
-    except OSError as e:
-        return f"cannot write {shown!r}: directory {out_dir!r}: {e.strerror or e}"
+    # As tempfile.mkstemp does (without importing tempfile, shutil and random): a new
+    # name, created exclusively, another name if it exists.
+    for _ in range(100):
+        probe = _temp_name(out_dir, ".hotpath-probe-")
+        try:
+            fd = os.open(probe, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                         0o600)
+        except FileExistsError:
+            continue
+        except OSError as e:
+            return f"cannot write {shown!r}: directory {out_dir!r}: {e.strerror or e}"
+        break
+    else:
+        return f"cannot write {shown!r}: directory {out_dir!r}: no free temporary name"
     os.close(fd)
     os.unlink(probe)
     return None

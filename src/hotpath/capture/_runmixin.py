@@ -8,11 +8,13 @@ C call for its own stop as cProfile's ``disable()`` does.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar
+TYPE_CHECKING = False
+if TYPE_CHECKING:             # typing is not imported at run time (issue 13, start-up)
+    from typing import Any, Callable, TypeVar
+
+    _Self = TypeVar("_Self", bound="RunMixin")
 
 __all__ = ["RunMixin"]
-
-_Self = TypeVar("_Self", bound="RunMixin")
 
 
 class RunMixin:

@@ -15,16 +15,18 @@ from __future__ import annotations
 
 import marshal
 import sys
-import threading
-from dataclasses import dataclass, field
 from array import array
-from typing import Any, Callable
 
 from hotpath import _core
-from hotpath.model import Function, ThreadProfile
-from hotpath.model import Profile as ProfileData
 
 from ._runmixin import RunMixin
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable
+
+    from hotpath.model import Function, ThreadProfile
+    from hotpath.model import Profile as ProfileData
 
 __all__ = ["Profile", "ProfilerActiveError", "ProfilerEntry", "ProfilerSubEntry", "FreedCode",
            "profile_from_snapshot"]
@@ -39,39 +41,88 @@ class ProfilerActiveError(RuntimeError, ValueError):
     catches it too."""
 
 
-@dataclass(frozen=True)
+# The record types below are written out rather than made with @dataclass: importing
+# dataclasses (and the inspect, ast, dis and re it pulls in) costs more than all of
+# ``import hotpath; hotpath.Profile()`` together (issue 13, start-up).
+
 class FreedCode:
     """Stands for a code object freed since it was profiled, in ``getstats()`` rows.
 
     hotpath holds no reference to the code objects it profiles (generated code that is
     dropped is freed while profiling), so a row for one that is gone carries its identity
-    instead, under the same attribute names (``cProfile.label`` reads them).
+    instead, under the same attribute names (``cProfile.label`` reads them). Immutable.
     """
-    co_filename: str
-    co_firstlineno: int
-    co_name: str
-    co_qualname: str
+    __slots__ = ("co_filename", "co_firstlineno", "co_name", "co_qualname")
+
+    def __init__(self, co_filename: str, co_firstlineno: int, co_name: str,
+                 co_qualname: str) -> None:
+        for name, value in zip(self.__slots__, (co_filename, co_firstlineno, co_name,
+                                                co_qualname)):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}")
+
+    def _key(self) -> tuple:
+        return (self.co_filename, self.co_firstlineno, self.co_name, self.co_qualname)
+
+    def __eq__(self, other: object) -> bool:
+        return self._key() == other._key() if type(other) is FreedCode else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return _record_repr(self)
 
 
-@dataclass
+def _record_repr(rec: object) -> str:
+    fields = ", ".join(f"{n}={getattr(rec, n)!r}" for n in type(rec).__slots__)
+    return f"{type(rec).__name__}({fields})"
+
+
 class ProfilerSubEntry:
     """One caller→callee row of ``getstats()`` (``_lsprof.profiler_subentry``)."""
-    code: Any
-    callcount: int
-    reccallcount: int
-    totaltime: float
-    inlinetime: float
+    __slots__ = ("code", "callcount", "reccallcount", "totaltime", "inlinetime")
+
+    def __init__(self, code: Any, callcount: int, reccallcount: int, totaltime: float,
+                 inlinetime: float) -> None:
+        self.code = code
+        self.callcount = callcount
+        self.reccallcount = reccallcount
+        self.totaltime = totaltime
+        self.inlinetime = inlinetime
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
+
+    __hash__ = None  # type: ignore[assignment]   # mutable, as a dataclass
+
+    def __repr__(self) -> str:
+        return _record_repr(self)
 
 
-@dataclass
 class ProfilerEntry:
     """One function row of ``getstats()`` (``_lsprof.profiler_entry``)."""
-    code: Any
-    callcount: int
-    reccallcount: int
-    totaltime: float
-    inlinetime: float
-    calls: list[ProfilerSubEntry] | None = field(default=None)
+    __slots__ = ("code", "callcount", "reccallcount", "totaltime", "inlinetime", "calls")
+
+    def __init__(self, code: Any, callcount: int, reccallcount: int, totaltime: float,
+                 inlinetime: float, calls: list[ProfilerSubEntry] | None = None) -> None:
+        self.code = code
+        self.callcount = callcount
+        self.reccallcount = reccallcount
+        self.totaltime = totaltime
+        self.inlinetime = inlinetime
+        self.calls = calls
+
+    __eq__ = ProfilerSubEntry.__eq__
+    __hash__ = None  # type: ignore[assignment]
+    __repr__ = ProfilerSubEntry.__repr__
 
 
 class Profile(RunMixin, _core.Profiler):
@@ -185,13 +236,22 @@ def _columns(packed: bytes) -> tuple[array, array, array, array, array]:
 def _thread_name(ident: int, recorded: str | None) -> str:
     if recorded:
         return recorded
+    import threading
     t = threading._active.get(ident)  # type: ignore[attr-defined]
     return t.name if t is not None else f"Thread-{ident}"
+
+
+def _import_model() -> None:
+    """Import the model on first use, not with ``Profile`` (issue 13, start-up)."""
+    global ROOT, Function, Node, ThreadProfile, ProfileData
+    from hotpath.model import ROOT, Function, Node, ThreadProfile  # noqa: F811
+    from hotpath.model import Profile as ProfileData  # noqa: F811
 
 
 def profile_from_snapshot(snap: dict[str, Any], meta: dict[str, Any] | None = None
                           ) -> ProfileData:
     """Build a model.Profile from a capture snapshot (see module docstring)."""
+    _import_model()
     functions = [Function(f, line, name, qual) for f, line, name, qual, _ in snap["functions"]]
     threads = []
     for t in snap["threads"]:

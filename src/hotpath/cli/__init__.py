@@ -18,14 +18,16 @@ stderr, ``hotpath: error: ...``, and exit status 2 — never a traceback from in
 """
 from __future__ import annotations
 
-import argparse
-import importlib
 import sys
-from typing import Sequence
 
 from hotpath import __version__
 
-from .common import EXIT_USAGE, Parser, UserError
+from .common import EXIT_USAGE, UserError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from typing import Sequence
 
 __all__ = ["main", "COMMANDS", "UserError"]
 
@@ -42,6 +44,9 @@ COMMANDS: dict[str, str] = {
 
 
 def _main_parser() -> argparse.ArgumentParser:
+    import importlib
+
+    from .parser import Parser
     p = Parser(prog="hotpath", description="A performance toolkit for Python.")
     p.add_argument("--version", action="version", version=f"hotpath {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")

@@ -1,40 +1,21 @@
-"""What every command shares: the one-line user error, the argparse subclass that
-reports a bad option as such a line, and loading a profile file."""
+"""What every command shares: the one-line user error and loading a profile file. The
+argparse subclass that reports a bad option as such a line is ``cli.parser.Parser``, kept
+apart so that `hotpath run`'s usual command lines load no argparse (cli/run.py)."""
 from __future__ import annotations
 
-import argparse
 import os
-import re
 
-from hotpath.model import Profile
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from hotpath.model import Profile
 
-__all__ = ["EXIT_USAGE", "UserError", "Parser", "load_profile", "check_filter",
-           "check_writable"]
+__all__ = ["EXIT_USAGE", "UserError", "load_profile", "check_filter", "check_writable"]
 
 EXIT_USAGE = 2
 
 
 class UserError(Exception):
     """A problem with what the user asked for; printed as one line, exit status 2."""
-
-
-class _Formatter(argparse.HelpFormatter):
-    """Shows an option as ``action.invocation`` when set: ``--lines[=auto]``."""
-
-    def _format_action_invocation(self, action: argparse.Action) -> str:
-        return getattr(action, "invocation", None) or super()._format_action_invocation(action)
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse, with a bad option reported as one ``hotpath: error:`` line (no usage
-    block); ``--help`` shows the usage."""
-
-    def __init__(self, *args, **kw) -> None:
-        kw.setdefault("formatter_class", _Formatter)
-        super().__init__(*args, **kw)
-
-    def error(self, message: str):        # type: ignore[override]
-        raise UserError(f"{self.prog}: {message} (see {self.prog} --help)")
 
 
 def load_profile(path: str) -> Profile:
@@ -53,6 +34,7 @@ def load_profile(path: str) -> Profile:
 
 def check_filter(pattern: str | None) -> None:
     if pattern:
+        import re
         try:
             re.compile(pattern)
         except re.error as e:

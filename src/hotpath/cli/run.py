@@ -8,9 +8,11 @@ under them and writes one profile file.
 """
 from __future__ import annotations
 
-import argparse
+from .common import UserError, check_writable
 
-from .common import Parser, UserError, check_writable
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
 
 _RUN_USAGE = ("hotpath run [-o PATH] [--sort KEY] [--limit N] [--no-builtins] [-q] "
               "[--lines[=auto] | --memory[=exact|sampled]] "
@@ -19,6 +21,9 @@ _RUN_USAGE = ("hotpath run [-o PATH] [--sort KEY] [--limit N] [--no-builtins] [-
 
 
 def _run_parser() -> argparse.ArgumentParser:
+    import argparse
+
+    from .parser import Parser
     p = Parser(
         prog="hotpath run", usage=_RUN_USAGE,
         description="Run a Python program under the function profiler, print its hottest "
@@ -71,6 +76,82 @@ def _run_parser() -> argparse.ArgumentParser:
     return p
 
 
+#: What _run_parser's options store when not given (the fast path's defaults).
+_DEFAULTS = {"output": None, "sort": "tottime", "limit": 20, "no_builtins": False,
+             "max_nodes": 1 << 20, "quiet": False, "lines": None, "function": None,
+             "lprof": None, "memory": None, "memory_sample_bytes": 16384,
+             "no_native": False, "module": None, "code": None, "script": None}
+_FLAGS = {"--no-builtins": ("no_builtins", True), "-q": ("quiet", True),
+          "--quiet": ("quiet", True), "--lines": ("lines", "explicit"),
+          "--_lines-auto": ("lines", "auto"), "--memory": ("memory", "exact"),
+          "--no-native": ("no_native", True)}
+_VALUED = {"-o": "output", "--output": "output", "--sort": "sort", "--limit": "limit",
+           "--max-nodes": "max_nodes", "-f": "function", "--function": "function",
+           "--lprof": "lprof", "--memory-sample-bytes": "memory_sample_bytes",
+           "--_memory-mode": "memory", "-m": "module", "-c": "code"}
+_INTS = {"limit", "max_nodes", "memory_sample_bytes"}
+_CHOICES = {"sort": ("tottime", "cumtime", "calls", "name"), "memory": ("exact", "sampled")}
+
+
+class _Options:
+    """The parsed options, as argparse's Namespace holds them."""
+
+    def __init__(self, values: dict) -> None:
+        self.__dict__.update(values)
+
+
+def _parse_plain(own: list[str]) -> _Options | None:
+    """The usual ``hotpath run`` command lines, parsed without argparse (importing it and
+    building the parser cost a short run more than the rest of the command line does):
+    exact option names, values as separate words or ``--long=value``, at most one
+    script. None for anything else (--help, an abbreviation, a bad or missing value, a
+    value that starts with "-"): argparse parses those, with its messages. Gives what
+    argparse would (tests/test_startup.py compares them)."""
+    values = dict(_DEFAULTS)
+    functions: list[str] = []
+    i = 0
+    while i < len(own):
+        a = own[i]
+        if a in _FLAGS:
+            dest, const = _FLAGS[a]
+            values[dest] = const
+            i += 1
+            continue
+        if a.startswith("--") and "=" in a:
+            a, value = a.split("=", 1)
+            step = 1
+        elif i + 1 < len(own):
+            value = own[i + 1]
+            step = 2
+        else:
+            value, step = "", 0
+        if a in _VALUED:
+            if not step or not value or value.startswith("-"):
+                return None
+            dest = _VALUED[a]
+            if dest in _INTS:
+                try:
+                    value = int(value)          # as argparse's type=int
+                except ValueError:
+                    return None
+            if value not in _CHOICES.get(dest, (value,)):
+                return None
+            if dest == "function":
+                functions.append(value)
+            else:
+                values[dest] = value
+            i += step
+            continue
+        if a.startswith("-") and a != "-":
+            return None
+        if values["script"] is not None or i != len(own) - 1:
+            return None                     # argparse reports extra arguments
+        values["script"] = a
+        i += 1
+    values["function"] = functions
+    return _Options(values)
+
+
 def _split_run_argv(argv: list[str]) -> tuple[list[str], list[str]]:
     """Split ``hotpath run`` arguments into hotpath's own and the program's.
 
@@ -111,13 +192,12 @@ def main(argv: list[str]) -> int:
             raise UserError(f"hotpath run: --memory={a[9:]}: choose exact or sampled")
     own = ["--_lines-auto" if a == "--lines=auto" else a for a in own]
     own = [f"--_memory-mode={a[9:]}" if a.startswith("--memory=") else a for a in own]
-    parser = _run_parser()
-    opts = parser.parse_args(own)
+    opts = _parse_plain(own) or _run_parser().parse_args(own)
     chosen = [x for x in (opts.module, opts.code, opts.script) if x is not None]
     if len(chosen) != 1:
-        parser.error("give exactly one of: a script, -m module, -c code")
+        _usage_error("give exactly one of: a script, -m module, -c code")
     if opts.limit < 0:
-        parser.error("--limit must be 0 or more")
+        _usage_error("--limit must be 0 or more")
     if opts.module is not None:
         program = Program("module", opts.module, program_args)
     elif opts.code is not None:
@@ -134,11 +214,11 @@ def main(argv: list[str]) -> int:
     check_writable(out_path)
     if opts.lprof:
         if not (opts.lines or opts.function) or opts.memory:
-            parser.error("--lprof writes line timings: use it with --lines or -f")
+            _usage_error("--lprof writes line timings: use it with --lines or -f")
         check_writable(opts.lprof)
 
     if opts.memory and opts.lines:
-        parser.error("--memory and --lines do not combine (both use the trace hook); "
+        _usage_error("--memory and --lines do not combine (both use the trace hook); "
                      "with --memory, @profile and -f choose functions for the "
                      "memory line-by-line table")
     from hotpath.session.modes import Session
@@ -152,6 +232,11 @@ def main(argv: list[str]) -> int:
         return session.run()
     except StartFailed as e:
         raise UserError(str(e)) from None
+
+
+def _usage_error(message: str) -> None:
+    """A bad combination of options: one line, as the parser reports a bad option."""
+    raise UserError(f"hotpath run: {message} (see hotpath run --help)")
 
 
 def _modes(opts: argparse.Namespace, argv: list[str]) -> list:

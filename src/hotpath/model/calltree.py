@@ -38,7 +38,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from itertools import accumulate, compress, repeat
 from operator import add, mul, not_
-from typing import Any, Iterable, Iterator
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:             # typing is not imported at run time (issue 13, start-up)
+    from typing import Any, Iterable, Iterator
 
 ROOT = -1          #: function index of the root node of every tree
 TRUNCATED_NAME = "<hotpath: call tree size cap reached>"

@@ -3,13 +3,17 @@ the calling-context trees, and the hot-function table at the end."""
 from __future__ import annotations
 
 import sys
-from typing import TextIO
 
 from hotpath.capture.functions import Profile as FunctionProfiler
-from hotpath.model import Profile
 
 from .modes import Mode
 from .program import keep_program_calls
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:             # typing is not imported at run time (issue 13, start-up)
+    from typing import TextIO
+
+    from hotpath.model import Profile
 
 __all__ = ["FunctionsMode"]
 

@@ -8,11 +8,14 @@ version) come first, from the mode itself.
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from hotpath import __version__
 
 from .program import Program
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["RunMeta"]
 

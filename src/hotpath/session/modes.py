@@ -24,14 +24,16 @@ profile's ``meta["mode"]``.
 from __future__ import annotations
 
 import os
-import shlex
 import sys
-from typing import Sequence, TextIO
-
-from hotpath.model import Profile
 
 from .meta import RunMeta
 from .program import Program, StartFailed, run_program
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:             # typing is not imported at run time (issue 13, start-up)
+    from typing import Sequence, TextIO
+
+    from hotpath.model import Profile
 
 __all__ = ["Mode", "Session", "write_profile", "written_hint"]
 
@@ -65,9 +67,18 @@ class Mode:
         """In a forked child: stop; nothing is reported."""
 
 
+def _shell_quote(s: str) -> str:
+    """``shlex.quote`` (without importing shlex for one call)."""
+    if not s:
+        return "''"
+    if all(c.isascii() and (c.isalnum() or c in "@%+=:,./-_") for c in s):
+        return s
+    return "'" + s.replace("'", "'\"'\"'") + "'"
+
+
 def written_hint(out_path: str, extra: str = "") -> str:
     """The last line of a run: where the profile is, as a command that can be pasted."""
-    q = shlex.quote(out_path)
+    q = _shell_quote(out_path)
     return f"hotpath: profile written to {q} (hotpath report {q}){extra}\n"
 
 
@@ -134,6 +145,7 @@ class Session:
         while i:
             i -= 1
             self.modes[i].stop()
+        from hotpath.model import Profile
         profile = Profile()
         for m in reversed(self.modes):
             m.finish(profile)

@@ -10,30 +10,45 @@ through ``sys.excepthook`` and exit 1; SIGTERM is re-delivered after ``on_finish
 """
 from __future__ import annotations
 
+import _signal  # the signal module without its enum wrappers (issue 13, start-up)
 import atexit
-import importlib.util
 import os
-import runpy
-import signal
 import sys
 import threading
 import types
 from array import array
-from dataclasses import dataclass, field
-from typing import Callable, TextIO
 
-from hotpath.model import ROOT, Profile
+TYPE_CHECKING = False
+if TYPE_CHECKING:             # typing is not imported at run time (issue 13, start-up)
+    from typing import Callable, TextIO
+
+    from hotpath.model import Profile
 
 
 class ProgramNotFound(Exception):
     """The script or module to run does not exist."""
 
 
-@dataclass
 class Program:
-    kind: str                      #: "script", "module" or "code"
-    target: str                    #: path, module name or source text
-    args: list[str] = field(default_factory=list)
+    """What to run: ``kind`` is "script", "module", "code" or "stdin"; ``target`` the
+    path, module name or source text; ``args`` the program's own arguments."""
+
+    __slots__ = ("kind", "target", "args")
+
+    def __init__(self, kind: str, target: str, args: list[str] | None = None) -> None:
+        self.kind = kind
+        self.target = target
+        self.args = [] if args is None else args
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Program:
+            return NotImplemented
+        return (self.kind, self.target, self.args) == (other.kind, other.target, other.args)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Program(kind={self.kind!r}, target={self.target!r}, args={self.args!r})"
 
     @property
     def display(self) -> str:
@@ -70,6 +85,7 @@ class Program:
                         f"can't find '__main__' module in {os.path.abspath(self.target)!r}")
         elif self.kind == "module":
             # sys.path[0] as python -m sets it, so a module in the working directory is found.
+            import importlib.util
             saved = list(sys.path)
             sys.path.insert(0, os.getcwd())
             try:
@@ -125,6 +141,7 @@ def _prepare_program(program: Program) -> tuple[Callable[..., object], tuple, di
     """Set up sys.argv/sys.path/__main__ like python; return the call that runs the
     program, as (callable, args, kwargs) for ``_enter_program``."""
     if program.kind == "module":
+        import runpy
         sys.argv = [program.target, *program.args]   # runpy replaces argv[0] with the path
         sys.path.insert(0, os.getcwd())
         return runpy.run_module, (program.target,), {"run_name": "__main__", "alter_sys": True}
@@ -146,6 +163,7 @@ def _prepare_program(program: Program) -> tuple[Callable[..., object], tuple, di
         sys.argv = [program.target, *program.args]
         path = program.target
         if os.path.isdir(path) or path.endswith((".zip", ".pyz")):
+            import runpy
             sys.path.insert(0, path)
             return runpy.run_path, (path,), {"run_name": "__main__"}
         sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
@@ -180,6 +198,7 @@ def keep_program_calls(profile: Profile) -> None:
     become the top-level frames of that thread. Functions no node uses any more leave
     the function table. Other threads are the program's alone and stay as they are.
     """
+    from hotpath.model import ROOT
     code = _enter_program.__code__
     marker = {i for i, f in enumerate(profile.functions)
               if (f.filename, f.lineno, f.name) == (code.co_filename, code.co_firstlineno,
@@ -271,13 +290,15 @@ def say(text: str) -> None:
 
 # -- forked children --------------------------------------------------------------------
 
-@dataclass
 class _Active:
-    """The run in progress, as the fork hooks see it."""
-    pid: int
-    handlers: dict[int, tuple[object, object]] = field(default_factory=dict)  #: ours, theirs
-    in_child: Callable[[], None] | None = None
-    forks: int = 0
+    """The run in progress, as the fork hooks see it: ``handlers`` maps a signal to
+    (our handler, the one it replaced)."""
+
+    def __init__(self, pid: int, in_child: Callable[[], None] | None = None) -> None:
+        self.pid = pid
+        self.handlers: dict[int, tuple[object, object]] = {}
+        self.in_child = in_child
+        self.forks = 0
 
 
 _active: _Active | None = None
@@ -292,10 +313,10 @@ def _before_fork() -> None:
     instead of reaching the inherited Python-level handler and being dropped."""
     _blocked.signals = set()
     run = _active
-    if run is None or not run.handlers or not hasattr(signal, "pthread_sigmask"):
+    if run is None or not run.handlers or not hasattr(_signal, "pthread_sigmask"):
         return
     try:
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, set(run.handlers))
+        old = _signal.pthread_sigmask(_signal.SIG_BLOCK, set(run.handlers))
     except (OSError, ValueError):
         return
     _blocked.signals = set(run.handlers) - set(old)
@@ -305,7 +326,7 @@ def _unblock() -> None:
     added = getattr(_blocked, "signals", None)
     _blocked.signals = set()
     if added:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, added)
+        _signal.pthread_sigmask(_signal.SIG_UNBLOCK, added)
 
 
 def _after_fork_in_child() -> None:
@@ -319,8 +340,8 @@ def _after_fork_in_child() -> None:
     _active = None
     for signum, (ours, theirs) in run.handlers.items():
         try:
-            if signal.getsignal(signum) is ours:
-                signal.signal(signum, theirs)   # type: ignore[arg-type]
+            if _signal.getsignal(signum) is ours:
+                _signal.signal(signum, theirs)   # type: ignore[arg-type]
         except (ValueError, OSError, TypeError):
             pass
     _err = None          # the parent's duplicate of fd 2 (non-inheritable across exec)
@@ -371,7 +392,7 @@ def _children_cpu() -> float:
 
 #: Signals that end a process by default and that hotpath intercepts to write the profile
 #: first; the signal is then re-delivered, so the process ends as it would have.
-_ENDING_SIGNALS = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n))
+_ENDING_SIGNALS = tuple(getattr(_signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(_signal, n))
 
 
 class _DeferredSigint:
@@ -387,14 +408,14 @@ class _DeferredSigint:
             def count(signum, frame):
                 self.hits += 1
             try:
-                self._previous = signal.signal(signal.SIGINT, count)
+                self._previous = _signal.signal(_signal.SIGINT, count)
             except (ValueError, OSError):
                 self._previous = None
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)   # type: ignore[arg-type]
+            _signal.signal(_signal.SIGINT, self._previous)   # type: ignore[arg-type]
 
 
 def _atexit_now(run: _Active) -> bool:
@@ -466,13 +487,13 @@ def run_program(program: Program, start: Callable[[], None], save: Callable[[], 
         # save and show from here, then end by the same signal.
         finish()
         _flush_program_streams()
-        signal.signal(signum, signal.SIG_DFL)
+        _signal.signal(signum, _signal.SIG_DFL)
         os.kill(os.getpid(), signum)
 
     if threading.current_thread() is threading.main_thread():
         for signum in _ENDING_SIGNALS:
-            if signal.getsignal(signum) is signal.SIG_DFL:   # not if ignored (nohup)
-                run.handlers[signum] = (on_ending_signal, signal.signal(signum, on_ending_signal))
+            if _signal.getsignal(signum) is _signal.SIG_DFL:   # not if ignored (nohup)
+                run.handlers[signum] = (on_ending_signal, _signal.signal(signum, on_ending_signal))
     _active = run
     try:
         try:
@@ -484,8 +505,8 @@ def run_program(program: Program, start: Callable[[], None], save: Callable[[], 
             finally:
                 # The program may have replaced our handlers; only undo our own.
                 for signum, (ours, theirs) in run.handlers.items():
-                    if signal.getsignal(signum) is ours:
-                        signal.signal(signum, theirs)   # type: ignore[arg-type]
+                    if _signal.getsignal(signum) is ours:
+                        _signal.signal(signum, theirs)   # type: ignore[arg-type]
         except StartFailed:
             raise
         except SystemExit as e:
@@ -500,8 +521,8 @@ def run_program(program: Program, start: Callable[[], None], save: Callable[[], 
             sys.excepthook(type(e), e.with_traceback(tb), tb)
             atexit._run_exitfuncs()
             _flush_program_streams()
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
-            os.kill(os.getpid(), signal.SIGINT)
+            _signal.signal(_signal.SIGINT, _signal.SIG_DFL)
+            os.kill(os.getpid(), _signal.SIGINT)
             return 130  # not reached
         except BaseException as e:
             # python prints the traceback, then runs atexit: so do we, atexit recorded.

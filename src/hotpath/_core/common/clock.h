@@ -4,7 +4,7 @@
  * kernel says it runs at a constant rate across sleep states (constant_tsc and
  * nonstop_tsc in /proc/cpuinfo), CLOCK_MONOTONIC nanoseconds otherwise. Ticks are only
  * ever subtracted and summed on the hot path; hp_clock_tick_seconds() converts once, at
- * the end, from a calibration against CLOCK_MONOTONIC over the process's lifetime.
+ * the end, from a calibration against CLOCK_MONOTONIC over the process's lifetime (clock.c).
  */
 #ifndef HP_CLOCK_H
 #define HP_CLOCK_H
@@ -40,7 +40,8 @@ static inline int64_t hp_clock_now(void)
 
 /* Decide the tick source and take the first calibration point. Idempotent. */
 void hp_clock_init(void);
-/* Seconds per tick. May wait up to ~20 ms the first time, to calibrate the TSC. */
+/* Seconds per tick, from the span since hp_clock_init(). Waits only while that span is
+ * too short for 1e-5 precision (a few ms at most; never past 20 ms). */
 double hp_clock_tick_seconds(void);
 /* "tsc" or "clock_gettime(CLOCK_MONOTONIC)". */
 const char *hp_clock_name(void);
