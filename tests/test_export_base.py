@@ -86,3 +86,11 @@ def test_flame_tree_merges_threads_or_splits_them():
 def test_empty_profile_tree():
     assert flame_tree(Profile()).total_ticks == 0
     assert flame_tree(build([Function("a.py", 1, "f")], [(1, "T", [])])).children == {}
+
+
+def test_node_spans_fit_an_approximated_tree_instead_of_widening_it():
+    t = ThreadProfile(1, "T")
+    t.nodes += [Node(0, 0, 1, 2, 4), Node(0, 1, 1, 1, 6), Node(0, 2, 1, 3, 3)]
+    assert node_spans(t) == [8, 8, 6, 3]         # measured: parents widened
+    t.approximated = True
+    assert node_spans(t) == [4, 4, 3, 1]         # estimated: children scaled to fit

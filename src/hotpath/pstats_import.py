@@ -203,6 +203,7 @@ def stats_to_profile(stats: dict[Key, tuple], *, max_nodes: int = DEFAULT_MAX_NO
         0, "MainThread", array("i", [ROOT, *tree.func[1:]]), array("i", [-1, *tree.parent[1:]]),
         column([0, *tree.int_calls[1:]]), column([0, *tree.int_self[1:]]),
         column([0, *tree.int_total[1:]]), truncated=tree.full)
+    thread.approximated = True        # layouts fit children into parents (node_spans)
     total_tt = sum(tt)
     return Profile(functions=[_function(k) for k in keys], threads=[thread],
                    tick_seconds=TICK_SECONDS,

@@ -203,6 +203,11 @@ class ThreadProfile:
     stored) indexed by node; node 0 is the root. ``nodes`` is a list-like view of them.
     """
 
+    #: The tree was rebuilt from caller edges (a pstats file), not measured: its node
+    #: totals are shares that need not add up, so layouts fit children into their
+    #: parents rather than widen the parents (``report.base.node_spans``). Not stored.
+    approximated = False
+
     def __init__(self, thread_id: int, name: str, nodes: Iterable[Any] | None = None,
                  truncated: bool = False) -> None:
         self.thread_id = thread_id

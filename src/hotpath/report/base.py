@@ -125,7 +125,9 @@ def node_spans(t: ThreadProfile) -> list[int]:
     """For every node of ``t``: its width in ticks, ``max(total, self + Σ children)``.
 
     A consistent tree has ``total == self + Σ children``; taking the maximum keeps
-    layouts sound when it does not (e.g. after the tree's size cap merged paths).
+    layouts sound when it does not (e.g. after the tree's size cap merged paths). A tree
+    rebuilt from caller edges (``t.approximated``) is laid out the other way: its totals
+    are estimates, so children are scaled to fit their parent (``_fitted_spans``).
     """
     selft, total, parent = t.self_ticks, t.total_ticks, t.parent
     n = len(total)
@@ -136,6 +138,8 @@ def node_spans(t: ThreadProfile) -> list[int]:
         spans = list(total)
         spans[0] = below[0]
         return spans
+    if t.approximated:
+        return _fitted_spans(t, below)
     spans = list(map(max, total, selft))
     child_sum = [0] * n
     # Parents precede children (model invariant), so a reverse scan is bottom-up.
@@ -146,6 +150,23 @@ def node_spans(t: ThreadProfile) -> list[int]:
             span = spans[i] = inner
         child_sum[parent[i]] += span
     spans[0] = child_sum[0]
+    return spans
+
+
+def _fitted_spans(t: ThreadProfile, below: list[int]) -> list[int]:
+    """Widths where every node keeps its total scaled by its parent's factor, and a node
+    whose self + children exceed that width shrinks them to fit (parents first). The
+    top-level frames keep their totals, so the root is what was profiled, not more."""
+    selft, total, parent = t.self_ticks, t.total_ticks, t.parent
+    n = len(total)
+    spans = [0] * n
+    factor = [1.0] * n                 # what this node's children are scaled by
+    for i in range(1, n):
+        width = total[i] if parent[i] <= 0 else total[i] * factor[parent[i]]
+        spans[i] = int(width)
+        need = max(total[i], selft[i] + below[i])
+        factor[i] = spans[i] / need if need else 0.0
+    spans[0] = sum(spans[i] for i in range(1, n) if parent[i] == 0)
     return spans
 
 
