@@ -107,9 +107,13 @@ class Sampler(RunMixin):
         """The C snapshot dict (see capture/functions.py for its layout)."""
         return self._c.snapshot()
 
-    def snapshot(self, meta: dict[str, Any] | None = None) -> ProfileData:
-        """Everything sampled so far as a ``hotpath.model.Profile`` (estimated times)."""
-        return profile_from_samples(self._c.snapshot(), self.rate, self.clock, meta)
+    def snapshot(self, meta: dict[str, Any] | None = None,
+                 exclude_threads: tuple[int, ...] = ()) -> ProfileData:
+        """Everything sampled so far as a ``hotpath.model.Profile`` (estimated times),
+        without the threads whose ``threading.get_ident()`` is in ``exclude_threads``."""
+        snap = self._c.snapshot()
+        snap["threads"] = [t for t in snap["threads"] if t["ident"] not in exclude_threads]
+        return profile_from_samples(snap, self.rate, self.clock, meta)
 
 
 def profile_from_samples(snap: dict[str, Any], rate: float, clock: str,

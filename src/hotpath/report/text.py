@@ -67,6 +67,8 @@ def format_table(profile: Profile, sort: str = "tottime", limit: int | None = 20
     wall = profile.meta.get("profiled_seconds")
     out = []
     sampled = profile.meta.get("sampled")
+    if sampled and isinstance(profile.meta.get("sampling"), dict):
+        total_calls = prim_calls = profile.meta["sampling"].get("samples", total_calls)
     head = f"hotpath: {total_calls:,} {'samples' if sampled else 'calls'}"
     if prim_calls != total_calls and not sampled:
         head += f" ({prim_calls:,} primitive)"
