@@ -24,7 +24,9 @@
  * Suspended tasks are on no stack and use no time.
  *
  * One sampler runs at a time in a process (`active`): a fork child has no sampler thread,
- * and the pthread_atfork child handler marks the copy stopped.
+ * and the pthread_atfork child handler marks the copy stopped (the child keeps the
+ * thread's reference: the object stays). A running sampler holds a reference to itself
+ * (the thread's), so the collector never clears it under the tick.
  *
  * Every field is protected by the GIL (the tick runs holding it), except `holder`, which
  * only the sampler thread touches (written in `before`, read in the tick), and the
@@ -51,6 +53,7 @@ typedef struct {
     unsigned long native_id; /* the kernel's thread id (per-thread CPU clock) */
     int64_t cpu_last;        /* cpu mode: the thread's CPU ns at its last sample */
     uint64_t samples, gil_samples;
+    PyObject *name; /* the threading.Thread's name when first seen, or NULL */
     hp_sample_tree tree;
 } sample_thread;
 
@@ -61,8 +64,10 @@ typedef struct {
     int cpu; /* 1: weigh by per-thread CPU time */
     size_t max_nodes;
     int running;
-    PyObject *codes; /* list of code objects (strong), row i + 1 */
-    hp_ptrmap index; /* code address -> row */
+    PyObject *codes;          /* list of code objects (strong), row i + 1 */
+    PyObject *active_threads; /* threading._active (strong), or NULL */
+    PyObject *str_name;       /* "_name" (strong) */
+    hp_ptrmap index;          /* code address -> row */
     sample_thread *threads;
     size_t nthreads, cap_threads;
     int64_t last; /* monotonic ns of the previous tick (or of start) */
@@ -109,6 +114,31 @@ static void fail(SamplerObject *s, const char *why)
         snprintf(s->error, sizeof s->error, "%s", why);
 }
 
+/* The name of the threading.Thread whose ident is `ident` (new reference), or NULL
+ * (no error set). Reads threading._active and the Thread's instance dict directly:
+ * no Python code runs (no attribute lookup, no property). Once per thread. */
+static PyObject *thread_name(SamplerObject *s, unsigned long ident)
+{
+    if (!s->active_threads || !PyDict_Check(s->active_threads))
+        return NULL;
+    PyObject *key = PyLong_FromUnsignedLong(ident);
+    if (!key) {
+        PyErr_Clear();
+        return NULL;
+    }
+    PyObject *thread = PyDict_GetItemWithError(s->active_threads, key); /* borrowed */
+    Py_DECREF(key);
+    PyObject *name = NULL;
+    PyObject *dict = thread ? PyObject_GenericGetDict(thread, NULL) : NULL; /* new */
+    if (dict && PyDict_CheckExact(dict)) {
+        name = PyDict_GetItemWithError(dict, s->str_name); /* borrowed */
+        name = name && PyUnicode_Check(name) ? Py_NewRef(name) : NULL;
+    }
+    Py_XDECREF(dict);
+    PyErr_Clear();
+    return name;
+}
+
 /* The record of thread state `ts`, made if new; NULL when out of memory. */
 static sample_thread *thread_of(SamplerObject *s, PyThreadState *ts)
 {
@@ -135,6 +165,7 @@ static sample_thread *thread_of(SamplerObject *s, PyThreadState *ts)
     t->ident = ts->thread_id;
     t->native_id = ts->native_thread_id;
     t->cpu_last = 0; /* a thread first seen after start: all its CPU time is new */
+    t->name = thread_name(s, t->ident);
     s->nthreads++;
     return t;
 }
@@ -231,8 +262,10 @@ static void atfork_child(void)
 
 static void clear_data(SamplerObject *s)
 {
-    for (size_t i = 0; i < s->nthreads; i++)
+    for (size_t i = 0; i < s->nthreads; i++) {
         hp_sample_tree_free(&s->threads[i].tree);
+        Py_CLEAR(s->threads[i].name);
+    }
     free(s->threads);
     s->threads = NULL;
     s->nthreads = s->cap_threads = 0;
@@ -303,6 +336,14 @@ static PyObject *sampler_start(PyObject *self, PyObject *Py_UNUSED(ignored))
         }
         atfork_registered = 1;
     }
+    if (!s->str_name && !(s->str_name = PyUnicode_InternFromString("_name")))
+        return NULL;
+    if (!s->active_threads) { /* the threads' names (best effort) */
+        PyObject *threading = PyImport_ImportModule("threading");
+        s->active_threads = threading ? PyObject_GetAttrString(threading, "_active") : NULL;
+        Py_XDECREF(threading);
+        PyErr_Clear();
+    }
     PyThreadState *me = PyThreadState_Get();
     s->interp = PyThreadState_GetInterpreter(me);
     if (s->cpu) {
@@ -329,6 +370,7 @@ static PyObject *sampler_start(PyObject *self, PyObject *Py_UNUSED(ignored))
     }
     s->running = 1;
     active = s;
+    Py_INCREF(self); /* the thread's: a running sampler is never collected */
     Py_RETURN_NONE;
 }
 
@@ -343,6 +385,7 @@ static PyObject *sampler_stop(PyObject *self, PyObject *Py_UNUSED(ignored))
     s->elapsed_ns += mono_ns() - s->started_ns;
     if (active == s)
         active = NULL;
+    Py_DECREF(self); /* the thread's (start) */
     Py_RETURN_NONE;
 }
 
@@ -395,10 +438,10 @@ static PyObject *sampler_snapshot(PyObject *self, PyObject *Py_UNUSED(ignored))
         if (!nodes)
             goto done;
         hp_sample_tree_pack(&t->tree, (unsigned char *)PyBytes_AS_STRING(nodes));
-        PyObject *d = Py_BuildValue("{s:k,s:k,s:O,s:N,s:i,s:K,s:K}", "ident", t->ident, "native_id",
-                                    t->native_id, "name", Py_None, "nodes", nodes, "truncated",
-                                    t->tree.truncated, "samples", (unsigned long long)t->samples,
-                                    "gil_samples", (unsigned long long)t->gil_samples);
+        PyObject *d = Py_BuildValue(
+            "{s:k,s:k,s:O,s:N,s:i,s:K,s:K}", "ident", t->ident, "native_id", t->native_id, "name",
+            t->name ? t->name : Py_None, "nodes", nodes, "truncated", t->tree.truncated, "samples",
+            (unsigned long long)t->samples, "gil_samples", (unsigned long long)t->gil_samples);
         if (!d || PyList_Append(threads, d) < 0) {
             Py_XDECREF(d);
             goto done;
@@ -443,13 +486,19 @@ static PyObject *sampler_atfork(PyObject *self, PyObject *Py_UNUSED(ignored))
 static int sampler_traverse(PyObject *self, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(self));
-    Py_VISIT(((SamplerObject *)self)->codes);
+    SamplerObject *s = (SamplerObject *)self;
+    Py_VISIT(s->codes);
+    Py_VISIT(s->active_threads);
+    for (size_t i = 0; i < s->nthreads; i++)
+        Py_VISIT(s->threads[i].name);
     return 0;
 }
 
 static int sampler_clear_refs(PyObject *self)
 {
     Py_CLEAR(((SamplerObject *)self)->codes);
+    Py_CLEAR(((SamplerObject *)self)->active_threads);
+    Py_CLEAR(((SamplerObject *)self)->str_name);
     return 0;
 }
 
