@@ -68,7 +68,7 @@ def program_subtree(profile: Profile) -> None:
     ``keep_program_calls`` does for the functions mode. Threads without that frame are
     the program's own and stay as they are.
     """
-    from hotpath.model import ROOT, ThreadProfile
+    from hotpath.model import ROOT
     code = _enter_program.__code__
     marker = {i for i, f in enumerate(profile.functions)
               if (f.filename, f.lineno, f.name) == (code.co_filename, code.co_firstlineno,
