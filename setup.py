@@ -46,7 +46,7 @@ def headers(*folders):
 
 core_sources = (
     sources(f"{CORE}/common", ["module.c", "clock.c", "frames.c", "table.c", "newthreads.c",
-                               "monitoring.c", "sampler.c"])
+                               "monitoring.c", "sampler.c", "gilstate.c"])
     + sources(f"{CORE}/func", ["funcprof.c", "funcreg.c", "calltree.c", "floor.c",
                                "source_legacy.c", "source_monitoring.c"])
     + sources(f"{CORE}/line", ["lineprof.c", "linestore.c", "lines_legacy.c",
@@ -54,6 +54,7 @@ core_sources = (
     + sources(f"{CORE}/mem", ["memtrack.c", "memstate.c", "memaccount.c", "memblocks.c",
                               "memcaller.c", "memforget.c", "memhooks.c", "memmaps.c",
                               "memstacks.c", "memtimeline.c", "memtrace.c"])
+    + sources(f"{CORE}/sample", ["sampleprof.c", "sampletree.c"])
 )
 timing_sources = sources(TIMING, ["timing.c"])
 preload_sources = sources(PRELOAD, ["preload.c"])
@@ -61,7 +62,8 @@ include_dirs = [CORE, "src/hotpath"]   # "common/x.h", "func/x.h", ...; "_preloa
 
 ext_modules = [
     Extension("hotpath._core", core_sources, include_dirs=include_dirs,
-              depends=headers(*(f"{CORE}/{d}" for d in ("common", "func", "line", "mem")),
+              depends=headers(*(f"{CORE}/{d}" for d in ("common", "func", "line", "mem",
+                                                                "sample")),
                               PRELOAD),
               extra_compile_args=extra_compile, extra_link_args=extra_link,
               libraries=["m", "dl"]),

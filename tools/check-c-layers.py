@@ -7,8 +7,8 @@ Reads every `#include "..."` of the C files under hotpath/_core/, hotpath/_timin
 hotpath/_preload/ and fails (exit 1, one line per problem) when:
   - an include names no file (a bare name is looked up beside the including file, a path
     such as "common/compat.h" under _core/, then under hotpath/ for "_preload/preload.h");
-  - a folder includes one it may not: common/ includes only itself; func/, line/ and mem/
-    include themselves and common/ (mem/ also _preload/preload.h, the shim's contract);
+  - a folder includes one it may not: common/ includes only itself; func/, line/, mem/ and
+    sample/ include themselves and common/ (mem/ also _preload/preload.h, the shim's contract);
     _timing/ includes itself and common/; _preload/ only itself;
   - two units include each other, directly or round a circle (a unit is a .c file with
     its .h: x.c including y.h and y.c including x.h is the circle linesampler.c and
@@ -24,6 +24,7 @@ ALLOWED = {
     "func": {"func", "common"},
     "line": {"line", "common"},
     "mem": {"mem", "common", "_preload"},
+    "sample": {"sample", "common"},
     "_timing": {"_timing", "common"},
     "_preload": {"_preload"},
 }

@@ -5,6 +5,7 @@ work without the compiled core):
 
 * ``Profile`` — a drop-in for ``cProfile.Profile``
 * ``LineProfiler``, ``profile`` — line timings with line_profiler's API and kernprof's table
+* ``Sampler`` — the sampling profiler (every thread's stack, 1 kHz, estimated times)
 * ``MemoryProfiler``, ``memit`` — allocations per line and function, peak, leaks; %memit
 * ``load(path)`` / ``save(profile, path)`` — read and write hotpath profile files
 * ``bench``, ``compare`` — benchmarks with honest statistics
@@ -31,6 +32,7 @@ _LAZY = {
     "MemLineProfiler": ("hotpath.capture.memory", "MemLineProfiler"),
     "bench": ("hotpath.bench", "bench"),
     "compare": ("hotpath.bench", "compare"),
+    "Sampler": ("hotpath.capture.sampling", "Sampler"),
     "run": ("hotpath.cprofile", "run"),          # cProfile.run with hotpath's Profile
     "runctx": ("hotpath.cprofile", "runctx"),    # cProfile.runctx likewise
 }

@@ -7,6 +7,7 @@
     hotpath export FILE --format FORMAT -o OUT
     hotpath view FILE [-o OUT.html] [--no-browser]
     hotpath diff A B [--sort KEY] [--metric self|total] [--limit N] [-o OUT.html]
+    hotpath attach PID [--mode sample|functions|lines] [--duration S] [-o OUT]  (3.14+)
     hotpath bench ...                      (see hotpath bench --help)
 
 One module per command (``register(sub)`` adds its parser, ``run(opts)`` runs it);
@@ -39,6 +40,7 @@ COMMANDS: dict[str, str] = {
     "view": ".view",
     "diff": ".diff",
     "memit": ".memit",
+    "attach": ".attach",
     "bench": "hotpath.bench.cli",
 }
 

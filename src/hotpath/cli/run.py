@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     import argparse
 
 _RUN_USAGE = ("hotpath run [-o PATH] [--sort KEY] [--limit N] [--no-builtins] [-q] "
-              "[--lines[=auto] | --memory[=exact|sampled]] "
+              "[--lines[=auto] | --memory[=exact|sampled] | --sample[=RATE] [--sample-clock cpu]] "
               "[-f pkg.mod:func | -f file.py:Class.method ...] "
               "(script.py | - | -m module | -c code) [args ...]")
 
@@ -70,6 +70,13 @@ def _run_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-native", action="store_true",
                    help="--memory: track Python's allocators only, not C extensions' malloc "
                         "(which needs a re-run under LD_PRELOAD)")
+    p.add_argument("--sample", action="store_const", const="1000",
+                   help="sample every thread's stack instead of recording every call (low "
+                        "overhead, estimated times): 1000 per second, or --sample=RATE "
+                        "(100, 10k)").invocation = "--sample[=RATE]"
+    p.add_argument("--_sample-rate", dest="sample", help=argparse.SUPPRESS)
+    p.add_argument("--sample-clock", choices=["wall", "cpu"], default="wall",
+                   help="--sample: wall time (default), or cpu: only threads on a CPU")
     p.add_argument("-m", dest="module", metavar="MODULE", help="run a module, as python -m")
     p.add_argument("-c", dest="code", metavar="CODE", help="run code, as python -c")
     p.add_argument("script", nargs="?", help="the script to run (- reads it from stdin)")
@@ -80,17 +87,19 @@ def _run_parser() -> argparse.ArgumentParser:
 _DEFAULTS = {"output": None, "sort": "tottime", "limit": 20, "no_builtins": False,
              "max_nodes": 1 << 20, "quiet": False, "lines": None, "function": None,
              "lprof": None, "memory": None, "memory_sample_bytes": 16384,
-             "no_native": False, "module": None, "code": None, "script": None}
+             "no_native": False, "sample": None, "sample_clock": "wall", "module": None, "code": None, "script": None}
 _FLAGS = {"--no-builtins": ("no_builtins", True), "-q": ("quiet", True),
           "--quiet": ("quiet", True), "--lines": ("lines", "explicit"),
           "--_lines-auto": ("lines", "auto"), "--memory": ("memory", "exact"),
-          "--no-native": ("no_native", True)}
+          "--no-native": ("no_native", True), "--sample": ("sample", "1000")}
 _VALUED = {"-o": "output", "--output": "output", "--sort": "sort", "--limit": "limit",
            "--max-nodes": "max_nodes", "-f": "function", "--function": "function",
            "--lprof": "lprof", "--memory-sample-bytes": "memory_sample_bytes",
-           "--_memory-mode": "memory", "-m": "module", "-c": "code"}
+           "--_memory-mode": "memory", "--_sample-rate": "sample",
+           "--sample-clock": "sample_clock", "-m": "module", "-c": "code"}
 _INTS = {"limit", "max_nodes", "memory_sample_bytes"}
-_CHOICES = {"sort": ("tottime", "cumtime", "calls", "name"), "memory": ("exact", "sampled")}
+_CHOICES = {"sort": ("tottime", "cumtime", "calls", "name"), "memory": ("exact", "sampled"),
+            "sample_clock": ("wall", "cpu")}
 
 
 class _Options:
@@ -160,7 +169,7 @@ def _split_run_argv(argv: list[str]) -> tuple[list[str], list[str]]:
     to the program, even if it looks like a hotpath option.
     """
     takes_value = {"-o", "--output", "--sort", "--limit", "--max-nodes", "-f", "--function",
-                   "--memory-sample-bytes", "--lprof"}
+                   "--memory-sample-bytes", "--lprof", "--sample-clock"}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -192,6 +201,7 @@ def main(argv: list[str]) -> int:
             raise UserError(f"hotpath run: --memory={a[9:]}: choose exact or sampled")
     own = ["--_lines-auto" if a == "--lines=auto" else a for a in own]
     own = [f"--_memory-mode={a[9:]}" if a.startswith("--memory=") else a for a in own]
+    own = [f"--_sample-rate={a[9:]}" if a.startswith("--sample=") else a for a in own]
     opts = _parse_plain(own) or _run_parser().parse_args(own)
     chosen = [x for x in (opts.module, opts.code, opts.script) if x is not None]
     if len(chosen) != 1:
@@ -221,6 +231,9 @@ def main(argv: list[str]) -> int:
         _usage_error("--memory and --lines do not combine (both use the trace hook); "
                      "with --memory, @profile and -f choose functions for the "
                      "memory line-by-line table")
+    if opts.sample and (opts.memory or opts.lines or opts.function):
+        _usage_error("--sample does not combine with --memory, --lines or -f "
+                     "(--lines=auto samples by itself)")
     from hotpath.session.modes import Session
     try:
         modes = _modes(opts, argv)
@@ -246,6 +259,10 @@ def _modes(opts: argparse.Namespace, argv: list[str]) -> list:
         preloaded_setup(not opts.no_native, ["run", *argv])
         return [MemoryMode(opts.memory, opts.function, sample_bytes=opts.memory_sample_bytes,
                            native=not opts.no_native, limit=opts.limit)]
+    if opts.sample:
+        from hotpath.session.sampling import SampleMode
+        return [SampleMode(opts.sample, opts.sample_clock, max_nodes=opts.max_nodes,
+                           sort=opts.sort, limit=opts.limit)]
     from hotpath.session.functions import FunctionsMode
     modes = [FunctionsMode(builtins=not opts.no_builtins, max_nodes=opts.max_nodes,
                            sort=opts.sort, limit=opts.limit)]

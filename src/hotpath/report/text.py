@@ -66,8 +66,11 @@ def format_table(profile: Profile, sort: str = "tottime", limit: int | None = 20
     top_ticks = sum(t.total_ticks[c] for t in threads for c in t.top_level())
     wall = profile.meta.get("profiled_seconds")
     out = []
-    head = f"hotpath: {total_calls:,} calls"
-    if prim_calls != total_calls:
+    sampled = profile.meta.get("sampled")
+    if sampled and isinstance(profile.meta.get("sampling"), dict):
+        total_calls = prim_calls = profile.meta["sampling"].get("samples", total_calls)
+    head = f"hotpath: {total_calls:,} {'samples' if sampled else 'calls'}"
+    if prim_calls != total_calls and not sampled:
         head += f" ({prim_calls:,} primitive)"
     head += f" in {wall if wall is not None else top_ticks * sec:.3f} s"
     if len(threads) > 1:

@@ -67,6 +67,26 @@ static inline int hp_frame_lasti(_PyInterpreterFrame *f)
     return _PyInterpreterFrame_LASTI(f);
 }
 
+/* The code objects (borrowed) of the frames on `ts`'s stack, innermost first, skipping
+ * those hp_frame_skipped skips: at most `max` into `out`; returns how many. *cut (if not
+ * NULL) is 1 when outer frames did not fit. Reads frames only: the caller holds the GIL
+ * (another thread's stack) or is `ts`'s thread. Never allocates, never fails. */
+static inline int hp_stack_codes(PyThreadState *ts, PyCodeObject **out, int max, int *cut)
+{
+    int n = 0;
+    _PyInterpreterFrame *f = hp_tstate_frame(ts);
+    for (; f; f = hp_frame_previous(f)) {
+        if (hp_frame_skipped(f))
+            continue;
+        if (n == max)
+            break;
+        out[n++] = hp_frame_code(f);
+    }
+    if (cut)
+        *cut = f != NULL;
+    return n;
+}
+
 /* See frames.c: 0 when frames.h's reads agree with the public frame API on the calling
  * thread's stack; -1 with `why` filled when they do not. Needs the GIL. */
 int hp_frames_selfcheck(char *why, size_t n);

@@ -14,6 +14,7 @@ typedef struct {
     PyObject *floor_type;
     PyObject *linetracer_type; /* lineprof.c */
     PyObject *memtracker_type; /* memtrack.c */
+    PyObject *sampler_type;    /* sampleprof.c */
 } hp_module_state;
 
 static inline hp_module_state *get_state(PyObject *m)
@@ -57,7 +58,8 @@ static int hp_exec(PyObject *m)
     if (add_type(m, &hp_func_profiler_spec, &st->profiler_type) < 0 ||
         add_type(m, &hp_func_floor_spec, &st->floor_type) < 0 ||
         add_type(m, &hp_line_tracer_spec, &st->linetracer_type) < 0 ||
-        add_type(m, &hp_mem_tracker_spec, &st->memtracker_type) < 0)
+        add_type(m, &hp_mem_tracker_spec, &st->memtracker_type) < 0 ||
+        add_type(m, &hp_sample_sampler_spec, &st->sampler_type) < 0)
         return -1;
     return PyModule_AddIntConstant(m, "HAVE_MONITORING", HP_HAVE_MONITORING);
 }
@@ -68,6 +70,7 @@ static int hp_traverse(PyObject *m, visitproc visit, void *arg)
     Py_VISIT(get_state(m)->floor_type);
     Py_VISIT(get_state(m)->linetracer_type);
     Py_VISIT(get_state(m)->memtracker_type);
+    Py_VISIT(get_state(m)->sampler_type);
     return 0;
 }
 
@@ -77,6 +80,7 @@ static int hp_clear(PyObject *m)
     Py_CLEAR(get_state(m)->floor_type);
     Py_CLEAR(get_state(m)->linetracer_type);
     Py_CLEAR(get_state(m)->memtracker_type);
+    Py_CLEAR(get_state(m)->sampler_type);
     return 0;
 }
 

@@ -1,6 +1,6 @@
 /* module.h — what each subsystem contributes to hotpath._core: the specs of its types
  * and the process-wide set-up module init runs. Declared here and defined in the
- * subsystems (func/, line/, mem/), so module.c includes none of their headers: common/
+ * subsystems (func/, line/, mem/, sample/), so module.c includes none of their headers: common/
  * never includes a subsystem, and a subsystem reaches the module only through this file.
  */
 #ifndef HP_MODULE_H
@@ -8,10 +8,11 @@
 
 #include "compat.h"
 
-extern PyType_Spec hp_func_profiler_spec; /* func/funcprof.c */
-extern PyType_Spec hp_func_floor_spec;    /* func/floor.c */
-extern PyType_Spec hp_line_tracer_spec;   /* line/lineprof.c */
-extern PyType_Spec hp_mem_tracker_spec;   /* mem/memtrack.c */
+extern PyType_Spec hp_func_profiler_spec;  /* func/funcprof.c */
+extern PyType_Spec hp_func_floor_spec;     /* func/floor.c */
+extern PyType_Spec hp_line_tracer_spec;    /* line/lineprof.c */
+extern PyType_Spec hp_mem_tracker_spec;    /* mem/memtrack.c */
+extern PyType_Spec hp_sample_sampler_spec; /* sample/sampleprof.c */
 
 /* func/funcreg.c: the co_extra index, requested once per process at module init (with
  * the free function that sends death notices). 0 / -1 with an exception set. */

@@ -19,12 +19,28 @@ void hp_sampler_fini(hp_sampler *s)
     pthread_cond_destroy(&s->cv);
 }
 
+static double mono_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
 /* (mu held) Wait out one interval, or until stop() signals. */
 static void wait_interval(hp_sampler *s)
 {
     struct timespec dl;
-    clock_gettime(CLOCK_REALTIME, &dl);
     double sec = s->interval;
+    if (s->fixed_rate) {
+        double now = mono_seconds();
+        if (s->due == 0.0 || now - s->due > sec)
+            s->due = now; /* first tick, or late by more than an interval: no catch-up */
+        s->due += sec;
+        sec = s->due - now;
+        if (sec <= 0.0)
+            return;
+    }
+    clock_gettime(CLOCK_REALTIME, &dl);
     dl.tv_sec += (time_t)sec;
     dl.tv_nsec += (long)((sec - (double)(time_t)sec) * 1e9);
     if (dl.tv_nsec >= 1000000000L) {
@@ -58,6 +74,8 @@ static void *sampler_main(void *arg)
     PyGILState_STATE g = PyGILState_Ensure();
     PyThreadState *me = PyEval_SaveThread();
     for (int first = 1; next(s, first); first = 0) {
+        if (s->before)
+            s->before(s->arg);
         PyEval_RestoreThread(me);
         s->tick(s->arg, me);
         me = PyEval_SaveThread();
@@ -70,6 +88,7 @@ static void *sampler_main(void *arg)
 int hp_sampler_start(hp_sampler *s)
 {
     s->stop = 0;
+    s->due = 0.0;
     if (pthread_create(&s->thread, NULL, sampler_main, s) != 0)
         return -1;
     s->started = 1;

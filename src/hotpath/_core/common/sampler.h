@@ -8,6 +8,11 @@
  *   python = 1  the thread gets a thread state of its own (PyGILState_Ensure) and holds
  *               the GIL only while its tick runs; `me` is that thread state
  *   python = 0  the thread never touches Python; the tick runs without the GIL, `me` NULL
+ * A python = 1 sampler may also set `before`: run in the thread without the GIL just
+ * before each tick takes it (the sampling mode asks there who holds the GIL, which the
+ * tick itself can no longer see: it holds it then).
+ * With `fixed_rate`, the interval runs from the previous tick's due time, not from its
+ * end (the sampling mode's rate: its ticks wait for the GIL).
  * The thread first waits `interval` seconds, unless `tick_at_once` (then it ticks at
  * once and waits after each tick). A tick may change `interval` (the thread reads it
  * only between ticks, and only the thread writes it while running).
@@ -37,8 +42,13 @@ typedef struct {
     double interval;  /* seconds between ticks */
     int python;       /* 1: ticks hold the GIL in a thread state of their own */
     int tick_at_once; /* 1: tick first, then wait */
+    int fixed_rate;   /* 1: ticks start `interval` apart (the time a tick waits for
+                       * the GIL counts into the interval); a late tick does not
+                       * bring a burst of catch-up ticks */
+    double due;       /* fixed_rate: CLOCK_MONOTONIC seconds of the next tick (thread) */
     hp_sampler_tick tick;
-    void (*enter)(void *arg); /* NULL, or run once in the thread before the first tick */
+    void (*enter)(void *arg);  /* NULL, or run once in the thread before the first tick */
+    void (*before)(void *arg); /* NULL, or (python = 1) run before each tick, no GIL */
     void *arg;
 } hp_sampler;
 

@@ -1,0 +1,555 @@
+/* sampleprof.c — hotpath._core.Sampler: the sampling profiler.
+ *
+ * A common/sampler.h thread (python = 1) wakes every `interval` seconds, takes the GIL
+ * and reads every other thread's Python stack (frames.h's hp_stack_codes: the frame
+ * chain, no Python code run, nothing allocated once a path is known), adding one sample
+ * to that thread's calling-context tree (sampletree.h). Just before taking the GIL it
+ * asks who holds it (common/gilstate.h), and counts, per thread, the samples in which
+ * that thread held it.
+ *
+ * What a sample weighs (nanoseconds, the trees' tick):
+ *   wall  the wall time since the previous tick (taking the GIL can wait up to a switch
+ *         interval, so ticks are not evenly spaced; weighting by the real gap keeps the
+ *         estimated times honest), for every thread that has a Python frame;
+ *   cpu   each thread's own CPU time since its previous sample (per-thread CPU clocks);
+ *         a thread that used none (blocked, sleeping, waiting for the GIL) is not counted.
+ *
+ * Functions are code objects, held (strong references in `codes`) so that their
+ * addresses stay unique while the sampler lives; `index` maps an address to its row.
+ * Row 0 is the trees' overflow pseudo-function.
+ *
+ * asyncio: a running task's coroutines call each other through `await`, which runs the
+ * awaited coroutine's frame on top of the awaiting one, so the running task's whole
+ * await chain is on the thread's frame stack and is sampled as it is (every version).
+ * Suspended tasks are on no stack and use no time.
+ *
+ * One sampler runs at a time in a process (`active`): a fork child has no sampler thread,
+ * and the pthread_atfork child handler marks the copy stopped (the child keeps the
+ * thread's reference: the object stays). A running sampler holds a reference to itself
+ * (the thread's), so the collector never clears it under the tick.
+ *
+ * Every field is protected by the GIL (the tick runs holding it), except `holder`, which
+ * only the sampler thread touches (written in `before`, read in the tick), and the
+ * thread's stop flag (its mutex, sampler.h).
+ */
+#include "common/compat.h"
+#include "common/frames.h"
+#include "common/gilstate.h"
+#include "common/module.h"
+#include "common/sampler.h"
+#include "common/table.h"
+#include "sampletree.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_DEPTH 2048 /* frames read per sample; deeper stacks lose their outer frames */
+
+typedef struct {
+    uint64_t id;             /* PyThreadState_GetID: unique for the process's life */
+    unsigned long ident;     /* threading.get_ident() */
+    unsigned long native_id; /* the kernel's thread id (per-thread CPU clock) */
+    int64_t cpu_last;        /* cpu mode: the thread's CPU ns at its last sample */
+    uint64_t samples, gil_samples;
+    PyObject *name; /* the threading.Thread's name when first seen, or NULL */
+    hp_sample_tree tree;
+} sample_thread;
+
+typedef struct {
+    PyObject_HEAD
+    hp_sampler thread;
+    PyInterpreterState *interp;
+    int cpu; /* 1: weigh by per-thread CPU time */
+    size_t max_nodes;
+    int running;
+    PyObject *codes;          /* list of code objects (strong), row i + 1 */
+    PyObject *active_threads; /* threading._active (strong), or NULL */
+    PyObject *str_name;       /* "_name" (strong) */
+    hp_ptrmap index;          /* code address -> row */
+    sample_thread *threads;
+    size_t nthreads, cap_threads;
+    int64_t last; /* monotonic ns of the previous tick (or of start) */
+    int64_t started_ns, elapsed_ns;
+    uint64_t ticks;
+    const void *holder; /* the GIL's holder before this tick (sampler thread) */
+    char error[120];    /* set when the capture stopped early */
+    PyCodeObject *stack[MAX_DEPTH];
+    uint32_t path[MAX_DEPTH + 1];
+} SamplerObject;
+
+static SamplerObject *active = NULL; /* the running sampler (GIL) */
+static int atfork_registered = 0;    /* GIL */
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The CPU time (ns) thread `t` has used, or -1 when it cannot be read (it has ended).
+ * Linux: the per-thread CPU clock id is derived from the kernel thread id (the encoding
+ * pthread_getcpuclockid uses), so a thread that has ended gives EINVAL instead of a read
+ * through a stale pthread_t. */
+static int64_t thread_cpu_ns(const sample_thread *t)
+{
+    clockid_t cid;
+#ifdef __linux__
+    cid = (clockid_t)((~(clockid_t)t->native_id) << 3) | 6; /* CPUCLOCK_SCHED|PERTHREAD */
+#else
+    if (pthread_getcpuclockid((pthread_t)t->ident, &cid) != 0)
+        return -1;
+#endif
+    struct timespec ts;
+    if (clock_gettime(cid, &ts) != 0)
+        return -1;
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void fail(SamplerObject *s, const char *why)
+{
+    if (!s->error[0])
+        snprintf(s->error, sizeof s->error, "%s", why);
+}
+
+/* The name of the threading.Thread whose ident is `ident` (new reference), or NULL
+ * (no error set). Reads threading._active and the Thread's instance dict directly:
+ * no Python code runs (no attribute lookup, no property). Once per thread. */
+static PyObject *thread_name(SamplerObject *s, unsigned long ident)
+{
+    if (!s->active_threads || !PyDict_Check(s->active_threads))
+        return NULL;
+    PyObject *key = PyLong_FromUnsignedLong(ident);
+    if (!key) {
+        PyErr_Clear();
+        return NULL;
+    }
+    PyObject *thread = PyDict_GetItemWithError(s->active_threads, key); /* borrowed */
+    Py_DECREF(key);
+    PyObject *name = NULL;
+    PyObject *dict = thread ? PyObject_GenericGetDict(thread, NULL) : NULL; /* new */
+    if (dict && PyDict_CheckExact(dict)) {
+        name = PyDict_GetItemWithError(dict, s->str_name); /* borrowed */
+        name = name && PyUnicode_Check(name) ? Py_NewRef(name) : NULL;
+    }
+    Py_XDECREF(dict);
+    PyErr_Clear();
+    return name;
+}
+
+/* The record of thread state `ts`, made if new; NULL when out of memory. */
+static sample_thread *thread_of(SamplerObject *s, PyThreadState *ts)
+{
+    uint64_t id = PyThreadState_GetID(ts);
+    for (size_t i = 0; i < s->nthreads; i++) {
+        if (s->threads[i].id == id)
+            return &s->threads[i];
+    }
+    if (s->nthreads == s->cap_threads) {
+        size_t cap = s->cap_threads ? s->cap_threads * 2 : 8;
+        sample_thread *p = realloc(s->threads, cap * sizeof *p);
+        if (!p)
+            return NULL;
+        s->threads = p;
+        s->cap_threads = cap;
+    }
+    sample_thread *t = &s->threads[s->nthreads];
+    memset(t, 0, sizeof *t);
+    if (hp_sample_tree_init(&t->tree, s->max_nodes) < 0) {
+        hp_sample_tree_free(&t->tree);
+        return NULL;
+    }
+    t->id = id;
+    t->ident = ts->thread_id;
+    t->native_id = ts->native_thread_id;
+    t->cpu_last = 0; /* a thread first seen after start: all its CPU time is new */
+    t->name = thread_name(s, t->ident);
+    s->nthreads++;
+    return t;
+}
+
+/* The row of code object `co`, added if new; -1 when out of memory. */
+static int64_t row_of(SamplerObject *s, PyCodeObject *co)
+{
+    uint32_t row;
+    if (hp_ptrmap_get(&s->index, co, &row))
+        return row;
+    Py_ssize_t n = PyList_GET_SIZE(s->codes);
+    if (hp_ptrmap_put(&s->index, co, (uint32_t)(n + 1)) < 0)
+        return -1;
+    if (PyList_Append(s->codes, (PyObject *)co) < 0) {
+        hp_ptrmap_del(&s->index, co);
+        PyErr_Clear();
+        return -1;
+    }
+    return n + 1;
+}
+
+/* Without the GIL, just before the tick takes it: who holds it now. */
+static void before_tick(void *arg)
+{
+    SamplerObject *s = arg;
+    s->holder = hp_gil_holder(s->interp);
+}
+
+/* One sample of every other thread (GIL held, in the sampler thread). Never raises. */
+static void tick(void *arg, PyThreadState *me)
+{
+    SamplerObject *s = arg;
+    int64_t now = mono_ns();
+    int64_t dt = now - s->last;
+    s->last = now;
+    if (s->error[0])
+        return;
+    s->ticks++;
+    for (PyThreadState *ts = PyInterpreterState_ThreadHead(s->interp); ts;
+         ts = PyThreadState_Next(ts)) {
+        if (ts == me)
+            continue;
+        int cut = 0;
+        int n = hp_stack_codes(ts, s->stack, MAX_DEPTH, &cut);
+        if (n == 0)
+            continue; /* runs no Python code (yet, or any more) */
+        sample_thread *t = thread_of(s, ts);
+        if (!t) {
+            fail(s, "out of memory for a thread's call tree");
+            return;
+        }
+        int64_t w = dt;
+        if (s->cpu) {
+            int64_t c = thread_cpu_ns(t);
+            if (c < 0)
+                continue;
+            w = c - t->cpu_last;
+            t->cpu_last = c;
+            if (w <= 0)
+                continue; /* not on a CPU since its last sample */
+        }
+        /* outermost first; a cut stack starts at the overflow function */
+        int k = 0;
+        if (cut)
+            s->path[k++] = HP_SAMPLE_OVERFLOW;
+        for (int i = n - 1; i >= 0; i--) {
+            int64_t row = row_of(s, s->stack[i]);
+            if (row < 0) {
+                fail(s, "out of memory for the function table");
+                return;
+            }
+            s->path[k++] = (uint32_t)row;
+        }
+        if (hp_sample_tree_add(&t->tree, s->path, k, w) < 0) {
+            fail(s, "out of memory for a thread's call tree");
+            return;
+        }
+        t->samples++;
+        if ((const void *)ts == s->holder)
+            t->gil_samples++;
+    }
+}
+
+static void atfork_child(void)
+{
+    if (active) {
+        hp_sampler_atfork_child(&active->thread);
+        active->running = 0;
+        active = NULL;
+    }
+}
+
+/* ---- the type ------------------------------------------------------------------------ */
+
+static void clear_data(SamplerObject *s)
+{
+    for (size_t i = 0; i < s->nthreads; i++) {
+        hp_sample_tree_free(&s->threads[i].tree);
+        Py_CLEAR(s->threads[i].name);
+    }
+    free(s->threads);
+    s->threads = NULL;
+    s->nthreads = s->cap_threads = 0;
+    hp_ptrmap_clear(&s->index);
+    if (s->codes)
+        PyList_SetSlice(s->codes, 0, PyList_GET_SIZE(s->codes), NULL);
+    s->ticks = 0;
+    s->elapsed_ns = 0;
+    s->error[0] = 0;
+}
+
+/* Sampler(interval=0.001, cpu=False, max_nodes=1 << 20) */
+static int sampler_init(PyObject *self, PyObject *args, PyObject *kw)
+{
+    SamplerObject *s = (SamplerObject *)self;
+    static char *kwlist[] = {"interval", "cpu", "max_nodes", NULL};
+    double interval = 0.001;
+    int cpu = 0;
+    Py_ssize_t max_nodes = 1 << 20;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|dpn:Sampler", kwlist, &interval, &cpu, &max_nodes))
+        return -1;
+    if (s->running) {
+        PyErr_SetString(PyExc_RuntimeError, "the sampler is running");
+        return -1;
+    }
+    if (!(interval >= 1e-5 && interval <= 60.0)) {
+        PyErr_SetString(PyExc_ValueError, "interval must be between 10 µs and 60 s");
+        return -1;
+    }
+    if (max_nodes < 2) {
+        PyErr_SetString(PyExc_ValueError, "max_nodes must be at least 2");
+        return -1;
+    }
+    if (!s->codes && !(s->codes = PyList_New(0)))
+        return -1;
+    s->thread.interval = interval;
+    s->cpu = cpu;
+    s->max_nodes = (size_t)max_nodes;
+    return 0;
+}
+
+static PyObject *sampler_new(PyTypeObject *type, PyObject *args, PyObject *kw)
+{
+    SamplerObject *s = (SamplerObject *)type->tp_alloc(type, 0);
+    if (!s)
+        return NULL;
+    hp_sampler_init(&s->thread);
+    s->thread.interval = 0.001;
+    s->max_nodes = 1 << 20;
+    return (PyObject *)s;
+}
+
+/* start(): begin sampling every thread. RuntimeError when this or another sampler runs. */
+static PyObject *sampler_start(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    SamplerObject *s = (SamplerObject *)self;
+    if (s->running || active) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "another sampler is active (one sampler runs at a time)");
+        return NULL;
+    }
+    if (!s->codes && !(s->codes = PyList_New(0)))
+        return NULL;
+    if (!atfork_registered) {
+        if (pthread_atfork(NULL, NULL, atfork_child) != 0) {
+            PyErr_SetString(PyExc_RuntimeError, "hotpath: cannot register a fork handler");
+            return NULL;
+        }
+        atfork_registered = 1;
+    }
+    if (!s->str_name && !(s->str_name = PyUnicode_InternFromString("_name")))
+        return NULL;
+    if (!s->active_threads) { /* the threads' names (best effort) */
+        PyObject *threading = PyImport_ImportModule("threading");
+        s->active_threads = threading ? PyObject_GetAttrString(threading, "_active") : NULL;
+        Py_XDECREF(threading);
+        PyErr_Clear();
+    }
+    PyThreadState *me = PyThreadState_Get();
+    s->interp = PyThreadState_GetInterpreter(me);
+    if (s->cpu) {
+        /* threads running now: their CPU time so far is not the profile's */
+        for (PyThreadState *ts = PyInterpreterState_ThreadHead(s->interp); ts;
+             ts = PyThreadState_Next(ts)) {
+            sample_thread *t = thread_of(s, ts);
+            if (!t)
+                return PyErr_NoMemory();
+            int64_t c = thread_cpu_ns(t);
+            t->cpu_last = c > 0 ? c : 0;
+        }
+    }
+    s->thread.python = 1;
+    s->thread.tick_at_once = 0;
+    s->thread.tick = tick;
+    s->thread.before = before_tick;
+    s->thread.fixed_rate = 1;
+    s->thread.arg = s;
+    s->started_ns = s->last = mono_ns();
+    if (hp_sampler_start(&s->thread) < 0) {
+        PyErr_SetString(PyExc_RuntimeError, "hotpath: cannot start the sampler thread");
+        return NULL;
+    }
+    s->running = 1;
+    active = s;
+    Py_INCREF(self); /* the thread's: a running sampler is never collected */
+    Py_RETURN_NONE;
+}
+
+/* stop(): stop sampling and join the thread (no-op when not running). */
+static PyObject *sampler_stop(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    SamplerObject *s = (SamplerObject *)self;
+    if (!s->running)
+        Py_RETURN_NONE;
+    hp_sampler_stop(&s->thread);
+    s->running = 0;
+    s->elapsed_ns += mono_ns() - s->started_ns;
+    if (active == s)
+        active = NULL;
+    Py_DECREF(self); /* the thread's (start) */
+    Py_RETURN_NONE;
+}
+
+/* clear(): forget every sample (not while running). */
+static PyObject *sampler_clear(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    SamplerObject *s = (SamplerObject *)self;
+    if (s->running) {
+        PyErr_SetString(PyExc_RuntimeError, "stop the sampler before clearing it");
+        return NULL;
+    }
+    clear_data(s);
+    Py_RETURN_NONE;
+}
+
+/* One row of snapshot()["functions"]: (filename, firstlineno, name, qualname, code).
+ * New reference or NULL. */
+static PyObject *function_row(PyCodeObject *co)
+{
+    return Py_BuildValue("(OiOOO)", co->co_filename, co->co_firstlineno, co->co_name,
+                         hp_code_qualname(co), (PyObject *)co);
+}
+
+/* snapshot(): the samples as the function profiler's snapshot dict (see
+ * capture/functions.py), plus per-thread "samples" / "gil_samples" and "ticks". New
+ * reference or NULL. Stops nothing: while running, a consistent copy (GIL held). */
+static PyObject *sampler_snapshot(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    SamplerObject *s = (SamplerObject *)self;
+    PyObject *funcs = NULL, *threads = NULL, *out = NULL;
+    Py_ssize_t nc = s->codes ? PyList_GET_SIZE(s->codes) : 0;
+    if (!(funcs = PyList_New(nc + 1)))
+        goto done;
+    PyObject *ov2 =
+        Py_BuildValue("(sissO)", "~", 0, "<hotpath: call tree size cap reached>", "", Py_None);
+    if (!ov2)
+        goto done;
+    PyList_SET_ITEM(funcs, 0, ov2);
+    for (Py_ssize_t i = 0; i < nc; i++) {
+        PyObject *row = function_row((PyCodeObject *)PyList_GET_ITEM(s->codes, i));
+        if (!row)
+            goto done;
+        PyList_SET_ITEM(funcs, i + 1, row);
+    }
+    if (!(threads = PyList_New(0)))
+        goto done;
+    for (size_t i = 0; i < s->nthreads; i++) {
+        sample_thread *t = &s->threads[i];
+        PyObject *nodes = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(t->tree.n * 32));
+        if (!nodes)
+            goto done;
+        hp_sample_tree_pack(&t->tree, (unsigned char *)PyBytes_AS_STRING(nodes));
+        PyObject *d = Py_BuildValue(
+            "{s:k,s:k,s:O,s:N,s:i,s:K,s:K}", "ident", t->ident, "native_id", t->native_id, "name",
+            t->name ? t->name : Py_None, "nodes", nodes, "truncated", t->tree.truncated, "samples",
+            (unsigned long long)t->samples, "gil_samples", (unsigned long long)t->gil_samples);
+        if (!d || PyList_Append(threads, d) < 0) {
+            Py_XDECREF(d);
+            goto done;
+        }
+        Py_DECREF(d);
+    }
+    int64_t elapsed = s->elapsed_ns + (s->running ? mono_ns() - s->started_ns : 0);
+    out = Py_BuildValue("{s:O,s:O,s:d,s:s,s:d,s:K,s:d,s:s,s:s}", "functions", funcs, "threads",
+                        threads, "tick_seconds", 1e-9, "clock",
+                        s->cpu ? "per-thread CPU time (sampled)" : "wall time (sampled)",
+                        "enabled_seconds", (double)elapsed * 1e-9, "ticks",
+                        (unsigned long long)s->ticks, "interval", s->thread.interval, "error",
+                        s->error[0] ? s->error : "", "weight", s->cpu ? "cpu" : "wall");
+done:
+    Py_XDECREF(funcs);
+    Py_XDECREF(threads);
+    return out;
+}
+
+static PyObject *get_running(PyObject *self, void *closure)
+{
+    return PyBool_FromLong(((SamplerObject *)self)->running);
+}
+
+static PyObject *get_interval(PyObject *self, void *closure)
+{
+    return PyFloat_FromDouble(((SamplerObject *)self)->thread.interval);
+}
+
+static PyObject *get_cpu(PyObject *self, void *closure)
+{
+    return PyBool_FromLong(((SamplerObject *)self)->cpu);
+}
+
+/* _atfork_child(): in a fork child, forget the thread (it does not exist there). */
+static PyObject *sampler_atfork(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    atfork_child();
+    Py_RETURN_NONE;
+}
+
+static int sampler_traverse(PyObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    SamplerObject *s = (SamplerObject *)self;
+    Py_VISIT(s->codes);
+    Py_VISIT(s->active_threads);
+    for (size_t i = 0; i < s->nthreads; i++)
+        Py_VISIT(s->threads[i].name);
+    return 0;
+}
+
+static int sampler_clear_refs(PyObject *self)
+{
+    Py_CLEAR(((SamplerObject *)self)->codes);
+    Py_CLEAR(((SamplerObject *)self)->active_threads);
+    Py_CLEAR(((SamplerObject *)self)->str_name);
+    return 0;
+}
+
+static void sampler_dealloc(PyObject *self)
+{
+    SamplerObject *s = (SamplerObject *)self;
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    if (s->running) {
+        hp_sampler_stop(&s->thread);
+        s->running = 0;
+        if (active == s)
+            active = NULL;
+    }
+    clear_data(s);
+    hp_sampler_fini(&s->thread);
+    sampler_clear_refs(self);
+    tp->tp_free(self);
+    Py_DECREF(tp);
+}
+
+static PyMethodDef sampler_methods[] = {
+    {"start", sampler_start, METH_NOARGS, "Start sampling every thread."},
+    {"stop", sampler_stop, METH_NOARGS, "Stop sampling (joins the sampler thread)."},
+    {"clear", sampler_clear, METH_NOARGS, "Forget every sample (when stopped)."},
+    {"snapshot", sampler_snapshot, METH_NOARGS, "The samples, as a snapshot dict."},
+    {"_atfork_child", sampler_atfork, METH_NOARGS, "Forget the thread in a fork child."},
+    {NULL}};
+
+static PyGetSetDef sampler_getset[] = {
+    {"running", get_running, NULL, "Whether the sampler thread runs.", NULL},
+    {"interval", get_interval, NULL, "Seconds between samples.", NULL},
+    {"cpu", get_cpu, NULL, "Whether samples weigh per-thread CPU time.", NULL},
+    {NULL}};
+
+static PyType_Slot sampler_slots[] = {
+    {Py_tp_new, sampler_new},
+    {Py_tp_init, sampler_init},
+    {Py_tp_dealloc, sampler_dealloc},
+    {Py_tp_traverse, sampler_traverse},
+    {Py_tp_clear, sampler_clear_refs},
+    {Py_tp_methods, sampler_methods},
+    {Py_tp_getset, sampler_getset},
+    {Py_tp_doc,
+     "Sampler(interval=0.001, cpu=False, max_nodes=1 << 20): samples every "
+     "thread's Python stack from a background thread."},
+    {0, NULL}};
+
+PyType_Spec hp_sample_sampler_spec = {
+    .name = "hotpath._core.Sampler",
+    .basicsize = sizeof(SamplerObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .slots = sampler_slots,
+};

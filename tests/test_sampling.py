@@ -1,0 +1,246 @@
+"""The sampling mode as users run it: ``hotpath run --sample`` on a script, a threaded
+program, an asyncio program and one that forks; ``hotpath.Sampler``; ``hotpath attach``
+(3.14+; elsewhere its one-line refusal). Nothing here asserts on wall-clock speed."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+import hotpath
+
+# Five pure-Python functions with costs 16 : 8 : 4 : 2 : 1, called interleaved (about
+# 0.8 s in all): well separated, so the order of the top three by self time holds on a
+# loaded machine (the smallest, 2 : 1, can be swapped by a preemption of a few ms in
+# either profile, so for those two only the set is compared).
+SEPARATED = """
+    def k16():
+        s = 0
+        for i in range(16 * UNIT): s += i
+    def k8():
+        s = 0
+        for i in range(8 * UNIT): s += i
+    def k4():
+        s = 0
+        for i in range(4 * UNIT): s += i
+    def k2():
+        s = 0
+        for i in range(2 * UNIT): s += i
+    def k1():
+        s = 0
+        for i in range(UNIT): s += i
+    UNIT = 20000
+    for _ in range(25):
+        k16(); k8(); k4(); k2(); k1()
+"""
+
+
+def top_python(path, n=5):
+    """The ``n`` hottest Python functions of a profile file by self time: names."""
+    data = hotpath.load(str(path))
+    stats = data.function_stats()
+    rows = sorted(((s.self_ticks, data.functions[f].name) for f, s in stats.items()
+                   if f >= 0 and not data.functions[f].is_builtin), reverse=True)
+    return [name for _, name in rows[:n]]
+
+
+def test_sampled_hot_functions_agree_with_the_deterministic_profile(runner):
+    runner.write("sep.py", SEPARATED)
+    exact = runner.hotpath("run", "-q", "-o", "exact.hprof", "sep.py")
+    sampled = runner.hotpath("run", "--sample", "-o", "sampled.hprof", "sep.py")
+    assert exact.returncode == 0 and sampled.returncode == 0, sampled.stderr
+    exact_top, sampled_top = (top_python(runner.cwd / f) for f in ("exact.hprof",
+                                                                      "sampled.hprof"))
+    assert set(exact_top) == set(sampled_top) == {"k16", "k8", "k4", "k2", "k1"}
+    assert exact_top[:3] == sampled_top[:3] == ["k16", "k8", "k4"]
+    assert "note: sampled: times are estimates (wall time" in sampled.stderr
+    data = hotpath.load(str(runner.cwd / "sampled.hprof"))
+    assert data.meta["sampled"] is True and data.meta["mode"] == "sample"
+    s = data.meta["sampling"]
+    assert s["rate_hz"] == 1000 and s["samples"] > 50 and s["clock"] == "wall"
+    # samples are rooted at the program: hotpath's own frames are not in the tree
+    names = {data.functions[data.threads[0].func[c]].name for c in data.threads[0].top_level()}
+    assert names == {"<module>"}
+
+
+def test_reports_exports_and_diff_read_a_sampled_profile(runner):
+    runner.write("sep.py", SEPARATED.replace("range(25)", "range(3)"))
+    assert runner.hotpath("run", "--sample=2k", "-q", "sep.py").returncode == 0
+    rep = runner.hotpath("report", "sep.hprof")
+    assert rep.returncode == 0 and "times are estimates" in rep.stdout and "k16" in rep.stdout
+    exp = runner.hotpath("export", "sep.hprof", "--format", "collapsed", "-o", "sep.txt")
+    assert exp.returncode == 0
+    assert any(line.startswith("<module>") and "k16" in line
+               for line in (runner.cwd / "sep.txt").read_text().splitlines())
+    d = runner.hotpath("diff", "sep.hprof", "sep.hprof")
+    assert d.returncode == 0
+
+
+def test_threads_are_sampled_each_with_its_gil_share(runner):
+    runner.write("thr.py", """
+        import threading, time
+        def busy():
+            t = time.monotonic() + 0.4
+            while time.monotonic() < t:
+                sum(range(200))
+        def sleeper():
+            time.sleep(0.4)
+        ts = [threading.Thread(target=busy, name="busy"),
+              threading.Thread(target=sleeper, name="sleeper")]
+        for t in ts: t.start()
+        for t in ts: t.join()
+    """)
+    wall = runner.hotpath("run", "--sample", "-o", "wall.hprof", "thr.py")
+    assert wall.returncode == 0, wall.stderr
+    data = hotpath.load(str(runner.cwd / "wall.hprof"))
+    by_name = {t.name: t for t in data.threads}
+    assert {"MainThread", "busy", "sleeper"} <= set(by_name)
+    gil = data.meta["sampling"]["threads"]
+    busy = gil[str(by_name["busy"].thread_id)]
+    sleeper = gil[str(by_name["sleeper"].thread_id)]
+    assert busy["samples"] > 20 and sleeper["samples"] > 20       # wall: both counted
+    assert busy["gil_samples"] > sleeper["gil_samples"]           # the sleeper waits in C
+    assert "held the GIL in:" in wall.stderr
+
+    cpu = runner.hotpath("run", "--sample", "--sample-clock", "cpu", "-o", "cpu.hprof", "thr.py")
+    assert cpu.returncode == 0, cpu.stderr
+    data = hotpath.load(str(runner.cwd / "cpu.hprof"))
+    samples = {t.name: data.meta["sampling"]["threads"][str(t.thread_id)]["samples"]
+               for t in data.threads}
+    assert samples.get("busy", 0) > 20
+    assert samples.get("sleeper", 0) <= 2          # asleep: off the CPU, not counted
+
+
+def test_asyncio_task_stacks_are_whole(runner):
+    runner.write("aio.py", """
+        import asyncio
+        def crunch():
+            return sum(i * i for i in range(20000))
+        async def inner():
+            for _ in range(40):
+                crunch()
+                await asyncio.sleep(0)
+        async def middle():
+            await inner()
+        async def outer():
+            await asyncio.gather(middle(), middle())
+        asyncio.run(outer())
+    """)
+    r = runner.hotpath("run", "--sample=2k", "-q", "aio.py")
+    assert r.returncode == 0, r.stderr
+    data = hotpath.load(str(runner.cwd / "aio.hprof"))
+    (t,) = data.threads
+    names = [data.functions[f].name if f >= 0 else "" for f in t.func]
+    paths = set()
+    for i in range(len(t.func)):
+        if names[i] == "crunch":
+            p, j = [], i
+            while j > 0:
+                p.append(names[j])
+                j = t.parent[j]
+            paths.add(tuple(reversed(p)))
+    # the awaiting coroutines are on the path of the running task's work
+    assert any(p[-3:] == ("middle", "inner", "crunch") for p in paths), paths
+
+
+def test_a_program_that_forks(runner):
+    runner.write("forks.py", """
+        import os, sys
+        def work():
+            return sum(range(300000))
+        work()
+        pid = os.fork()
+        if pid == 0:
+            work()
+            sys.exit(0)
+        _, status = os.waitpid(pid, 0)
+        work()
+        print("parent done", os.waitstatus_to_exitcode(status))
+    """)
+    r = runner.hotpath("run", "--sample", "forks.py")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "parent done 0\n"
+    assert r.stderr.count("hotpath: profile written to") == 1
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--sample=abc"], "sample rate 'abc'"),
+    (["--sample=0"], "choose between 1 and 100k"),
+    (["--sample", "--memory"], "--sample does not combine"),
+    (["--sample", "--sample-clock", "gpu"], "invalid choice"),
+])
+def test_bad_sampling_options_are_one_line(runner, args, message):
+    runner.write("p.py", "pass\n")
+    r = runner.hotpath("run", *args, "p.py")
+    assert r.returncode == 2
+    assert message in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_sampler_api():
+    from hotpath.capture.sampling import parse_rate
+    assert parse_rate("10k") == 10000 and parse_rate("100") == 100 and parse_rate(250) == 250
+
+    def hot():
+        t = time.monotonic() + 0.2
+        while time.monotonic() < t:
+            sum(range(100))
+    switch = sys.getswitchinterval()
+    with hotpath.Sampler(rate="2k") as s:
+        assert sys.getswitchinterval() <= 0.00025 + 1e-9
+        with pytest.raises(RuntimeError):
+            hotpath.Sampler().start()          # one sampler at a time
+        hot()
+    assert sys.getswitchinterval() == switch and not s.running
+    p = s.snapshot()
+    assert p.meta["sampled"] and any(f.name == "hot" for f in p.functions)
+    s.clear()
+    assert s.snapshot().threads == []
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 14), reason="the refusal is for < 3.14")
+def test_attach_needs_314(runner):
+    r = runner.hotpath("attach", str(os.getpid()))
+    assert r.returncode == 2
+    assert r.stderr.strip() == (
+        "hotpath: error: hotpath attach needs CPython 3.14 or newer (sys.remote_exec, "
+        f"PEP 768); this is Python {'.'.join(map(str, sys.version_info[:3]))}")
+
+
+@pytest.mark.skipif(sys.version_info < (3, 14), reason="sys.remote_exec is 3.14+")
+@pytest.mark.parametrize("mode", ["sample", "functions", "lines"])
+def test_attach_to_a_running_program(runner, mode):
+    import pathlib
+    longrun = pathlib.Path(__file__).resolve().parents[1] / "examples" / "longrun.py"
+    target = subprocess.Popen([sys.executable, str(longrun), "60"], stdout=subprocess.PIPE,
+                              text=True, env=runner.env())
+    try:
+        assert target.stdout.readline() == "ready\n"
+        extra = ["-f", "__main__:heavy"] if mode == "lines" else []
+        r = runner.hotpath("attach", str(target.pid), "--mode", mode, *extra,
+                           "--duration", "0.5", "-o", "a.hprof")
+        assert r.returncode == 0, r.stderr
+        assert target.poll() is None               # still running
+        data = hotpath.load(str(runner.cwd / "a.hprof"))
+        if mode == "lines":
+            assert "heavy" in r.stderr and "Line #" in r.stderr
+        else:
+            assert "heavy" in {data.functions[f].name for t in data.threads for f in t.func
+                               if f >= 0}
+            assert "hotpath-attach" not in {t.name for t in data.threads}
+        # Ctrl-C instead of a duration
+        a = subprocess.Popen([sys.executable, "-m", "hotpath", "attach", str(target.pid),
+                              "-q", "-o", "b.hprof"], cwd=runner.cwd, env=runner.env(),
+                             stderr=subprocess.PIPE, text=True)
+        time.sleep(1.5)
+        a.send_signal(signal.SIGINT)
+        assert a.wait(60) == 0, a.stderr.read()
+        assert hotpath.load(str(runner.cwd / "b.hprof")).meta["kind"] == "attach"
+        assert target.poll() is None
+    finally:
+        target.kill()
+        target.wait()
