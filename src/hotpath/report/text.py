@@ -15,7 +15,7 @@ import sys
 from typing import IO, Iterable
 
 from hotpath.model import FunctionStats, Profile, ThreadProfile
-from hotpath.report.base import Labeler
+from hotpath.report.base import Labeler, format_seconds
 
 SORT_KEYS = {
     "tottime": "tottime", "time": "tottime", "self": "tottime",
@@ -148,3 +148,105 @@ def _rows(profile: Profile, stats: dict[int, FunctionStats], key: str,
 def print_table(profile: Profile, stream: IO[str] | None = None, **kw) -> None:
     stream = stream if stream is not None else sys.stderr
     stream.write(format_table(profile, colour=use_colour(stream), **kw))
+
+
+# -- the hot path, as a tree ------------------------------------------------------------------
+
+#: ``format_hot_tree``: rows away from the hot path are shown from this share of the run
+MIN_SHARE = 0.05
+MAX_INDENT = 16
+
+
+def format_hot_tree(profile: Profile, threads: Iterable[ThreadProfile] | None = None,
+                    focus: Iterable[str] = (), min_share: float = MIN_SHARE,
+                    max_rows: int = 40, colour: bool = False, tree=None) -> str:
+    """The hot path through the user's code (``report.hottree``), compactly: the hottest
+    path in full, other branches holding at least ``min_share`` of the run, library
+    frames folded into "N frames hidden (packages)" rows; at most ``max_rows`` rows
+    besides the hot path's. Empty when the profile has no time."""
+    from .hottree import FOLD, LINE, THREAD, hot_tree
+    from .source import SourceReader
+    t = tree or hot_tree(profile, threads, focus=focus)
+    total = t.total_ticks
+    if total <= 0 or not t.root.children:
+        return ""
+    label = Labeler(profile, t.user.shorten)
+    sec = profile.tick_seconds
+    floor = total * min_share
+    reader = SourceReader(profile.meta.get("cwd"))
+    out = [_bold("hot path", colour) + _dim(
+        " (your code; library, standard-library and import frames folded"
+        + (f"; yours too: {', '.join(t.user.focus)}" if t.user.focus else "; --focus PKG adds a package")
+        + ")", colour)]
+    out.append(_dim(f"{'total':>9} {'share':>6} {'self':>9} {'calls':>10}  path", colour))
+    extra = 0
+
+    def text_of(node) -> str:
+        if node.kind == FOLD:
+            pk = t.packages(node)
+            shown = ", ".join(pk[:4]) + (f", +{len(pk) - 4} more" if len(pk) > 4 else "")
+            n = len(node.hidden)
+            via = profile.functions[node.func].display_name if node.func >= 0 else "?"
+            return f"{n} frame{'s' if n != 1 else ''} hidden ({shown}), via {via}"
+        if node.kind == LINE:
+            fn = profile.functions[node.func]
+            src = reader.line(fn.filename, node.line, limit=80).strip()
+            return f"line {node.line}: {src}" if src else f"line {node.line}"
+        if node.kind == THREAD:
+            return f"[{node.name}]"
+        return label(node.func)
+
+    def row(node, depth: int, note: str = "") -> None:
+        share = node.total_ticks / total
+        calls = f"{node.calls:,}" if node.kind != THREAD else ""
+        self_t = format_seconds(node.self_ticks * sec) if node.kind not in (THREAD, LINE) else ""
+        pad = "  " * min(depth - 1, MAX_INDENT)
+        if depth - 1 > MAX_INDENT:
+            pad += f"[{depth}] "
+        name = text_of(node) + note
+        if node.kind == FOLD:
+            name = _dim(name, colour)
+        elif node.hot and node is t.hot_path[-1]:
+            name = _hot(name, colour)
+        elif node.hot:
+            name = _bold(name, colour)
+        out.append(f"{format_seconds(node.total_ticks * sec):>9} {100 * share:5.1f}% "
+                   f"{self_t:>9} {calls:>10}  {pad}{name}")
+
+    stack = [(c, 1) for c in reversed(t.root.children)]
+    while stack:
+        node, depth = stack.pop()
+        if not node.hot and (node.total_ticks < floor or len(out) - 2 >= max_rows + len(t.hot_path)):
+            extra += 1
+            continue
+        note = ""
+        # a recursion on the hot path is one row: fib > fib > fib ... says how deep
+        if node.hot and node.kind not in (FOLD, LINE, THREAD):
+            deep = node
+            while (deep.children and deep.children[0].hot and deep.children[0].func == node.func
+                   and deep.children[0].kind == node.kind):
+                deep = deep.children[0]
+            if deep is not node:
+                levels = 1
+                k = node
+                while k is not deep:
+                    k = k.children[0]
+                    levels += 1
+                note = f"  (recursive, {levels} levels; the rest is below the deepest)"
+                row(node, depth, note)
+                stack.extend((c, depth + 1) for c in reversed(deep.children))
+                continue
+        row(node, depth)
+        stack.extend((c, depth + 1) for c in reversed(node.children))
+    if extra:
+        out.append(_dim(f"{'':>38}  ({extra} smaller branches not shown; "
+                        "hotpath view shows them all)", colour))
+    return "\n".join(out) + "\n"
+
+
+def print_hot_tree(profile: Profile, stream: IO[str] | None = None, **kw) -> None:
+    """``format_hot_tree`` after a blank line, when the profile has time to show."""
+    stream = stream if stream is not None else sys.stderr
+    text = format_hot_tree(profile, colour=use_colour(stream), **kw)
+    if text:
+        stream.write("\n" + text)
