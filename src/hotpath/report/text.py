@@ -155,16 +155,17 @@ def print_table(profile: Profile, stream: IO[str] | None = None, **kw) -> None:
 #: ``format_hot_tree``: rows away from the hot path are shown from this share of the run
 MIN_SHARE = 0.05
 MAX_INDENT = 16
+MAX_PATH = 14        #: hot-path rows printed (a longer path keeps its top and end)
 
 
 def format_hot_tree(profile: Profile, threads: Iterable[ThreadProfile] | None = None,
                     focus: Iterable[str] = (), min_share: float = MIN_SHARE,
-                    max_rows: int = 40, colour: bool = False, tree=None) -> str:
+                    max_rows: int = 30, colour: bool = False, tree=None) -> str:
     """The hot path through the user's code (``report.hottree``), compactly: the hottest
     path in full, other branches holding at least ``min_share`` of the run, library
     frames folded into "N frames hidden (packages)" rows; at most ``max_rows`` rows
     besides the hot path's. Empty when the profile has no time."""
-    from .hottree import FOLD, LINE, THREAD, hot_tree
+    from .hottree import FOLD, FUNC, LINE, THREAD, hot_tree
     from .source import SourceReader
     t = tree or hot_tree(profile, threads, focus=focus)
     total = t.total_ticks
@@ -213,31 +214,79 @@ def format_hot_tree(profile: Profile, threads: Iterable[ThreadProfile] | None = 
         out.append(f"{format_seconds(node.total_ticks * sec):>9} {100 * share:5.1f}% "
                    f"{self_t:>9} {calls:>10}  {pad}{name}")
 
-    stack = [(c, 1) for c in reversed(t.root.children)]
-    while stack:
-        node, depth = stack.pop()
-        if not node.hot and (node.total_ticks < floor or len(out) - 2 >= max_rows + len(t.hot_path)):
-            extra += 1
+    # The hot path, one row per level: a recursion (the same function calling itself
+    # on the path) is one row that says how deep, and a path longer than MAX_PATH rows
+    # keeps its top and its end. Under each row, after the path's rest: its other
+    # children holding at least ``min_share`` of the run, heaviest first, one row each.
+    hot = t.hot_path[1:]
+    shown: list = []
+    last_of: dict[int, object] = {}
+    k = 0
+    while k < len(hot):
+        node, j = hot[k], k
+        while (node.kind == FUNC and j + 1 < len(hot) and hot[j + 1].kind == FUNC
+               and hot[j + 1].func == node.func):
+            j += 1
+        shown.append(node)
+        if j > k:
+            last_of[id(node)] = hot[j]
+        k = j + 1
+    # each level's other heavy children (shown after the path), and its deepest node
+    rests: list[list] = []
+    for k, node in enumerate(shown):
+        below = last_of.get(id(node)) or node
+        nxt = shown[k + 1] if k + 1 < len(shown) else None
+        rest = [c for c in below.children if c is not nxt and not c.hot]
+        heavy = [c for c in rest if c.total_ticks >= floor][:5]
+        extra += len(rest) - len(heavy)
+        rests.append(heavy)
+    # a long path loses middle levels that have nothing else heavy below them
+    cut: set[int] = set()
+    if len(shown) > MAX_PATH:
+        for k in range(3, len(shown) - (MAX_PATH - 4)):
+            if not rests[k]:
+                cut.add(k)
+        cut = {k for k in cut if k - 1 in cut or k + 1 in cut}   # runs of two or more
+    later: list[list] = [[(c, 1) for c in t.root.children
+                          if not c.hot and c.total_ticks >= floor][:5]]
+    extra += len(t.root.children) - len(later[0]) - (1 if shown else 0)
+    depth = 0
+    k = 0
+    while k < len(shown):
+        node = shown[k]
+        if k in cut:
+            run = k
+            while run in cut:
+                run += 1
+            depth += 1
+            names = [text_of(x) for x in shown[k:run]]
+            more = f"{names[0]} > ... > {names[-1]}" if len(names) > 2 else " > ".join(names)
+            out.append(_dim(f"{'':>38}  {'  ' * min(depth - 1, MAX_INDENT)}"
+                            f"... {len(names)} more level{'s' if len(names) > 1 else ''}: {more}",
+                            colour))
+            k = run
             continue
+        depth += 1
+        deep = last_of.get(id(node))
         note = ""
-        # a recursion on the hot path is one row: fib > fib > fib ... says how deep
-        if node.hot and node.kind not in (FOLD, LINE, THREAD):
-            deep = node
-            while (deep.children and deep.children[0].hot and deep.children[0].func == node.func
-                   and deep.children[0].kind == node.kind):
-                deep = deep.children[0]
-            if deep is not node:
-                levels = 1
-                k = node
-                while k is not deep:
-                    k = k.children[0]
-                    levels += 1
-                note = f"  (recursive, {levels} levels; the rest is below the deepest)"
-                row(node, depth, note)
-                stack.extend((c, depth + 1) for c in reversed(deep.children))
+        if deep is not None:
+            levels, x = 1, node
+            while x is not deep:
+                x = x.children[0]
+                levels += 1
+            note = f"  (recursive, {levels} levels)"
+        row(node, depth, note)
+        later.append([(c, depth + 1) for c in rests[k]])
+        k += 1
+    for group in reversed(later):
+        for c, d in group:
+            if len(out) - 2 >= max_rows:
+                extra += 1
                 continue
-        row(node, depth)
-        stack.extend((c, depth + 1) for c in reversed(node.children))
+            row(c, d, "  [+]" if c.children else "")
+    if not shown:                       # no time anywhere on a path: the top rows
+        for c in t.root.children[:5]:
+            row(c, 1)
     if extra:
         out.append(_dim(f"{'':>38}  ({extra} smaller branches not shown; "
                         "hotpath view shows them all)", colour))
