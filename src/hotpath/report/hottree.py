@@ -10,6 +10,9 @@ code (a callback, a module imported through importlib) hangs below the fold agai
 user's code" is ``model.usercode.UserCode``'s decision, the memory report's too;
 ``focus`` adds packages to it.
 
+The frames that only launch the program (a fold at the top with one row of the user's
+below it and next to no time of its own: ``exec``, runpy) are left out.
+
 Every node keeps exact counts: calls, self and total ticks (a fold's self is the time
 spent in the frames it hides and nowhere below them). ``hot_path`` is the heaviest
 path from the root: the heaviest child at each step, for as long as a child holds at
@@ -154,6 +157,8 @@ def hot_tree(profile: Profile, threads: Iterable[ThreadProfile] | None = None,
                 d.total_ticks += span
                 d.hidden[f] = d.hidden.get(f, 0) + selft
             mapped[i] = d
+    for base in [root, *(c for c in root.children if c.kind == THREAD)]:
+        _drop_launch_folds(base)
     # children heaviest first; the build tables go
     stack = [root]
     while stack:
@@ -166,6 +171,18 @@ def hot_tree(profile: Profile, threads: Iterable[ThreadProfile] | None = None,
     for node in path:
         node.hot = True
     return HotTree(profile, root, user, path)
+
+
+def _drop_launch_folds(base: HotNode) -> None:
+    """Leave out the frames that only start the program (``exec``, runpy's
+    ``run_module``): a fold at the top whose time is nearly all in the one row of the
+    user's below it is replaced by that row (its own time goes to ``base``)."""
+    kids = base.children
+    for k, c in enumerate(kids):
+        if (c.kind == FOLD and len(c.children) == 1 and c.children[0].kind == FUNC
+                and c.self_ticks * 100 <= c.total_ticks):
+            base.self_ticks += c.self_ticks
+            kids[k] = c.children[0]
 
 
 def _hottest(root: HotNode) -> list[HotNode]:

@@ -93,9 +93,17 @@ function buildHot(T, fold) {
     if (d.k === "fold") d.hid.set(fi, (d.hid.get(fi) || 0) + T.s[i]);
     map[i] = d;
   }
+  // the frames that only launch the program (exec, runpy): as report/hottree.py
+  for (const base of [root, ...root.kids.filter((c) => c.k === "thread")]) {
+    base.kids = base.kids.map((c) => {
+      if (c.k !== "fold" || c.kids.length !== 1 || c.kids[0].k !== "func" || c.s * 100 > c.t) return c;
+      base.s += c.s; const u = c.kids[0]; u.up = base; return u;
+    });
+  }
   const stack = [root];
   while (stack.length) {
     const x = stack.pop(); x.km = null;
+    for (const c of x.kids) c.depth = x.depth + 1;
     x.kids.sort((a, b) => b.t - a.t);
     for (const c of x.kids) stack.push(c);
   }
@@ -168,6 +176,10 @@ function renderHot() {
     if (x.k === "line") nm.appendChild(el("span", FN.name[x.f] + ", " + fmtInt(x.n) + " hits", "where"));
     if (x.k === "fold") nm.title = "Hidden: " + [...x.hid.keys()].slice(0, 30).map((f) => label(f)).join(" \u203a ");
     else if (x.f >= 0) nm.title = label(x.f);
+    if (x === HOT.tree.path[HOT.tree.path.length - 1]) {
+      r.classList.add("spot");
+      nm.insertBefore(el("span", "hot spot", "badge"), nm.querySelector(".where"));
+    }
     r.appendChild(nm);
     HOT.rows.push(x);
     return r;
