@@ -81,7 +81,10 @@ def browser():
     driver.quit()
 
 
-def _open(driver, page: str, tmp_path: Path, name: str = "report.html") -> None:
+def _open(driver, page: str, tmp_path: Path, name: str = "report.html",
+          view: str | None = "profile") -> None:
+    """Load ``page``; the report opens on its hot path, and with ``view`` (the default:
+    the call profile, which most tests here drive) switches to that view."""
     path = tmp_path / name
     path.write_text(page, encoding="utf-8")
     driver.get(path.as_uri())
@@ -91,6 +94,9 @@ def _open(driver, page: str, tmp_path: Path, name: str = "report.html") -> None:
     assert err is None, err
     logs = [e for e in _console(driver) if e["level"] == "SEVERE"]
     assert not logs, logs
+    if view:
+        driver.execute_script("if (window.hotpath && hotpath.data.threads.length) hotpath.showView(arguments[0])",
+                              view)
 
 
 def _console(driver) -> list[dict]:
@@ -204,8 +210,11 @@ def test_click_to_zoom_and_back(browser, tmp_path):
     assert x2 - rect["x"] < 45
     # the callers/callees panel follows the click
     assert browser.find_element(By.CSS_SELECTOR, "#hp-detail h2").text == "fib"
-    callers = {td.text for td in browser.find_elements(By.CSS_SELECTOR, "#hp-detail tbody tr td:first-child")}
+    callers = {a.text for a in browser.find_elements(By.CSS_SELECTOR, "#hp-detail tbody tr td:first-child a")}
     assert {"main", "fib", "worker"} <= callers
+    # with where each is defined
+    locs = {td.text for td in browser.find_elements(By.CSS_SELECTOR, "#hp-detail tbody tr td:first-child .eloc")}
+    assert {"app.py:10", "app.py:20", "app.py:70"} <= locs
     # a breadcrumb zooms back out; so does the button
     browser.find_element(By.LINK_TEXT, "main").click()
     assert browser.execute_script("return hotpath.data.funcs.name[hotpath.state.tree.f[hotpath.state.zoom]]") == "main"
@@ -446,8 +455,8 @@ def test_source_view_from_the_function_table(browser, tmp_path):
     _open(browser, to_html(_real("lines")), tmp_path)
     assert _view(browser) == "profile"
     tabs = [b.text for b in browser.find_elements(By.CSS_SELECTOR, "#hp-tabs button") if b.is_displayed()]
-    assert len(tabs) == 2 and tabs[0] == "Call profile"
-    assert tabs[1].startswith("Source") and tabs[1].endswith("2")         # two functions
+    assert len(tabs) == 3 and tabs[:2] == ["Hot path", "Call profile"]
+    assert tabs[2].startswith("Source") and tabs[2].endswith("2")         # two functions
     # the table marks functions with line data; the badge opens their source
     row = next(tr for tr in browser.find_elements(By.CSS_SELECTOR, "#hp-table tbody tr")
                if tr.text.startswith("Simulator.evolve"))

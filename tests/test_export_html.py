@@ -163,7 +163,7 @@ setTimeout(async function () {
     R.crumbs = document.getElementById("hp-crumbs").textContent;
     R.zoomFrames = S.visible;
     R.detail = document.querySelector("#hp-detail h2") && document.querySelector("#hp-detail h2").textContent;
-    R.callers = [...document.querySelectorAll("#hp-detail tbody tr td:first-child")].map(td => td.textContent);
+    R.callers = [...document.querySelectorAll("#hp-detail tbody tr td:first-child a")].map(a => a.textContent);
     document.getElementById("hp-reset").click();
     R.reset = S.zoom;
     // search, as typed

@@ -183,8 +183,9 @@ function runAt(x, y) {
 }
 
 function renderCrumbs(chain) {
-  const c = $("hp-crumbs"); c.textContent = "";
-  const T = S.tree;
+  const c = $("hp-crumbs"), T = S.tree, key = chain.join(",");
+  if (c.dataset.key === key && c._tree === T) return;   // unchanged: keep the links (a click may be on one)
+  c.dataset.key = key; c._tree = T; c.textContent = "";
   chain.forEach((i, k) => {
     if (k) c.appendChild(el("span", " \u203a ", "sep"));
     const a = el("a", T.f[i] >= 0 ? FN.name[T.f[i]] : T.name(i));
