@@ -70,6 +70,7 @@ function chainOf(i) { const T = S.tree, out = []; while (i >= 0) { out.push(i); 
 // 0 are not in this picture at all) from S.zoom down, its ancestors dimmed above it.
 function render() {
   const T = S.tree; if (!T) return;
+  if (box.offsetParent === null) return;     // not shown (another view): drawn when it is
   const W = Math.max(200, box.clientWidth - 2);
   const chain = chainOf(S.zoom).slice(-ANCESTORS);
   const baseRow = chain.length - 1, z = S.zoom;

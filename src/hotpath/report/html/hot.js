@@ -71,7 +71,7 @@ const LEAF = new Map();
 (D.lineLeaves ? D.lineLeaves.f : []).forEach((f, k) => { if (!LEAF.has(f)) LEAF.set(f, k); });
 
 function buildHot(T, fold) {
-  const mk = (k, f, up, rep) => ({ k, f, n: 0, s: 0, t: 0, kids: [], km: new Map(), hid: null,
+  const mk = (k, f, up, rep) => ({ k, f, n: 0, s: 0, t: 0, kids: [], km: null, hid: null,
                                    rep, up, depth: up ? up.depth + 1 : 0, open: false, hot: false });
   const root = mk("root", -1, null, 0); root.t = T.t[0];
   const map = new Array(T.size); map[0] = root;
@@ -83,6 +83,7 @@ function buildHot(T, fold) {
     else if (pd.k === "fold") {
       d = pd; d.s += T.s[i]; d.hid.set(fi, (d.hid.get(fi) || 0) + T.s[i]); map[i] = d; continue;
     } else key = "f" + fi;
+    if (pd.km === null) pd.km = new Map();            // (made when the first child comes)
     d = pd.km.get(key);
     if (d === undefined) {
       d = mk(fi < -1 ? "thread" : typeof key === "number" ? "func" : "fold", fi, pd, i);
