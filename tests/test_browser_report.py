@@ -6,7 +6,9 @@ table headers are clicked. One browser session serves the whole file (about 10 s
 Everything skips, saying why, when selenium, Chromium or chromedriver is missing.
 
 ``HOTPATH_UPDATE_SCREENSHOTS=1`` also rewrites ``docs/report-screenshot.png`` (the
-bundled example, ``examples/particles.py``), ``docs/diff-screenshot.png``, and the
+bundled example, ``examples/particles.py``), ``docs/report-hotpath-screenshot.png`` (its
+hot path view, which the page opens on), ``docs/report-docutils-screenshot.png`` (the hot
+path of docutils, a real third-party program), ``docs/diff-screenshot.png``, and the
 annotated source and memory views: ``docs/report-lines-screenshot.png``
 (``examples/lines_demo.py`` under ``--lines``) and ``docs/report-memory-screenshot.png``
 (``examples/numpy_alloc.py`` under ``--memory``).
@@ -421,6 +423,15 @@ def test_screenshots_of_real_profiles(browser, tmp_path):
     assert browser.save_screenshot(str(shot))
     assert _png_size(shot)[0] == W
 
+    # the page as it opens: the hot path through the example
+    _open(browser, to_html(before), tmp_path, "hot.html", view=None)
+    spot = browser.find_element(By.CSS_SELECTOR, "#hp-hot .hot-row.spot .tx").text
+    # evolve's loop and the force_on it calls run neck and neck: either is the answer
+    assert spot in ("Attractor.force_on", "Simulation.evolve"), spot
+    shot = dest / "report-hotpath-screenshot.png"
+    assert browser.save_screenshot(str(shot))
+    assert _png_size(shot)[0] == W
+
     # the diff: hover the frame that shrank the most
     _open(browser, report_diff.to_html(before, after, names=("before.hprof", "after.hprof")),
           tmp_path, "diff.html")
@@ -820,3 +831,64 @@ def test_a_30000_function_profile_opens_in_under_a_second(browser, tmp_path):
     assert best < 1000, f"{best:.0f} ms"
     browser.execute_script("hotpath.showView('profile')")
     assert _painted(browser) > 5000
+
+
+_TARGETS = 1500
+
+
+def test_docutils_first_screen_names_the_hot_spot(browser, tmp_path):
+    """docutils (a test dependency) converting a document of 1,500 hyperlink targets
+    (``.. _t1:`` then a paragraph, repeated) to HTML, profiled with ``--focus docutils``
+    (a docutils developer's view: its code is "yours").
+
+    Why the answer is clear: every explicit markup construct (``.. _t1:``) is parsed by
+    a *nested* state machine (``Body.explicit_markup`` > ``explicit_list`` >
+    ``nested_list_parse``), and ``NestedStateMachine.__init__`` builds all of the rST
+    parser's states anew, each compiling its transition table
+    (``State.add_initial_transitions`` > ``make_transitions`` > ``make_transition``, 142
+    calls per construct). Reading docutils/statemachine.py, that set-up is the work that
+    grows with the document; the text itself is one short line each. A person naming the
+    hot spot names ``State.make_transition(s)``, reached through
+    ``NestedStateMachine.__init__``; the first screen must show exactly that, without
+    scrolling, above the imports (a quarter of the run) and the transforms."""
+    pytest.importorskip("docutils")
+    work = tmp_path / "du"
+    work.mkdir()
+    body = ["Targets", "=======", ""]
+    for i in range(_TARGETS):
+        body += [f".. _t{i}:", "", f"Para {i}.", ""]
+    (work / "targets.rst").write_text("\n".join(body) + "\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "LD_PRELOAD")}
+    r = subprocess.run([sys.executable, "-m", "hotpath", "run", "--focus", "docutils",
+                        "-o", "du.hprof", "-m", "docutils", "targets.rst", "out.html"],
+                       cwd=work, capture_output=True, text=True, timeout=300, env=env)
+    assert r.returncode == 0, r.stderr
+    assert (work / "out.html").exists()
+    # the terminal's tree says it too
+    tree = r.stderr[r.stderr.index("hot path ("):]
+    hot_row = next(ln for ln in tree.splitlines() if "State.make_transition" in ln)
+    assert "statemachine.py:" in hot_row
+    v = subprocess.run([sys.executable, "-m", "hotpath", "view", "--no-browser", "--focus",
+                        "docutils", "-o", "du.html", "du.hprof"],
+                       cwd=work, capture_output=True, text=True, timeout=300, env=env)
+    assert v.returncode == 0, v.stderr
+    browser.set_window_size(W, H)
+    browser.get((work / "du.html").as_uri())
+    WebDriverWait(browser, 20).until(lambda d: d.execute_script("return document.body.dataset.ready"))
+    assert _view(browser) == "hot"
+    spot = browser.find_element(By.CSS_SELECTOR, "#hp-hot .hot-row.spot")
+    name = spot.find_element(By.CSS_SELECTOR, ".tx").text
+    assert name in ("State.make_transition", "State.make_transitions"), name
+    assert "docutils/statemachine.py:" in spot.text
+    # on the first screen, no scrolling
+    bottom = browser.execute_script("return arguments[0].getBoundingClientRect().bottom", spot)
+    assert bottom <= browser.execute_script("return window.innerHeight")
+    path = [r["text"] for r in _rows(browser) if r["hot"]]
+    for step in ("Body.explicit_markup", "NestedStateMachine.__init__", "StateMachine.add_states"):
+        assert step in path, path
+    assert path.index("NestedStateMachine.__init__") < path.index(name)
+    # the program's start (python -m: runpy, exec) is not a row of its own
+    assert path[0] == "<module>"
+    update = os.environ.get("HOTPATH_UPDATE_SCREENSHOTS") == "1"
+    shot = (ROOT / "docs" if update else tmp_path) / "report-docutils-screenshot.png"
+    assert browser.save_screenshot(str(shot)) and _png_size(shot)[0] == W

@@ -10,8 +10,8 @@ code (a callback, a module imported through importlib) hangs below the fold agai
 user's code" is ``model.usercode.UserCode``'s decision, the memory report's too;
 ``focus`` adds packages to it.
 
-The frames that only launch the program (a fold at the top with one row of the user's
-below it and next to no time of its own: ``exec``, runpy) are left out.
+The frames that only launch the program (a fold at the top with only rows of the
+user's below it and next to no time of its own: ``exec``, runpy) are left out.
 
 Every node keeps exact counts: calls, self and total ticks (a fold's self is the time
 spent in the frames it hides and nowhere below them). ``hot_path`` is the heaviest
@@ -175,14 +175,18 @@ def hot_tree(profile: Profile, threads: Iterable[ThreadProfile] | None = None,
 
 def _drop_launch_folds(base: HotNode) -> None:
     """Leave out the frames that only start the program (``exec``, runpy's
-    ``run_module``): a fold at the top whose time is nearly all in the one row of the
-    user's below it is replaced by that row (its own time goes to ``base``)."""
-    kids = base.children
-    for k, c in enumerate(kids):
-        if (c.kind == FOLD and len(c.children) == 1 and c.children[0].kind == FUNC
+    ``run_module``): a fold at the top that holds next to no time of its own (1% at
+    most) and only rows of the user's below it is replaced by those rows (its own time
+    goes to ``base``)."""
+    kids = []
+    for c in base.children:
+        if (c.kind == FOLD and c.children and all(x.kind == FUNC for x in c.children)
                 and c.self_ticks * 100 <= c.total_ticks):
             base.self_ticks += c.self_ticks
-            kids[k] = c.children[0]
+            kids += c.children
+        else:
+            kids.append(c)
+    base.children = kids
 
 
 def _hottest(root: HotNode) -> list[HotNode]:

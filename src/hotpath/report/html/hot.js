@@ -96,9 +96,9 @@ function buildHot(T, fold) {
   }
   // the frames that only launch the program (exec, runpy): as report/hottree.py
   for (const base of [root, ...root.kids.filter((c) => c.k === "thread")]) {
-    base.kids = base.kids.map((c) => {
-      if (c.k !== "fold" || c.kids.length !== 1 || c.kids[0].k !== "func" || c.s * 100 > c.t) return c;
-      base.s += c.s; const u = c.kids[0]; u.up = base; return u;
+    base.kids = base.kids.flatMap((c) => {
+      if (c.k !== "fold" || !c.kids.length || c.kids.some((u) => u.k !== "func") || c.s * 100 > c.t) return [c];
+      base.s += c.s; for (const u of c.kids) u.up = base; return c.kids;
     });
   }
   const stack = [root];
