@@ -733,11 +733,13 @@ def test_flame_graph_keyboard_legend_crumbs_and_table_rows(browser, tmp_path):
     # table rows are tab stops; Enter selects and highlights, arrows move
     row = browser.find_elements(By.CSS_SELECTOR, "#hp-table tbody tr")[0]
     browser.execute_script("arguments[0].focus()", row)
-    ActionChains(browser).send_keys(Keys.ARROW_DOWN, Keys.ENTER).perform()
-    second = _column(browser)[1] if not browser.execute_script("return hotpath.state.match") else None
-    assert browser.find_element(By.CSS_SELECTOR, "#hp-detail h2").text in _column(browser)
-    assert browser.find_element(By.ID, "hp-match").text.startswith("Highlighted ")
-    assert second is None or browser.execute_script("return document.activeElement.tagName") == "TR"
+    second = _column(browser)[1]
+    ActionChains(browser).send_keys(Keys.ARROW_DOWN).perform()
+    assert browser.execute_script("return document.activeElement.dataset.f") == \
+        browser.find_elements(By.CSS_SELECTOR, "#hp-table tbody tr")[1].get_attribute("data-f")
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    assert browser.find_element(By.CSS_SELECTOR, "#hp-detail h2").text == second
+    assert browser.find_element(By.ID, "hp-match").text.startswith("Highlighted " + second)
 
 
 def test_hide_library_and_import_frames(browser, tmp_path):
@@ -793,14 +795,17 @@ def _wide_profile(n_funcs: int):
     funcs = [Function(f"/home/u/proj/pkg/m{k % 300}.py", k, f"f{k}", f"C{k % 97}.f{k}")
              for k in range(n_funcs)] + [Function("~", 0, "<built-in method builtins.len>")]
     f, par, calls, selft, total = [-1], [-1], [0], [0], [0]
-    tops = list(range(300))
-    for t in tops:
-        f.append(t); par.append(0); calls.append(1); selft.append(1); total.append(0)
+
+    def add(func: int, parent: int, n: int, own: int, tot: int) -> int:
+        for col, v in zip((f, par, calls, selft, total), (func, parent, n, own, tot)):
+            col.append(v)
+        return len(f) - 1
+
+    for t in range(300):
+        add(t, 0, 1, 1, 0)
     for k in range(300, n_funcs):
-        top = 1 + k % 300
-        f.append(k); par.append(top); calls.append(k % 7 + 1); selft.append(10 + k % 13); total.append(0)
-        node = len(f) - 1
-        f.append(n_funcs); par.append(node); calls.append(3); selft.append(2); total.append(2)
+        node = add(k, 1 + k % 300, k % 7 + 1, 10 + k % 13, 0)
+        add(n_funcs, node, 3, 2, 2)
         total[node] = selft[node] + 2
     for i in range(len(f) - 1, 0, -1):
         if par[i] > 0 and f[par[i]] < 300:

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from export_profiles import SAMPLE_FUNCS, build, sample_profile
+from export_profiles import build, sample_profile
 from hotpath.model import Function
 from hotpath.model.memory import MemoryView
 from hotpath.model.usercode import UserCode
@@ -178,13 +178,15 @@ def test_text_tree_folds_and_marks_the_hot_path():
     assert "3 frames hidden (sympy, <built-in>), via simplify" in body
     assert "2 frames hidden (importlib), via _find_and_load" in body
     assert "1 frame hidden (json), via JSONDecoder.decode" in body
-    # rows are aligned: the path column starts at the same place on every row
-    starts = {len(ln) - len(ln.lstrip(" ").split("  ", 4)[-1]) for ln in lines[2:] if "(" in ln}
+    # rows are aligned: the numbers end where the header's "path" starts, on every row
+    at = lines[1].index("path")
+    for ln in lines[2:]:
+        assert re.fullmatch(r" *[\d.]+ [µmn]?s +[\d.]+% +([\d.]+ [µmn]?s)? +[\d,]+  ", ln[:at]), ln
+        assert ln[at] != " " or ln[at:].lstrip().startswith(("key", "leaf", "3 ", "2 ", "1 ", "<"))
     key = next(ln for ln in lines if ln.lstrip().endswith("key (app.py:30)"))
     main = next(ln for ln in lines if ln.lstrip().endswith("main (app.py:1)"))
     assert key.index("key") > main.index("main")                    # indented under it
     assert key.split()[0:2] == ["20", "µs"] and key.split()[5] == "10"   # total, calls
-    assert starts
     assert format_hot_tree(p, focus=["json"]).count("JSONDecoder.decode (") == 1
 
 
