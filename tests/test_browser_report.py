@@ -897,3 +897,23 @@ def test_docutils_first_screen_names_the_hot_spot(browser, tmp_path):
     update = os.environ.get("HOTPATH_UPDATE_SCREENSHOTS") == "1"
     shot = (ROOT / "docs" if update else tmp_path) / "report-docutils-screenshot.png"
     assert browser.save_screenshot(str(shot)) and _png_size(shot)[0] == W
+
+
+def test_hot_path_ends_at_the_costliest_line(browser, tmp_path):
+    """With line timings (``--lines``), the hot path goes down to the line that cost
+    most, and Enter on it opens the annotated source there."""
+    from hotpath.report.hottree import hot_tree
+    prof = _real("lines")
+    _open(browser, to_html(prof), tmp_path, view=None)
+    spot = browser.find_element(By.CSS_SELECTOR, "#hp-hot .hot-row.spot")
+    assert spot.find_element(By.CSS_SELECTOR, ".tx").text == "line 36: norm = math.sqrt(p.x ** 2 + p.y ** 2)"
+    assert "Simulator.evolve, 99,900 hits" in spot.text
+    leaf = hot_tree(prof).hot_path[-1]                     # the same leaf as the terminal's
+    assert (leaf.kind, leaf.line, leaf.hits) == ("line", 36, 99_900)
+    rows = [r for r in _rows(browser) if r["hot"]]
+    assert [r["text"] for r in rows][-2:] == ["Simulator.evolve", spot.find_element(By.CSS_SELECTOR, ".tx").text]
+    spot.click()
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    assert _view(browser) == "source"
+    assert browser.find_element(By.CSS_SELECTOR, "#hp-src-head h2").text == "Simulator.evolve"
+    assert "target" in _src_rows(browser)[36][0]
