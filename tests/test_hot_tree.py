@@ -234,14 +234,30 @@ def test_cli_run_and_report_print_the_tree(runner):
     # report prints it too, and --focus json opens json up
     rep = runner.hotpath("report", "p.hprof", "--focus", "json")
     assert rep.returncode == 0, rep.stderr
-    assert "yours too: json" in rep.stdout and "loads (json/__init__.py:" in rep.stdout
+    tree = rep.stdout[rep.stdout.index("hot path ("):]           # (the table lists loads too)
+    assert "yours too: json" in tree and "loads (json/__init__.py:" in tree
     plain = runner.hotpath("report", "p.hprof")
-    assert "hidden (json" in plain.stdout and "loads (json/__init__.py:" not in plain.stdout
+    tree = plain.stdout[plain.stdout.index("hot path ("):]
+    assert "hidden (json" in tree and "loads (json/__init__.py:" not in tree
     # run --focus is the same option
     res2 = runner.hotpath("run", "--focus", "json", "-o", "q.hprof", "prog.py")
-    assert res2.returncode == 0 and "loads (json/__init__.py:" in res2.stderr
+    assert res2.returncode == 0
+    assert "loads (json/__init__.py:" in res2.stderr[res2.stderr.index("hot path ("):]
     # view --focus writes a page that counts json as the user's
     v = runner.hotpath("view", "--no-browser", "--focus", "json", "-o", "p.html", "p.hprof")
     assert v.returncode == 0, v.stderr
     html = (runner.cwd / "p.html").read_text(encoding="utf-8")
     assert '"focus":["json"]' in html
+
+
+def test_text_tree_suggests_focus_when_nothing_is_the_users():
+    funcs = [Function(f"{SITE}/docutils/core.py", 1, "publish", "publish"),
+             Function(f"{SITE}/docutils/nodes.py", 5, "walk", "Node.walk"),
+             Function("~", 0, "<built-in method builtins.len>")]
+    p = build(funcs, [(1, "MainThread", [(0, 1, 5, [(1, 9, 30, [(2, 9, 1, [])])])])],
+              meta={"cwd": PROJ})
+    text = format_hot_tree(p)
+    assert "3 frames hidden (docutils, <built-in>), via publish" in text
+    assert "note: none of the time is in your code; --focus docutils" in text
+    focused = format_hot_tree(p, focus=["docutils"])
+    assert "note:" not in focused and "Node.walk (docutils/nodes.py:5)" in focused

@@ -287,6 +287,11 @@ def format_hot_tree(profile: Profile, threads: Iterable[ThreadProfile] | None = 
     if not shown:                       # no time anywhere on a path: the top rows
         for c in t.root.children[:5]:
             row(c, 1)
+    if hot and all(n.kind in (FOLD, THREAD) for n in hot):
+        pk = [x for x in t.packages(hot[-1]) if not x.startswith("<")][:3]
+        if pk:
+            out.append(_dim(f"note: none of the time is in your code; --focus "
+                            f"{pk[0]} counts a package as yours (here: {', '.join(pk)})", colour))
     if extra:
         out.append(_dim(f"{'':>38}  ({extra} smaller branches not shown; "
                         "hotpath view shows them all)", colour))
