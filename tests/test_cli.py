@@ -130,7 +130,9 @@ def test_report_and_export_pstats(runner):
     assert runner.hotpath("run", "-q", "prog.py").returncode == 0
     rep = runner.hotpath("report", "prog.hprof", "--sort", "cumtime", "--limit", "5")
     assert rep.returncode == 0
-    assert "cumtime" in rep.stdout and len(rep.stdout.splitlines()) <= 9
+    table, _, tree = rep.stdout.partition("\nhot path (")
+    assert "cumtime" in table and len(table.splitlines()) <= 9
+    assert "work (prog.py:" in tree                       # the hot-path tree follows it
     filt = runner.hotpath("report", "prog.hprof", "--filter", "work")
     assert "work" in filt.stdout and "genexpr" not in filt.stdout.replace("work", "")[:0]
     exp = runner.hotpath("export", "prog.hprof", "--format", "pstats", "-o", "prog.prof")

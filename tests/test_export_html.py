@@ -134,6 +134,7 @@ DRIVER = r"""
 setTimeout(async function () {
   const R = {}, H = window.hotpath, S = H.state, sleep = (ms) => new Promise(r => setTimeout(r, ms));
   try {
+    H.showView("profile");               // the page opens on its hot path; this drives the flame graph
     const canvas = document.getElementById("hp-flame"), rect = () => canvas.getBoundingClientRect();
     const px = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
     let painted = 0; for (let i = 0; i < px.length; i += 4) if (px[i] < 250 || px[i+1] < 250 || px[i+2] < 250) painted++;
@@ -163,7 +164,7 @@ setTimeout(async function () {
     R.crumbs = document.getElementById("hp-crumbs").textContent;
     R.zoomFrames = S.visible;
     R.detail = document.querySelector("#hp-detail h2") && document.querySelector("#hp-detail h2").textContent;
-    R.callers = [...document.querySelectorAll("#hp-detail tbody tr td:first-child")].map(td => td.textContent);
+    R.callers = [...document.querySelectorAll("#hp-detail tbody tr td:first-child a")].map(a => a.textContent);
     document.getElementById("hp-reset").click();
     R.reset = S.zoom;
     // search, as typed

@@ -17,11 +17,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     rp.add_argument("--limit", type=int, default=30, help="rows (0 for all)")
     rp.add_argument("--filter", metavar="REGEX", help="only functions whose label matches")
     rp.add_argument("--thread", metavar="NAME", help="only this thread (name or id)")
+    rp.add_argument("--focus", action="append", default=[], metavar="PKG",
+                    help="count package PKG as your code in the hot-path tree (repeatable)")
     rp.set_defaults(func=run)
 
 
 def run(opts: argparse.Namespace) -> int:
-    from hotpath.report.text import print_table
+    from hotpath.report.text import print_hot_tree, print_table
     check_filter(opts.filter)
     data = load_profile(opts.file)
     threads = None
@@ -35,6 +37,8 @@ def run(opts: argparse.Namespace) -> int:
     if data.threads or not has_memory(data):
         print_table(data, stream=sys.stdout, sort=opts.sort, limit=opts.limit,
                     name_filter=opts.filter, threads=threads)
+        if not opts.filter:
+            print_hot_tree(data, stream=sys.stdout, threads=threads, focus=opts.focus)
     from hotpath.model.lines import has_lines
     from hotpath.report.lines import print_lines
     if has_lines(data):

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 _RUN_USAGE = ("hotpath run [-o PATH] [--sort KEY] [--limit N] [--no-builtins] [-q] "
               "[--lines[=auto] | --memory[=exact|sampled] | --sample[=RATE] [--sample-clock cpu]] "
-              "[-f pkg.mod:func | -f file.py:Class.method ...] "
+              "[-f pkg.mod:func | -f file.py:Class.method ...] [--focus PKG ...] "
               "(script.py | - | -m module | -c code) [args ...]")
 
 
@@ -43,6 +43,8 @@ def _run_parser() -> argparse.ArgumentParser:
                    help="do not record C functions (builtins, methods of C types)")
     p.add_argument("--max-nodes", type=int, default=1 << 20, metavar="N",
                    help="per-thread cap on distinct call paths (default: 1048576)")
+    p.add_argument("--focus", action="append", default=[], metavar="PKG",
+                   help="count package PKG as your code in the hot-path tree (repeatable)")
     p.add_argument("-q", "--quiet", action="store_true", help="write the profile, print no table")
     p.add_argument("--lines", action="store_const", const="explicit",
                    help="line-profile functions decorated with @profile (a builtin, as with "
@@ -87,7 +89,8 @@ def _run_parser() -> argparse.ArgumentParser:
 _DEFAULTS = {"output": None, "sort": "tottime", "limit": 20, "no_builtins": False,
              "max_nodes": 1 << 20, "quiet": False, "lines": None, "function": None,
              "lprof": None, "memory": None, "memory_sample_bytes": 16384,
-             "no_native": False, "sample": None, "sample_clock": "wall", "module": None, "code": None, "script": None}
+             "no_native": False, "sample": None, "sample_clock": "wall", "module": None,
+             "code": None, "script": None, "focus": None}
 _FLAGS = {"--no-builtins": ("no_builtins", True), "-q": ("quiet", True),
           "--quiet": ("quiet", True), "--lines": ("lines", "explicit"),
           "--_lines-auto": ("lines", "auto"), "--memory": ("memory", "exact"),
@@ -96,7 +99,7 @@ _VALUED = {"-o": "output", "--output": "output", "--sort": "sort", "--limit": "l
            "--max-nodes": "max_nodes", "-f": "function", "--function": "function",
            "--lprof": "lprof", "--memory-sample-bytes": "memory_sample_bytes",
            "--_memory-mode": "memory", "--_sample-rate": "sample",
-           "--sample-clock": "sample_clock", "-m": "module", "-c": "code"}
+           "--sample-clock": "sample_clock", "-m": "module", "-c": "code", "--focus": "focus"}
 _INTS = {"limit", "max_nodes", "memory_sample_bytes"}
 _CHOICES = {"sort": ("tottime", "cumtime", "calls", "name"), "memory": ("exact", "sampled"),
             "sample_clock": ("wall", "cpu")}
@@ -118,6 +121,7 @@ def _parse_plain(own: list[str]) -> _Options | None:
     argparse would (tests/test_startup.py compares them)."""
     values = dict(_DEFAULTS)
     functions: list[str] = []
+    focus: list[str] = []
     i = 0
     while i < len(own):
         a = own[i]
@@ -147,6 +151,8 @@ def _parse_plain(own: list[str]) -> _Options | None:
                 return None
             if dest == "function":
                 functions.append(value)
+            elif dest == "focus":
+                focus.append(value)
             else:
                 values[dest] = value
             i += step
@@ -158,6 +164,7 @@ def _parse_plain(own: list[str]) -> _Options | None:
         values["script"] = a
         i += 1
     values["function"] = functions
+    values["focus"] = focus
     return _Options(values)
 
 
@@ -169,7 +176,7 @@ def _split_run_argv(argv: list[str]) -> tuple[list[str], list[str]]:
     to the program, even if it looks like a hotpath option.
     """
     takes_value = {"-o", "--output", "--sort", "--limit", "--max-nodes", "-f", "--function",
-                   "--memory-sample-bytes", "--lprof", "--sample-clock"}
+                   "--memory-sample-bytes", "--lprof", "--sample-clock", "--focus"}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -265,7 +272,7 @@ def _modes(opts: argparse.Namespace, argv: list[str]) -> list:
                            sort=opts.sort, limit=opts.limit)]
     from hotpath.session.functions import FunctionsMode
     modes = [FunctionsMode(builtins=not opts.no_builtins, max_nodes=opts.max_nodes,
-                           sort=opts.sort, limit=opts.limit)]
+                           sort=opts.sort, limit=opts.limit, focus=tuple(opts.focus or ()))]
     if opts.lines or opts.function:
         from hotpath.session.lines import LinesMode
         modes.append(LinesMode(opts.lines or "explicit", opts.function, lprof=opts.lprof))

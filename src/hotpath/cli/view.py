@@ -18,6 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                     help="where to write the report (default: FILE with .html)")
     vp.add_argument("--no-browser", action="store_true",
                     help="only write the report and print its path")
+    vp.add_argument("--focus", action="append", default=[], metavar="PKG",
+                    help="count package PKG as your code in the hot-path view (repeatable)")
     vp.set_defaults(func=run)
 
 
@@ -32,13 +34,13 @@ def _browser_available() -> bool:
 
 
 def run(opts: argparse.Namespace) -> int:
-    from hotpath import report
+    from hotpath.report.html import write_html
     data = load_profile(opts.file)
     out = opts.output or os.path.splitext(opts.file)[0] + ".html"
     if os.path.realpath(out) == os.path.realpath(opts.file):   # a link to the profile too
         raise UserError(f"refusing to overwrite the profile {opts.file!r}; choose -o OUT.html")
     try:
-        report.export(data, "html", out)
+        write_html(data, out, focus=opts.focus)
     except OSError as e:
         raise UserError(f"cannot write {out!r}: {e.strerror or e}") from None
     path = os.path.abspath(out)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from .calltree import Profile
-from .paths import PathShortener
+from .usercode import UserCode
 
 __all__ = ["SECTION_VERSION", "STACK_FIELDS", "NO_FRAME", "MemoryView", "Row", "Stack",
            "has_memory"]
@@ -69,18 +69,22 @@ class Stack(_LiveMixin):
 class MemoryView:
     """The section, with lookups: functions, frames, stacks and derived tables.
 
-    ``root`` (the program's working directory) decides which files are the user's code:
-    files that are not the standard library's, an installed package's or frozen.
+    ``root`` (the program's working directory) and ``focus`` (packages counted as the
+    user's) decide which files are the user's code, as every report decides it
+    (``model.usercode.UserCode``): files that are not the standard library's, an
+    installed package's or frozen.
 
     Cost: the user's-code decision is made once per function (``user_checks`` counts
     them), a stack's innermost user frame once per stack, and the tables are sums over
     integer columns; ``stacks`` (one ``Stack`` object per stack) is built only on demand.
     """
 
-    def __init__(self, data: dict[str, Any], root: str | None = None) -> None:
+    def __init__(self, data: dict[str, Any], root: str | None = None,
+                 focus: Iterable[str] = ()) -> None:
         self.data = data
         self.root = root
-        self._shorten = PathShortener(self.root)
+        self._user = UserCode(self.root, focus)
+        self._shorten = self._user.shorten
         self.functions = [tuple(f) for f in self.data.get("functions", [])]
         self.frames = [tuple(f) for f in self.data.get("frames", [])]
         self.totals = self.data.get("totals", {})
@@ -125,9 +129,7 @@ class MemoryView:
         hit = self._user_func[func]
         if hit is None:
             self.user_checks += 1
-            filename = self.functions[func][0]
-            hit = self._user_func[func] = (not filename.startswith("<frozen") and
-                                           self._shorten.kind(filename) in ("project", "other"))
+            hit = self._user_func[func] = self._user.is_user(self.functions[func][0])
         return hit
 
     def is_user(self, frame: int) -> bool:
@@ -166,10 +168,7 @@ class MemoryView:
 
     def _import_funcs(self) -> list[bool]:
         if self._imports is None:
-            self._imports = [
-                f[0].startswith("<frozen importlib._bootstrap") or
-                f[0].endswith(("importlib/_bootstrap.py", "importlib/_bootstrap_external.py"))
-                for f in self.functions]
+            self._imports = [self._user.is_import(f[0]) for f in self.functions]
         return self._imports
 
     def is_import(self, s: Stack) -> bool:

@@ -33,6 +33,7 @@ from typing import Any, Iterable
 
 from ..model import Profile, ThreadProfile
 from ..model.lines import LineData
+from ..model.usercode import UserCode
 from ..outfile import open_output
 from . import pages
 from .base import (PathShortener, exporter_name, format_seconds, node_spans, thread_label,
@@ -56,15 +57,31 @@ def json_for_script(obj: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def report_data(profile: Profile, threads: Iterable[ThreadProfile] | None = None
-                ) -> dict[str, Any]:
-    """The JSON-able data the page reads (documented field by field in the JS)."""
+def report_data(profile: Profile, threads: Iterable[ThreadProfile] | None = None,
+                focus: Iterable[str] = ()) -> dict[str, Any]:
+    """The JSON-able data the page reads (documented field by field in the JS).
+
+    ``focus``: packages counted as the user's code (``model.usercode``), which the hot
+    path view shows and the "hide library" toggles keep."""
     threads = list(profile.threads if threads is None else threads)
     shorten = PathShortener(profile.meta.get("cwd"))
+    user = UserCode(profile.meta.get("cwd"), focus, shorten)
     files: list[str] = []
     file_idx: dict[str, int] = {}
-    funcs: dict[str, list] = {"name": [], "file": [], "line": [], "kind": []}
+    packages: list[str] = []
+    pkg_idx: dict[str, int] = {}
+    # user: the user's code (1) or not (0); imp: import machinery; pkg: index into packages
+    funcs: dict[str, list] = {"name": [], "file": [], "line": [], "kind": [], "user": [],
+                              "imp": [], "pkg": []}
     for f in profile.functions:
+        pkg = user.package(f.filename)
+        pi = pkg_idx.get(pkg)
+        if pi is None:
+            pi = pkg_idx[pkg] = len(packages)
+            packages.append(pkg)
+        funcs["user"].append(int(user.is_user(f.filename)))
+        funcs["imp"].append(int(user.is_import(f.filename)))
+        funcs["pkg"].append(pi)
         short = shorten(f.filename)
         fi = file_idx.get(short)
         if fi is None:
@@ -105,6 +122,9 @@ def report_data(profile: Profile, threads: Iterable[ThreadProfile] | None = None
         "summary": _summary(profile.meta),
         "tickSeconds": profile.tick_seconds,
         "files": files,
+        "packages": packages,
+        "focus": list(user.focus),
+        "lineLeaves": _line_leaves(profile),
         "funcs": funcs,
         "threads": out_threads,
         # annotated source (null without line or memory data) and the memory section
@@ -343,6 +363,31 @@ def _memory_section(profile: Profile, blocks: _Blocks, shorten: PathShortener
     }
 
 
+def _line_leaves(profile: Profile) -> dict[str, list]:
+    """Per function with line timings, its costliest line: ``{"f": [function index],
+    "line": [line], "hits": [hits], "sec": [seconds], "src": [its text]}``, for the hot
+    path view's line leaf (``report.hottree``'s rule)."""
+    out: dict[str, list] = {"f": [], "line": [], "hits": [], "sec": [], "src": []}
+    data = LineData.of(profile)
+    if data is None:
+        return out
+    at = {(f.filename, f.lineno): i for i, f in enumerate(profile.functions)}
+    reader = SourceReader(profile.meta.get("cwd"))
+    for fl in data.functions:
+        i = at.get((fl.filename, fl.lineno))
+        if i is None or not fl.lines:
+            continue
+        ln, hits, t = max(fl.lines, key=lambda r: (r[2], -r[0]))
+        if t <= 0:
+            continue
+        out["f"].append(i)
+        out["line"].append(int(ln))
+        out["hits"].append(int(hits))
+        out["sec"].append(t * data.unit)
+        out["src"].append(reader.line(fl.filename, int(ln), limit=120).strip())
+    return out
+
+
 def _summary(meta: dict[str, Any]) -> list[str]:
     """Short "what was run, how" items for the page header."""
     items = []
@@ -366,14 +411,16 @@ def _summary(meta: dict[str, Any]) -> list[str]:
     return [str(x) for x in items]
 
 
-def to_html(profile: Profile, threads: Iterable[ThreadProfile] | None = None) -> str:
-    """The whole report as one HTML document (a string)."""
-    data = report_data(profile, threads)
+def to_html(profile: Profile, threads: Iterable[ThreadProfile] | None = None,
+            focus: Iterable[str] = ()) -> str:
+    """The whole report as one HTML document (a string); ``focus``: packages to count as
+    the user's code."""
+    data = report_data(profile, threads, focus)
     return pages.render("report", title=xml_escape(f"hotpath: {data['title']}"),
                         data=json_for_script(data))
 
 
-def write_html(profile: Profile, path: str) -> None:
+def write_html(profile: Profile, path: str, focus: Iterable[str] = ()) -> None:
     """Write the HTML report of ``profile`` to ``path``."""
     with open_output(path, "w", encoding="utf-8") as f:
-        f.write(to_html(profile))
+        f.write(to_html(profile, focus=focus))

@@ -16,6 +16,10 @@ The files (installed as package data; read with ``importlib.resources``):
 * ``base.css`` (header, controls, flame graph, table, tooltip, footer) and ``<page>.css``.
 * ``common.js`` and ``<page>.js``: one strict-mode closure (``page.html``), then
   ``init()``; an error it throws is left in ``body[data-error]``.
+* a page's further parts (``PARTS``), appended to its own CSS and JS in that order: the
+  report's hot-path view and the toggles that hide library frames are ``hot.css`` and
+  ``hot.js`` (its functions are called from ``report.js``: ``initHot``, ``showHot``,
+  ``hideFrames``, ``keepRow``, ``kindOf``, ``legend``).
 
 ``common.js`` holds the page-independent machinery: reading the data block, formatting,
 the ``el`` element helper, the canvas flame graph (layout, drawing, hit-testing, zoom,
@@ -45,6 +49,8 @@ from string import Template
 __all__ = ["render"]
 
 PAGES = ("report", "diff")
+#: page → further files (``<part>.css`` and ``<part>.js``) after its own, in this order
+PARTS = {"report": ("hot",), "diff": ()}
 
 
 @cache
@@ -61,9 +67,9 @@ def render(page: str, title: str, data: str) -> str:
     return Template(_read("page.html")).substitute(
         title=title,
         base_css=_read("base.css"),
-        page_css=_read(f"{page}.css"),
+        page_css="".join(_read(f"{part}.css") for part in (page, *PARTS[page])),
         body=_read(f"{page}.html"),
         data=data,
         common_js=_read("common.js"),
-        page_js=_read(f"{page}.js"),
+        page_js="\n".join(_read(f"{part}.js") for part in (page, *PARTS[page])),
     )

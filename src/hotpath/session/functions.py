@@ -20,15 +20,17 @@ __all__ = ["FunctionsMode"]
 
 class FunctionsMode(Mode):
     """Records function timings into the profile's functions and threads.
-    ``sort`` and ``limit`` shape the table; ValueError for a bad ``max_nodes``."""
+    ``sort`` and ``limit`` shape the table, ``focus`` (packages counted as the user's)
+    the hot-path tree under it; ValueError for a bad ``max_nodes``."""
 
     name = "function"
 
     def __init__(self, builtins: bool = True, max_nodes: int = 1 << 20,
-                 sort: str = "tottime", limit: int = 20) -> None:
+                 sort: str = "tottime", limit: int = 20, focus: tuple[str, ...] = ()) -> None:
         self.prof = FunctionProfiler(builtins=builtins, max_nodes=max_nodes)
         self.sort = sort
         self.limit = limit
+        self.focus = tuple(focus)
 
     def start(self) -> None:
         self.prof.enable()       # ProfilerActiveError (a RuntimeError): the slot is taken
@@ -48,8 +50,9 @@ class FunctionsMode(Mode):
         profile.meta = {**data.meta, **profile.meta}
 
     def show(self, profile: Profile, stream: TextIO) -> None:
-        from hotpath.report.text import print_table
+        from hotpath.report.text import print_hot_tree, print_table
         print_table(profile, stream=stream, sort=self.sort, limit=self.limit)
+        print_hot_tree(profile, stream=stream, focus=self.focus)
 
     def abandon(self) -> None:
         try:

@@ -70,6 +70,7 @@ function chainOf(i) { const T = S.tree, out = []; while (i >= 0) { out.push(i); 
 // 0 are not in this picture at all) from S.zoom down, its ancestors dimmed above it.
 function render() {
   const T = S.tree; if (!T) return;
+  if (box.offsetParent === null) return;     // not shown (another view): drawn when it is
   const W = Math.max(200, box.clientWidth - 2);
   const chain = chainOf(S.zoom).slice(-ANCESTORS);
   const baseRow = chain.length - 1, z = S.zoom;
@@ -134,10 +135,25 @@ function render() {
   for (const i of vis) frame(i, (T.x[i] - x0) * scale, T.t[i] * scale, baseRow + T.d[i] - T.d[z], false);
   ctx.fillStyle = "rgb(190,190,190)";
   for (const r of runs) ctx.fillRect((r.x - x0) * scale, r.row * ROWH + 1, Math.max(r.t * scale - 0.5, 0.5), ROWH - 2);
+  const cur = S.cursor;                       // the keyboard's frame: a dark outline
+  if (cur > 0 && cur < T.size && document.activeElement === canvas) {
+    const at = frameBox(cur, { chain, baseRow, scale, x0 });
+    if (at) { ctx.strokeStyle = "#111"; ctx.lineWidth = 2; ctx.strokeRect(at[0] + 1, at[1] + 1, Math.max(at[2] - 2, 2), ROWH - 2); }
+  }
   S.visible = vis.length; S.drawn = drawn;
   S.layout = { chain, baseRow, scale, x0, W, runs };
   document.body.dataset.frames = String(vis.length);
   renderCrumbs(chain);
+}
+
+// Canvas box [x, y, w] of node i as drawn with layout L, or null when it is not drawn.
+function frameBox(i, L) {
+  const T = S.tree, k = L.chain.indexOf(i);
+  if (k >= 0 && k < L.chain.length - 1) return [0, k * ROWH, L.W];
+  if (!L.scale) return null;
+  let up = i; while (up >= 0 && up !== S.zoom) up = T.p[up];
+  if (up !== S.zoom || T.t[i] * L.scale < 0.5) return null;
+  return [(T.x[i] - L.x0) * L.scale, (L.baseRow + T.d[i] - T.d[S.zoom]) * ROWH, T.t[i] * L.scale];
 }
 
 // The frame under canvas coordinates (x, y), or -1.
@@ -168,17 +184,64 @@ function runAt(x, y) {
 }
 
 function renderCrumbs(chain) {
-  const c = $("hp-crumbs"); c.textContent = "";
-  const T = S.tree;
+  const c = $("hp-crumbs"), T = S.tree, key = chain.join(",");
+  if (c.dataset.key === key && c._tree === T) return;   // unchanged: keep the links (a click may be on one)
+  c.dataset.key = key; c._tree = T; c.textContent = "";
   chain.forEach((i, k) => {
-    if (k) c.appendChild(document.createTextNode(" \u203a "));
+    if (k) c.appendChild(el("span", " \u203a ", "sep"));
     const a = el("a", T.f[i] >= 0 ? FN.name[T.f[i]] : T.name(i));
+    a.tabIndex = 0;
+    if (T.f[i] >= 0) a.title = label(T.f[i]);
     a.addEventListener("click", () => zoomTo(i));
+    a.addEventListener("keydown", (ev) => { if (ev.key === "Enter") { ev.preventDefault(); zoomTo(i); } });
     c.appendChild(a);
   });
 }
 
-function zoomTo(i) { S.zoom = i; render(); box.scrollTop = 0; }
+function zoomTo(i) { S.zoom = i; if (!(S.cursor > 0)) S.cursor = i; render(); box.scrollTop = 0; }
+
+// ---- keyboard ------------------------------------------------------------------------------
+// On the focused canvas: arrows move a cursor frame (up: caller, down: heaviest callee,
+// left/right: neighbours), Enter zooms to it, Escape zooms out one level (and at the top
+// calls the page's escapeAtTop, if it has one).
+function visibleKids(i) {
+  const T = S.tree, out = [];
+  for (let k = T.start[i]; k < T.start[i + 1]; k++) if (T.t[T.kids[k]] > 0) out.push(T.kids[k]);
+  return out;
+}
+function moveCursor(i) {
+  S.cursor = i; render();
+  const L = S.layout, at = L && frameBox(i, L);
+  if (at) {
+    const r = canvas.getBoundingClientRect();
+    box.scrollTop = Math.max(0, Math.min(box.scrollTop, at[1] - 2 * ROWH), at[1] - box.clientHeight + 3 * ROWH);
+    showTip(i, { clientX: r.left + Math.min(at[0] + at[2] / 2, at[0] + 60), clientY: r.top + at[1] + ROWH });
+  } else tip.hidden = true;
+  document.body.dataset.cursor = String(i);
+}
+canvas.addEventListener("keydown", (ev) => {
+  const T = S.tree; if (!T) return;
+  let c = S.cursor > 0 && S.cursor < T.size ? S.cursor : S.zoom;
+  if (ev.key === "ArrowDown") {
+    const kids = visibleKids(c); if (!kids.length) return;
+    moveCursor(kids.reduce((a, b) => (T.t[b] > T.t[a] ? b : a)));
+  } else if (ev.key === "ArrowUp") {
+    if (T.p[c] >= 0) moveCursor(T.p[c]);
+  } else if (ev.key === "ArrowLeft" || ev.key === "ArrowRight") {
+    if (T.p[c] < 0) return;
+    const sib = visibleKids(T.p[c]), k = sib.indexOf(c) + (ev.key === "ArrowLeft" ? -1 : 1);
+    if (k >= 0 && k < sib.length) moveCursor(sib[k]);
+  } else if (ev.key === "Enter") {
+    zoomTo(c); frameClicked(c);
+  } else if (ev.key === "Escape") {
+    if (S.zoom > 0) { const up = S.tree.p[S.zoom]; S.cursor = S.zoom; zoomTo(Math.max(up, 0)); }
+    else if (typeof escapeAtTop === "function") escapeAtTop();
+    else return;
+  } else return;
+  ev.preventDefault();
+});
+canvas.addEventListener("focus", () => render());
+canvas.addEventListener("blur", () => { tip.hidden = true; render(); });
 
 function placeTip(ev) {
   tip.hidden = false;
@@ -248,6 +311,7 @@ function updateMatch() {
   } else delete document.body.dataset.matched;
   S.limit = 200;
   render(); renderTable();
+  if (typeof matchChanged === "function") matchChanged();
 }
 let searchTimer = 0;
 $("hp-search").addEventListener("input", (ev) => {

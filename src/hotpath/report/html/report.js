@@ -1,4 +1,6 @@
-// Data (see html.py report_data): funcs {name, file (index into files), line, kind},
+// Data (see html.py report_data): funcs {name, file (index into files), line, kind,
+// user (1: the user's code), imp (1: import machinery), pkg (index into packages)},
+// focus [packages counted as the user's], lineLeaves {f, line, hits, sec, src},
 // threads [{name, truncated, nodes {f,p,n,s,t}, fs {f,n,p,s,c}, es {a,b,n,p,s,c}}].
 // Node 0 of every tree is the root; parents come before children; t is the width.
 const TS = D.tickSeconds;
@@ -14,12 +16,13 @@ function baseColour(kind, name) {
   if (kind === 2) return "rgb(" + (80 + 60 * a | 0) + "," + (140 + 60 * b | 0) + "," + (200 + 55 * a | 0) + ")";
   if (kind === 1) return "rgb(" + (110 + 60 * a | 0) + "," + (185 + 40 * b | 0) + "," + (70 + 40 * a | 0) + ")";
   if (kind < 0) return "rgb(205,205,205)";
+  if (kind === 4) return "rgb(" + (175 + 30 * a | 0) + "," + (165 + 30 * b | 0) + "," + (200 + 30 * a | 0) + ")";
   return "rgb(" + (205 + 50 * b | 0) + "," + (80 + 130 * a | 0) + "," + (30 + 40 * b | 0) + ")";
 }
 const colourCache = new Map();
 function colourOf(f) {
   let c = colourCache.get(f);
-  if (c === undefined) { c = f < 0 ? baseColour(-1, "") : baseColour(FN.kind[f], FN.name[f]); colourCache.set(f, c); }
+  if (c === undefined) { c = f < 0 ? baseColour(-1, "") : baseColour(kindOf(f), FN.name[f]); colourCache.set(f, c); }
   return c;
 }
 
@@ -107,10 +110,11 @@ const KEYS = {
   n: (f) => S.stats.n[f], s: (f) => S.stats.s[f], c: (f) => S.stats.c[f],
   pc: (f) => S.stats.p[f] ? S.stats.c[f] / S.stats.p[f] : 0,
 };
-function tableRows() { return S.stats.rows; }
+function tableRows() { return S.stats.rows.filter(keepRow); }
 function tableRow(f) {
   const st = S.stats, total = S.tree.t[0] || 1;
   const [tr, name, where] = funcRow(f, f === S.selected, colourOf(f));
+  tr.tabIndex = 0;
   if (blockOfFunc.has(f)) {
     const bd = el("span", BLOCKS[blockOfFunc.get(f)].time ? "lines" : "memory", "srcbadge");
     bd.title = "Show the annotated source"; bd.dataset.b = String(blockOfFunc.get(f));
@@ -126,6 +130,15 @@ document.querySelector("#hp-table tbody").addEventListener("click", (ev) => {
   const badge = ev.target.closest(".srcbadge");
   if (badge) { openSource(Number(badge.dataset.b)); return; }
   const tr = ev.target.closest("tr"); if (tr) select(Number(tr.dataset.f), true);
+});
+document.querySelector("#hp-table tbody").addEventListener("keydown", (ev) => {
+  const tr = ev.target.closest("tr"); if (!tr) return;
+  const f = Number(tr.dataset.f);
+  if (ev.key === "Enter") { select(f, false); focusFunction(f); ev.preventDefault(); }
+  else if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
+    const next = ev.key === "ArrowDown" ? tr.nextElementSibling : tr.previousElementSibling;
+    if (next) { next.focus(); ev.preventDefault(); }
+  } else if (ev.key === "Escape" && S.match) { $("hp-search").value = ""; setSearch(""); }
 });
 
 // ---- callers / callees -------------------------------------------------------------------
@@ -149,11 +162,14 @@ function edgeTable(title, m, total) {
   if (!m.size) { wrap.appendChild(el("p", "none", "muted")); return wrap; }
   const t = el("table"), head = el("tr");
   for (const h of ["Function", "Calls", "Self", "Total", "%"]) head.appendChild(el("th", h, h === "Function" ? "l" : ""));
+  head.firstChild.title = "name, and where it is defined";
   const thead = el("thead"); thead.appendChild(head); t.appendChild(thead);
   const body = el("tbody");
   [...m.entries()].sort((a, b) => b[1][3] - a[1][3]).forEach(([g, r]) => {
     const tr = el("tr"), td = el("td", null, "l"), a = el("a", FN.name[g]);
-    a.title = label(g); a.addEventListener("click", () => select(g, true)); td.appendChild(a);
+    a.title = label(g); a.tabIndex = 0; a.addEventListener("click", () => select(g, true));
+    a.addEventListener("keydown", (ev) => { if (ev.key === "Enter") select(g, true); });
+    td.appendChild(a); td.appendChild(el("div", loc(g), "eloc")); td.title = label(g);
     tr.append(td, el("td", r[0] === r[1] ? fmtInt(r[0]) : fmtInt(r[0]) + "/" + fmtInt(r[1])),
               el("td", fmtTime(r[2])), el("td", fmtTime(r[3])), el("td", fmtPct(total ? r[3] / total : 0)));
     body.appendChild(tr);
@@ -587,12 +603,14 @@ const VIEWS = [];
 let chartWidth = -1;
 function showView(name) {
   if (!VIEWS.includes(name)) return;
-  for (const v of ["profile", "source", "memory"]) $("hp-view-" + v).hidden = v !== name;
-  $("hp-controls").hidden = name !== "profile" || !D.threads.length;
+  for (const v of ["hot", "profile", "source", "memory"]) $("hp-view-" + v).hidden = v !== name;
+  $("hp-controls").hidden = !(name === "profile" || name === "hot") || !D.threads.length;
+  document.body.classList.toggle("on-hot", name === "hot");
   document.querySelectorAll("#hp-tabs button").forEach((b) => b.classList.toggle("on", b.dataset.view === name));
   document.body.dataset.view = name;
   tip.hidden = true;
   if (name === "profile" && D.threads.length) render();
+  if (name === "hot" && D.threads.length) showHot();
   if (name === "source" && SV.block < 0 && BLOCKS.length) {
     const first = $("hp-src-list").querySelector("a");
     openSource(first ? Number(first.dataset.b) : 0);
@@ -604,7 +622,9 @@ function showView(name) {
 // ---- threads and start-up ----------------------------------------------------------------
 function selectThread(value) {
   S.sel = value === "all" ? D.threads.map((_, i) => i) : [Number(value)];
-  S.tree = buildTree(S.sel); S.stats = buildStats(S.sel); S.zoom = 0; S.limit = 200;
+  S.full = buildTree(S.sel); S.tree = hideFrames(S.full); S.stats = buildStats(S.sel);
+  S.zoom = 0; S.cursor = 0; S.limit = 200; S.hot = null;
+  if (document.body.dataset.view === "hot") showHot();
   if (S.match) updateMatch(); else { render(); renderTable(); }
   if (S.selected >= 0) select(S.selected, false);
 }
@@ -612,6 +632,7 @@ function selectThread(value) {
 function initProfile() {
   const trunc = D.threads.filter((t) => t.truncated).map((t) => t.name);
   if (trunc.length) warn("The call tree size cap was reached in " + trunc.join(", ") + ": deeper paths were merged.");
+  initHot();
   const sel = $("hp-thread");
   const totalOf = (t) => t.nodes.t[0];
   if (D.threads.length > 1) sel.appendChild(new Option("All threads (" + D.threads.length + ")", "all"));
@@ -626,7 +647,7 @@ function init() {
   $("hp-meta").textContent = D.summary.join(" \u00b7 ");
   $("hp-footer").textContent = "Generated by " + D.exporter + ". Self-contained: works offline" +
     (BLOCKS.length ? "; source text as it was when the report was written." : ".");
-  if (D.threads.length) VIEWS.push("profile");
+  if (D.threads.length) VIEWS.push("hot", "profile");
   if (BLOCKS.length) VIEWS.push("source");
   if (MEM) VIEWS.push("memory");
   if (D.source && D.source.error) warn("The line data could not be read: " + D.source.error);
@@ -644,18 +665,18 @@ function init() {
   if (MEM) renderMemory();
   const asked = (location.hash || "").slice(1);
   showView(VIEWS.includes(asked) && (asked !== "profile" || D.threads.length) ? asked
-           : D.threads.length ? "profile" : MEM ? "memory" : BLOCKS.length ? "source" : "profile");
+           : D.threads.length ? "hot" : MEM ? "memory" : BLOCKS.length ? "source" : "profile");
   window.addEventListener("hashchange", () => {
     const v = (location.hash || "").slice(1);
     if (VIEWS.includes(v) && v !== document.body.dataset.view) showView(v);
   });
   onResize(() => {
     const v = document.body.dataset.view;
-    if (v === "profile" && D.threads.length) render();
+    if ((v === "profile" || v === "hot") && D.threads.length) render();
     if (v === "memory" && MEM) { chartWidth = -1; showView("memory"); }
   });
   document.body.dataset.ready = "1";
 }
 
 window.hotpath = { data: D, state: S, zoomTo, setSearch, focusFunction, sortBy, select, selectThread, frameAt, render,
-                   showView, openSource, drawChart };
+                   showView, openSource, drawChart, showHot, setHide, hotRows };
