@@ -19,7 +19,7 @@ print("argv", sys.argv)
 print("name", __name__, "file", os.path.basename(__file__))
 print("path0", os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)))
 print("to stderr", file=sys.stderr)
-print("result", work(1000))
+print("result", work(100000))
 """
 
 
@@ -132,7 +132,7 @@ def test_report_and_export_pstats(runner):
     assert rep.returncode == 0
     table, _, tree = rep.stdout.partition("\nhot path (")
     assert "cumtime" in table and len(table.splitlines()) <= 9
-    assert "work (prog.py:" in tree                       # the hot-path tree follows it
+    assert "work (prog.py:" in tree     # the hot-path tree follows it (work: most of the run)
     filt = runner.hotpath("report", "prog.hprof", "--filter", "work")
     assert "work" in filt.stdout and "genexpr" not in filt.stdout.replace("work", "")[:0]
     exp = runner.hotpath("export", "prog.hprof", "--format", "pstats", "-o", "prog.prof")
