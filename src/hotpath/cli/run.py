@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     import argparse
 
 _RUN_USAGE = ("hotpath run [-o PATH] [--sort KEY] [--limit N] [--no-builtins] [-q] "
-              "[--lines[=auto] | --memory[=exact|sampled]] "
+              "[--lines[=auto] | --memory[=exact|sampled]] [--no-follow] "
               "[-f pkg.mod:func | -f file.py:Class.method ...] "
               "(script.py | - | -m module | -c code) [args ...]")
 
@@ -30,9 +30,11 @@ def _run_parser() -> argparse.ArgumentParser:
                     "functions to stderr and write a profile file. The program's own "
                     "stdout, stderr and exit status are unchanged. The profile is written "
                     "when the program returns, raises, exits, or gets Ctrl-C, SIGTERM or "
-                    "SIGHUP; its atexit handlers are profiled. Not covered: os._exit(), "
-                    "exec and SIGKILL end the process with no profile, and child processes "
-                    "are not followed (a note says when the program started any).")
+                    "SIGHUP; its atexit handlers are profiled. Child processes running "
+                    "Python (multiprocessing, subprocess with sys.executable) are profiled "
+                    "too and merged into the one file, with a per-process view. Not "
+                    "covered: os._exit(), exec and SIGKILL end a process with no profile "
+                    "(the report says which child's profile is missing).")
     p.add_argument("-o", "--output", metavar="PATH",
                    help="profile file to write (default: <program>.hprof in the working directory)")
     p.add_argument("--sort", default="tottime", choices=["tottime", "cumtime", "calls", "name"],
@@ -44,6 +46,8 @@ def _run_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-nodes", type=int, default=1 << 20, metavar="N",
                    help="per-thread cap on distinct call paths (default: 1048576)")
     p.add_argument("-q", "--quiet", action="store_true", help="write the profile, print no table")
+    p.add_argument("--no-follow", action="store_true",
+                   help="do not profile child processes (multiprocessing, subprocess)")
     p.add_argument("--lines", action="store_const", const="explicit",
                    help="line-profile functions decorated with @profile (a builtin, as with "
                         "kernprof) or named with -f; --lines=auto chooses the hot ones itself; "
@@ -80,11 +84,12 @@ def _run_parser() -> argparse.ArgumentParser:
 _DEFAULTS = {"output": None, "sort": "tottime", "limit": 20, "no_builtins": False,
              "max_nodes": 1 << 20, "quiet": False, "lines": None, "function": None,
              "lprof": None, "memory": None, "memory_sample_bytes": 16384,
-             "no_native": False, "module": None, "code": None, "script": None}
+             "no_native": False, "no_follow": False, "module": None, "code": None,
+             "script": None}
 _FLAGS = {"--no-builtins": ("no_builtins", True), "-q": ("quiet", True),
           "--quiet": ("quiet", True), "--lines": ("lines", "explicit"),
           "--_lines-auto": ("lines", "auto"), "--memory": ("memory", "exact"),
-          "--no-native": ("no_native", True)}
+          "--no-native": ("no_native", True), "--no-follow": ("no_follow", True)}
 _VALUED = {"-o": "output", "--output": "output", "--sort": "sort", "--limit": "limit",
            "--max-nodes": "max_nodes", "-f": "function", "--function": "function",
            "--lprof": "lprof", "--memory-sample-bytes": "memory_sample_bytes",
@@ -224,7 +229,8 @@ def main(argv: list[str]) -> int:
     from hotpath.session.modes import Session
     try:
         modes = _modes(opts, argv)
-        session = Session(program, modes, out_path, quiet=opts.quiet)
+        session = Session(program, modes, out_path, quiet=opts.quiet,
+                          follow=not opts.no_follow)
         session.install()
     except ValueError as e:
         raise UserError(str(e)) from None

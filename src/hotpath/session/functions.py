@@ -27,6 +27,8 @@ class FunctionsMode(Mode):
     def __init__(self, builtins: bool = True, max_nodes: int = 1 << 20,
                  sort: str = "tottime", limit: int = 20) -> None:
         self.prof = FunctionProfiler(builtins=builtins, max_nodes=max_nodes)
+        self.builtins = builtins
+        self.max_nodes = max_nodes
         self.sort = sort
         self.limit = limit
 
@@ -50,6 +52,9 @@ class FunctionsMode(Mode):
     def show(self, profile: Profile, stream: TextIO) -> None:
         from hotpath.report.text import print_table
         print_table(profile, stream=stream, sort=self.sort, limit=self.limit)
+
+    def spec(self) -> dict:
+        return {"kind": "functions", "builtins": self.builtins, "max_nodes": self.max_nodes}
 
     def abandon(self) -> None:
         try:
