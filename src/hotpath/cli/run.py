@@ -34,7 +34,8 @@ def _run_parser() -> argparse.ArgumentParser:
                     "Python (multiprocessing, subprocess with sys.executable) are profiled "
                     "too and merged into the one file, with a per-process view. Not "
                     "covered: os._exit(), exec and SIGKILL end a process with no profile "
-                    "(the report says which child's profile is missing).")
+                    "(the report says which child's profile is missing); other programs "
+                    "and other Python versions are not followed.")
     p.add_argument("-o", "--output", metavar="PATH",
                    help="profile file to write (default: <program>.hprof in the working directory)")
     p.add_argument("--sort", default="tottime", choices=["tottime", "cumtime", "calls", "name"],
@@ -229,8 +230,11 @@ def main(argv: list[str]) -> int:
     from hotpath.session.modes import Session
     try:
         modes = _modes(opts, argv)
-        session = Session(program, modes, out_path, quiet=opts.quiet,
-                          follow=not opts.no_follow)
+        follow = None
+        if not opts.no_follow:
+            from hotpath.session.children import Follow
+            follow = Follow(modes)
+        session = Session(program, modes, out_path, quiet=opts.quiet, follow=follow)
         session.install()
     except ValueError as e:
         raise UserError(str(e)) from None

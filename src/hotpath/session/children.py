@@ -96,8 +96,7 @@ class Follow:
 
     def start(self) -> None:
         global _config
-        import tempfile
-        self.dir = tempfile.mkdtemp(prefix="hotpath-run-")
+        self.dir = _run_dir()
         root = os.path.dirname(_HOTPATH_DIR)
         config = {"dir": self.dir, "modes": self.specs, "root": root,
                   "python": list(sys.version_info[:2]),
@@ -132,9 +131,25 @@ class Follow:
         try:
             merge_run_dir(profile, self.dir, start_time)
         finally:
-            import shutil
-            shutil.rmtree(self.dir, ignore_errors=True)
+            _remove_dir(self.dir)
             self.dir = None
+
+
+def _run_dir() -> str:
+    """A new private directory for the run's children (``tempfile.mkdtemp``'s rule for
+    where, without importing tempfile and its dependencies before the program runs)."""
+    bases = [os.environ.get(k) for k in ("TMPDIR", "TEMP", "TMP")] + ["/tmp", os.getcwd()]
+    for base in filter(None, bases):
+        for n in range(100):
+            path = os.path.join(base, f"hotpath-run-{os.getpid()}-{time.monotonic_ns() + n}")
+            try:
+                os.mkdir(path, 0o700)
+                return path
+            except FileExistsError:
+                continue
+            except OSError:
+                break
+    raise OSError("no writable temporary directory for the children's profiles")
 
 
 def merge_run_dir(profile: Profile, directory: str, start_time: float) -> int:
@@ -191,6 +206,19 @@ def merge_run_dir(profile: Profile, directory: str, start_time: float) -> int:
     return count
 
 
+def _remove_dir(path: str) -> None:
+    """Remove the run directory (flat: markers and profiles)."""
+    try:
+        for name in os.listdir(path):
+            try:
+                os.unlink(os.path.join(path, name))
+            except OSError:
+                pass
+        os.rmdir(path)
+    except OSError:
+        pass
+
+
 def _why_missing(pid: int) -> str:
     try:
         os.kill(pid, 0)
@@ -242,7 +270,10 @@ class Recorder:
         self.modes: list[Mode] = []
         self.done = False
         self.ready = False
+        self.writing = False
         self.pending_signal = 0
+        import _thread
+        self.once = _thread.allocate_lock()     # held by the one finish() that writes
 
     def _marker(self, **more: Any) -> None:
         rec = {"pid": self.pid, "ppid": self.ppid, "argv": self.argv, "label": self.label,
@@ -308,7 +339,7 @@ class Recorder:
 
     def finish(self, ended_by: str = "") -> None:
         """Stop recording and write this process's profile (once; never raises)."""
-        if self.done or os.getpid() != self.pid:
+        if self.done or os.getpid() != self.pid or not self.once.acquire(False):
             return
         self.done = True
         mp = sys.modules.get("multiprocessing.process")
@@ -317,7 +348,7 @@ class Recorder:
                 self.label = f"multiprocessing: {mp.current_process().name}"
             except Exception:
                 pass
-        blocked = _block_sigterm()
+        self.writing = True
         err = _mute()
         try:
             i = len(self.modes)
@@ -344,7 +375,9 @@ class Recorder:
                 pass
         finally:
             _unmute(err)
-            _unblock(blocked)
+            self.writing = False
+        if self.pending_signal and not ended_by:    # a SIGTERM came while writing
+            _die_by(self.pending_signal)
 
 
 class _Muted:
@@ -399,36 +432,76 @@ def _on_sigterm(rec: Recorder) -> None:
             return
 
         def handler(signum: int, frame: Any) -> None:
-            if not rec.ready and not rec.done:
-                rec.pending_signal = signum
+            if rec.writing or (not rec.ready and not rec.done):
+                rec.pending_signal = signum       # acted on when that is over
                 return
             _end_by(rec, signum)
         signal.signal(signal.SIGTERM, handler)
     except (ValueError, OSError, AttributeError):
-        pass
+        return
+    _guard_sigterm(rec)
+
+
+def _guard_sigterm(rec: Recorder) -> None:
+    """The handler above runs in the main thread between bytecodes: a SIGTERM that comes
+    just before the main thread blocks in C code that does not look at signals again
+    (``multiprocessing``'s semaphores: a pool worker waiting for a task while the pool is
+    terminated) would never run it, and the process would never end. So the signal also
+    wakes a thread of hotpath's (a raw ``_thread``, not in ``threading.enumerate()``)
+    through ``signal.set_wakeup_fd``; if the handler has not started writing shortly
+    after, that thread writes the profile and ends the process by the signal itself.
+    A program that sets its own wakeup fd (asyncio) replaces this guard."""
+    import _thread
+    import signal
+    try:
+        r, w = os.pipe()
+        os.set_blocking(w, False)
+        os.set_inheritable(r, False)
+        os.set_inheritable(w, False)
+        if signal.set_wakeup_fd(w, warn_on_full_buffer=False) != -1:
+            signal.set_wakeup_fd(-1)    # the program's own: leave it
+            os.close(r)
+            os.close(w)
+            return
+    except (ValueError, OSError, AttributeError):
+        return
+
+    def guard() -> None:
+        while True:
+            try:
+                data = os.read(r, 64)
+            except OSError:
+                return
+            if not data:
+                return
+            if signal.SIGTERM not in data:
+                continue
+            time.sleep(0.25)            # the main thread's handler usually runs first
+            if rec.done or os.getpid() != rec.pid:
+                return
+            rec.finish("SIGTERM")
+            _die_by(signal.SIGTERM)
+            return
+    _thread.start_new_thread(guard, ())
 
 
 def _end_by(rec: Recorder, signum: int) -> None:
     """Write the profile, then end the process by ``signum`` as it would have ended."""
     import signal
     rec.finish("SIGTERM" if signum == signal.SIGTERM else f"signal {signum}")
-    signal.signal(signum, signal.SIG_DFL)
-    os.kill(os.getpid(), signum)
+    _die_by(signum)
 
 
-def _block_sigterm() -> bool:
+def _die_by(signum: int) -> None:
+    """End the process by ``signum`` at its default action."""
     import signal
-    try:
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
-    except (AttributeError, OSError, ValueError):
-        return False
-    return signal.SIGTERM not in old
-
-
-def _unblock(blocked: bool) -> None:
-    if blocked:
-        import signal
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+    import threading
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signum, signal.SIG_DFL)
+    else:                               # signal.signal() is for the main thread only
+        import ctypes
+        ctypes.CDLL(None).signal(signum, 0)          # SIG_DFL
+    os.kill(os.getpid(), signum)
 
 
 def _patch_bootstrap() -> None:
@@ -443,6 +516,13 @@ def _patch_bootstrap() -> None:
         return
 
     def _bootstrap(self: Any, *args: Any, **kw: Any) -> Any:
+        rec = _current
+        if rec is not None and rec.pid == os.getpid():
+            rec.label = f"multiprocessing: {self.name}"
+            try:
+                rec._marker()           # named now, in case it never ends normally
+            except OSError:
+                pass
         try:
             return orig(self, *args, **kw)
         finally:
@@ -534,6 +614,7 @@ def hoist_own_frames(profile: Profile) -> None:
             where[i] = j
         t.func, t.parent = array("i", nf), array("i", np_)
         t.calls, t.self_ticks, t.total_ticks = array("q", nc), array("q", ns), array("q", nt)
+    profile.threads = [t for t in profile.threads if len(t.func) > 1]   # hotpath's own
     used = sorted({f for t in profile.threads for f in t.func} - {ROOT})
     renumber = {old: new for new, old in enumerate(used)}
     renumber[ROOT] = ROOT

@@ -33,7 +33,7 @@ from .program import Program, StartFailed, run_program
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:             # typing is not imported at run time (issue 13, start-up)
-    from typing import Sequence, TextIO
+    from typing import Any, Sequence, TextIO
 
     from hotpath.model import Profile
 
@@ -108,7 +108,7 @@ class Session:
     (relative to the working directory at the start); ``quiet``: print no table."""
 
     def __init__(self, program: Program, modes: Sequence[Mode], out_path: str,
-                 quiet: bool = False, follow: bool = False) -> None:
+                 quiet: bool = False, follow: object = None) -> None:
         if not modes:
             raise ValueError("a session needs at least one mode")
         self.program = program
@@ -119,10 +119,9 @@ class Session:
         self.meta = RunMeta(program, self.cwd)
         self.profile: Profile | None = None
         self.hint: str | None = None       #: the written line; None: no file written
-        self.follow = None
-        if follow:                         # profile the program's child processes too
-            from .children import Follow
-            self.follow = Follow(self.modes)
+        #: ``children.Follow(modes)`` to profile the program's child processes too
+        #: (``start()`` before the program, ``collect(profile, start_time)`` after)
+        self.follow: Any = follow
 
     def install(self) -> None:
         """Install every mode; ValueError for a bad request."""
