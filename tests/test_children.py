@@ -54,7 +54,8 @@ def test_pool_counts_are_exact(runner, method):
     per_worker = [counts(prof, ["leaf"], threads_of(prof, p.pid))["leaf"] for p in workers]
     assert sum(per_worker) == 1000 and all(c % 100 == 0 for c in per_worker)
     assert f"{len(procs)} processes" in r.stderr
-    assert all("PoolWorker" in p.label for p in workers), [p.label for p in workers]
+    busy = [p for p, c in zip(workers, per_worker) if c]
+    assert busy and all("PoolWorker" in p.label for p in busy), [p.label for p in busy]
 
 
 def test_pool_maxtasksperchild_replaces_workers(runner):
@@ -242,3 +243,27 @@ def test_process_report_and_exports(runner, tmp_path):
     assert f"{n:>12}" in one.stdout
     bad = runner.hotpath("report", "--process", "1", path)
     assert bad.returncode != 0 and "no process 1" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_exports_and_page_of_several_processes(runner):
+    import json
+    import pstats
+    runner.write("pool.py", POOL)
+    r = runner.hotpath("run", "-q", "pool.py", "fork")
+    assert r.returncode == 0, r.stderr
+    path = str(runner.cwd / "pool.hprof")
+    prof = hotpath.load(path)
+    pids = [p.pid for p in processes(prof) if not p.missing]
+    for fmt in ("pstats", "speedscope", "collapsed", "callgrind", "html"):
+        e = runner.hotpath("export", "--format", fmt, "-o", f"out.{fmt}", path)
+        assert e.returncode == 0, (fmt, e.stderr)
+    st = pstats.Stats(str(runner.cwd / "out.pstats")).stats
+    assert [v[:2] for k, v in st.items() if k[2] == "leaf"] == [(1000, 1000)]
+    names = [p["name"] for p in json.loads((runner.cwd / "out.speedscope").read_text())["profiles"]]
+    for pid in pids[1:]:
+        assert any(f"[pid {pid}]" in n for n in names), names
+    assert "leaf" in (runner.cwd / "out.collapsed").read_text()
+    page = (runner.cwd / "out.html").read_text()
+    assert '"processes":[{"pid":%d' % pids[0] in page
+    d = runner.hotpath("diff", path, path)
+    assert d.returncode == 0, d.stderr

@@ -175,6 +175,7 @@ def merge_run_dir(profile: Profile, directory: str, start_time: float) -> int:
         return 0
     records.sort(key=lambda r: (r.get("start", 0), r.get("pid", 0)))
     profile.meta.setdefault("pid", os.getpid())
+    profile.meta.setdefault("ppid", os.getppid())
     by_pid: dict[int, list[dict]] = {}
     for r in records:
         by_pid.setdefault(r.get("pid", 0), []).append(r)
