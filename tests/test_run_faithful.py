@@ -68,7 +68,7 @@ def test_fork_pool_exits_every_time(runner, mode):
     # fails through the subprocess timeout instead of hanging the suite.
     runner.write("pool.py", POOL.replace("RUNS", "200"))
     try:
-        r = runner.hotpath("run", "-q", *mode, "pool.py", timeout=150)
+        r = runner.hotpath("run", "-q", "--no-follow", *mode, "pool.py", timeout=150)
     except subprocess.TimeoutExpired:
         pytest.fail(f"a pool hung at exit under hotpath run {' '.join(mode)}")
     assert r.returncode == 0, r.stderr
@@ -229,9 +229,13 @@ def test_children_not_followed_is_said(runner):
         import subprocess, sys
         subprocess.run([sys.executable, "-c", "sum(range(3_000_000))"], check=True)
     """)
-    r = runner.hotpath("run", "kids.py")
+    r = runner.hotpath("run", "--no-follow", "kids.py")
     assert r.returncode == 0, r.stderr
     assert "children are not followed" in r.stderr
+    r = runner.hotpath("run", "kids.py")          # followed: merged, no such note
+    assert r.returncode == 0, r.stderr
+    assert "children are not followed" not in r.stderr
+    assert "2 processes" in r.stderr
     r = runner.hotpath("run", "-c", "pass")
     assert "children are not followed" not in r.stderr
 
@@ -239,4 +243,4 @@ def test_children_not_followed_is_said(runner):
 def test_help_says_what_is_not_covered(runner):
     r = runner.hotpath("run", "--help")
     text = " ".join(r.stdout.split())
-    assert "os._exit()" in text and "not followed" in text
+    assert "os._exit()" in text and "not followed" in text and "--no-follow" in text

@@ -232,7 +232,27 @@ def check_memory(data: Any, where: str = "memory") -> None:
 
 
 #: extra name → its checker; other names are free-form
-CHECKED: dict[str, Callable[[Any, str], None]] = {"lines": check_lines, "memory": check_memory}
+def check_processes(data: Any, where: str = "processes") -> None:
+    """``[{pid, ppid, argv, label, start, end, threads, status, reason}]``
+    (``hotpath.model.processes``): the processes of a whole-program profile."""
+    for i, p in enumerate(_list(data, where)):
+        w = f"{where}[{i}]"
+        _dict(p, w)
+        _req(p, "pid", w, _int)
+        _opt(p, "ppid", w, _int)
+        for k, a in enumerate(_opt(p, "argv", w, _list) or ()):
+            _str(a, f"{w}.argv[{k}]")
+        _opt(p, "label", w, _str)
+        _opt(p, "start", w, _num)
+        _opt(p, "end", w, _num, nullable=True)
+        for k, t in enumerate(_opt(p, "threads", w, _list) or ()):
+            _int(t, f"{w}.threads[{k}]")
+        _opt(p, "status", w, _str)
+        _opt(p, "reason", w, _str)
+
+
+CHECKED: dict[str, Callable[[Any, str], None]] = {"lines": check_lines, "memory": check_memory,
+                                                  "processes": check_processes}
 
 
 def check_extra(name: str, value: Any) -> None:

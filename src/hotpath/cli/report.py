@@ -19,6 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     rp.add_argument("--thread", metavar="NAME", help="only this thread (name or id)")
     rp.add_argument("--focus", action="append", default=[], metavar="PKG",
                     help="count package PKG as your code in the hot-path tree (repeatable)")
+    rp.add_argument("--process", metavar="PID", type=int,
+                    help="only this process of a whole-program profile (its pid)")
     rp.set_defaults(func=run)
 
 
@@ -27,8 +29,15 @@ def run(opts: argparse.Namespace) -> int:
     check_filter(opts.filter)
     data = load_profile(opts.file)
     threads = None
+    if opts.process is not None:
+        from hotpath.model.processes import processes, threads_of
+        if opts.process not in {p.pid for p in processes(data)}:
+            pids = ", ".join(str(p.pid) for p in processes(data))
+            raise UserError(f"no process {opts.process} in {opts.file} (processes: {pids})")
+        threads = threads_of(data, opts.process)
     if opts.thread:
-        threads = [t for t in data.threads if t.name == opts.thread or str(t.thread_id) == opts.thread]
+        threads = [t for t in (data.threads if threads is None else threads)
+                   if t.name == opts.thread or str(t.thread_id) == opts.thread]
         if not threads:
             names = ", ".join(t.name for t in data.threads) or "none"
             raise UserError(f"no thread {opts.thread!r} in {opts.file} (threads: {names})")
@@ -37,6 +46,9 @@ def run(opts: argparse.Namespace) -> int:
     if data.threads or not has_memory(data):
         print_table(data, stream=sys.stdout, sort=opts.sort, limit=opts.limit,
                     name_filter=opts.filter, threads=threads)
+        if "processes" in data.extra:
+            from hotpath.report.processes import print_processes
+            print_processes(data, sys.stdout)
         if not opts.filter:
             print_hot_tree(data, stream=sys.stdout, threads=threads, focus=opts.focus)
     from hotpath.model.lines import has_lines

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 _RUN_USAGE = ("hotpath run [-o PATH] [--sort KEY] [--limit N] [--no-builtins] [-q] "
               "[--lines[=auto] | --memory[=exact|sampled] | --sample[=RATE] [--sample-clock cpu]] "
-              "[-f pkg.mod:func | -f file.py:Class.method ...] [--focus PKG ...] "
+              "[--no-follow] [-f pkg.mod:func | -f file.py:Class.method ...] [--focus PKG ...] "
               "(script.py | - | -m module | -c code) [args ...]")
 
 
@@ -30,9 +30,12 @@ def _run_parser() -> argparse.ArgumentParser:
                     "functions to stderr and write a profile file. The program's own "
                     "stdout, stderr and exit status are unchanged. The profile is written "
                     "when the program returns, raises, exits, or gets Ctrl-C, SIGTERM or "
-                    "SIGHUP; its atexit handlers are profiled. Not covered: os._exit(), "
-                    "exec and SIGKILL end the process with no profile, and child processes "
-                    "are not followed (a note says when the program started any).")
+                    "SIGHUP; its atexit handlers are profiled. Child processes running "
+                    "Python (multiprocessing, subprocess with sys.executable) are profiled "
+                    "too and merged into the one file, with a per-process view. Not "
+                    "covered: os._exit(), exec and SIGKILL end a process with no profile "
+                    "(the report says which child's profile is missing); other programs "
+                    "and other Python versions are not followed.")
     p.add_argument("-o", "--output", metavar="PATH",
                    help="profile file to write (default: <program>.hprof in the working directory)")
     p.add_argument("--sort", default="tottime", choices=["tottime", "cumtime", "calls", "name"],
@@ -46,6 +49,8 @@ def _run_parser() -> argparse.ArgumentParser:
     p.add_argument("--focus", action="append", default=[], metavar="PKG",
                    help="count package PKG as your code in the hot-path tree (repeatable)")
     p.add_argument("-q", "--quiet", action="store_true", help="write the profile, print no table")
+    p.add_argument("--no-follow", action="store_true",
+                   help="do not profile child processes (multiprocessing, subprocess)")
     p.add_argument("--lines", action="store_const", const="explicit",
                    help="line-profile functions decorated with @profile (a builtin, as with "
                         "kernprof) or named with -f; --lines=auto chooses the hot ones itself; "
@@ -89,12 +94,13 @@ def _run_parser() -> argparse.ArgumentParser:
 _DEFAULTS = {"output": None, "sort": "tottime", "limit": 20, "no_builtins": False,
              "max_nodes": 1 << 20, "quiet": False, "lines": None, "function": None,
              "lprof": None, "memory": None, "memory_sample_bytes": 16384,
-             "no_native": False, "sample": None, "sample_clock": "wall", "module": None,
-             "code": None, "script": None, "focus": None}
+             "no_native": False, "sample": None, "sample_clock": "wall", "no_follow": False,
+             "module": None, "code": None, "script": None, "focus": None}
 _FLAGS = {"--no-builtins": ("no_builtins", True), "-q": ("quiet", True),
           "--quiet": ("quiet", True), "--lines": ("lines", "explicit"),
           "--_lines-auto": ("lines", "auto"), "--memory": ("memory", "exact"),
-          "--no-native": ("no_native", True), "--sample": ("sample", "1000")}
+          "--no-native": ("no_native", True), "--sample": ("sample", "1000"),
+          "--no-follow": ("no_follow", True)}
 _VALUED = {"-o": "output", "--output": "output", "--sort": "sort", "--limit": "limit",
            "--max-nodes": "max_nodes", "-f": "function", "--function": "function",
            "--lprof": "lprof", "--memory-sample-bytes": "memory_sample_bytes",
@@ -244,7 +250,11 @@ def main(argv: list[str]) -> int:
     from hotpath.session.modes import Session
     try:
         modes = _modes(opts, argv)
-        session = Session(program, modes, out_path, quiet=opts.quiet)
+        follow = None
+        if not opts.no_follow:
+            from hotpath.session.children import Follow
+            follow = Follow(modes)
+        session = Session(program, modes, out_path, quiet=opts.quiet, follow=follow)
         session.install()
     except ValueError as e:
         raise UserError(str(e)) from None

@@ -127,10 +127,27 @@ def report_data(profile: Profile, threads: Iterable[ThreadProfile] | None = None
         "lineLeaves": _line_leaves(profile),
         "funcs": funcs,
         "threads": out_threads,
+        "processes": _processes_section(profile, threads),
         # annotated source (null without line or memory data) and the memory section
         "source": blocks.finish(lines) if blocks.items or lines else None,
         "memory": memory,
     }
+
+def _processes_section(profile: Profile, threads: list[ThreadProfile]) -> list[dict]:
+    """The processes of a whole-program profile, each with the indices of its threads in
+    the page's thread list (empty for a one-process profile)."""
+    if "processes" not in profile.extra:
+        return []
+    from hotpath.model.processes import process_tree, processes
+    where = {id(t): k for k, t in enumerate(threads)}
+    out = []
+    for p, depth in process_tree(processes(profile)):
+        mine = [where[id(profile.threads[i])] for i in p.threads
+                if i < len(profile.threads) and id(profile.threads[i]) in where]
+        out.append({"pid": p.pid, "ppid": p.ppid, "label": p.command, "depth": depth,
+                    "threads": mine, "missing": p.reason if p.missing else ""})
+    return out
+
 
 # -- annotated source and memory ----------------------------------------------------------------
 

@@ -28,6 +28,8 @@ class FunctionsMode(Mode):
     def __init__(self, builtins: bool = True, max_nodes: int = 1 << 20,
                  sort: str = "tottime", limit: int = 20, focus: tuple[str, ...] = ()) -> None:
         self.prof = FunctionProfiler(builtins=builtins, max_nodes=max_nodes)
+        self.builtins = builtins
+        self.max_nodes = max_nodes
         self.sort = sort
         self.limit = limit
         self.focus = tuple(focus)
@@ -53,6 +55,9 @@ class FunctionsMode(Mode):
         from hotpath.report.text import print_hot_tree, print_table
         print_table(profile, stream=stream, sort=self.sort, limit=self.limit)
         print_hot_tree(profile, stream=stream, focus=self.focus)
+
+    def spec(self) -> dict:
+        return {"kind": "functions", "builtins": self.builtins, "max_nodes": self.max_nodes}
 
     def abandon(self) -> None:
         try:

@@ -30,6 +30,17 @@ def resolve_targets(specs: Iterable[str]) -> list[tuple[str, str, str]]:
     return out
 
 
+def absolute_specs(specs: Iterable[tuple[str, str, str]]) -> list[str]:
+    """``-f`` specs (as ``resolve_targets`` gives them) with file paths made absolute,
+    for a child process whose working directory may differ."""
+    out = []
+    for spec, target, qual in specs:
+        if target.endswith(".py") or os.sep in target or "/" in target:
+            spec = f"{os.path.abspath(target)}:{qual}"
+        out.append(spec)
+    return out
+
+
 def _auto_exclusions() -> tuple[str, ...]:
     """Files --lines=auto never chooses: hotpath's own, and the standard library's
     waiting places (a thread blocked in them has them as its innermost frame)."""
@@ -194,6 +205,9 @@ class LinesMode(Mode):
                 f"--lines on Python 3.11 needs the interpreter's trace hook (sys.settrace) "
                 f"and {trace_hook_holder()} holds it; run one tool at a time, or use "
                 f"Python 3.12+ where both can run") from None
+
+    def spec(self) -> dict:
+        return {"kind": "lines", "mode": self.mode, "specs": absolute_specs(self.select.specs)}
 
     def abandon(self) -> None:
         """In a forked child: stop recording; nothing is reported."""

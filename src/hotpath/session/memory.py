@@ -34,6 +34,7 @@ class MemoryMode(Mode):
         self.mp = MemoryProfiler(mode, sample_bytes=sample_bytes, interval=interval,
                                  native=native)
         self.limit = limit
+        self.settings = {"mode": mode, "sample_bytes": sample_bytes, "interval": interval}
         self.lines = MemLineProfiler(self.mp)
         tracker = self.mp._tracker
         # Not a Python audit hook: CPython would build each audited event's name, a hook
@@ -47,6 +48,12 @@ class MemoryMode(Mode):
     def start(self) -> None:
         self.mp.start()
         self.lines.enable()
+
+    def spec(self) -> dict:
+        from .lines import absolute_specs
+        # children track Python's allocators (the preload shim is kept from them)
+        return {"kind": "memory", **self.settings, "native": False,
+                "specs": absolute_specs(self.select.specs)}
 
     def abandon(self) -> None:
         try:

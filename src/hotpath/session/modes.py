@@ -16,6 +16,8 @@ A ``Mode`` is one room: the functions, lines or memory capture, seen from a run.
    memory timeline pictures); returns text for the "profile written" line.
 6. ``show(profile, stream)`` — the table printed at the end of the run.
 7. ``abandon()`` — in a forked child: stop, report nothing.
+8. ``spec()`` — a JSON-able description from which ``session.children.mode_from_spec``
+   builds the same mode in a followed child process.
 
 Modes compose by being listed: ``[FunctionsMode(...), LinesMode(...)]`` is
 ``hotpath run --lines``; the last mode's table is the one printed, and its name is the
@@ -31,7 +33,7 @@ from .program import Program, StartFailed, run_program
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:             # typing is not imported at run time (issue 13, start-up)
-    from typing import Sequence, TextIO
+    from typing import Any, Sequence, TextIO
 
     from hotpath.model import Profile
 
@@ -65,6 +67,11 @@ class Mode:
 
     def abandon(self) -> None:
         """In a forked child: stop; nothing is reported."""
+
+    def spec(self) -> dict | None:
+        """The mode, for a followed child (``children.mode_from_spec``); None: children
+        do not record this mode."""
+        return None
 
 
 def _shell_quote(s: str) -> str:
@@ -101,7 +108,7 @@ class Session:
     (relative to the working directory at the start); ``quiet``: print no table."""
 
     def __init__(self, program: Program, modes: Sequence[Mode], out_path: str,
-                 quiet: bool = False) -> None:
+                 quiet: bool = False, follow: object = None) -> None:
         if not modes:
             raise ValueError("a session needs at least one mode")
         self.program = program
@@ -112,6 +119,9 @@ class Session:
         self.meta = RunMeta(program, self.cwd)
         self.profile: Profile | None = None
         self.hint: str | None = None       #: the written line; None: no file written
+        #: ``children.Follow(modes)`` to profile the program's child processes too
+        #: (``start()`` before the program, ``collect(profile, start_time)`` after)
+        self.follow: Any = follow
 
     def install(self) -> None:
         """Install every mode; ValueError for a bad request."""
@@ -121,9 +131,12 @@ class Session:
     def run(self) -> int:
         """Run the program; its exit status. StartFailed when a mode cannot start."""
         return run_program(self.program, self._start, self._save,
-                           None if self.quiet else self._show, self._in_child)
+                           None if self.quiet else self._show, self._in_child,
+                           note_children=self.follow is None)
 
     def _start(self) -> None:
+        if self.follow is not None:
+            self.follow.start()
         self.meta.started()
         started: list[Mode] = []
         for m in self.modes:
@@ -150,6 +163,11 @@ class Session:
         for m in reversed(self.modes):
             m.finish(profile)
         profile.meta.update(self.meta.fields(self.modes[-1].name))
+        if self.follow is not None:
+            try:
+                self.follow.collect(profile, self.meta.start_time)
+            except Exception as e:         # the parent's profile is written regardless
+                sys.stderr.write(f"hotpath: warning: child processes not merged: {e}\n")
         self.profile = profile
         if write_profile(profile, self.cwd, self.out_path):
             path = os.path.join(self.cwd, self.out_path)
@@ -160,6 +178,9 @@ class Session:
         assert self.profile is not None
         sys.stderr.write("\n")
         self.modes[-1].show(self.profile, sys.stderr)
+        if "processes" in self.profile.extra:
+            from hotpath.report.processes import print_processes
+            print_processes(self.profile, sys.stderr)
         if self.hint is not None:
             sys.stderr.write(self.hint)
 

@@ -428,7 +428,8 @@ def _atexit_now(run: _Active) -> bool:
 
 def run_program(program: Program, start: Callable[[], None], save: Callable[[], None],
                 show: Callable[[], None] | None = None,
-                in_child: Callable[[], None] | None = None) -> int:
+                in_child: Callable[[], None] | None = None,
+                note_children: bool = True) -> int:
     """Run ``program``; call ``start()`` just before its first line, and once after it
     ends, however it ends: ``save()`` (stop recording, write the file), then ``show()``
     (print the table). Returns the exit status (or re-raises SystemExit /
@@ -466,7 +467,7 @@ def run_program(program: Program, start: Callable[[], None], save: Callable[[], 
             if again.hits:
                 say("hotpath: interrupted again: table skipped (the profile is written)\n")
                 return
-            note = children_note(run.forks, cpu_before)
+            note = children_note(run.forks, cpu_before) if note_children else None
             try:
                 show()
             except KeyboardInterrupt:

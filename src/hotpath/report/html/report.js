@@ -621,7 +621,8 @@ function showView(name) {
 
 // ---- threads and start-up ----------------------------------------------------------------
 function selectThread(value) {
-  S.sel = value === "all" ? D.threads.map((_, i) => i) : [Number(value)];
+  S.sel = value === "all" ? D.threads.map((_, i) => i) :
+    value[0] === "p" ? D.processes[Number(value.slice(1))].threads : [Number(value)];
   S.full = buildTree(S.sel); S.tree = hideFrames(S.full); S.stats = buildStats(S.sel);
   S.zoom = 0; S.cursor = 0; S.limit = 200; S.hot = null;
   if (document.body.dataset.view === "hot") showHot();
@@ -637,6 +638,8 @@ function initProfile() {
   const totalOf = (t) => t.nodes.t[0];
   if (D.threads.length > 1) sel.appendChild(new Option("All threads (" + D.threads.length + ")", "all"));
   D.threads.forEach((t, i) => sel.appendChild(new Option(t.name + " \u2014 " + fmtTime(totalOf(t)), String(i))));
+  // A whole-program profile: one entry per process (its threads merged), as a tree.
+  (D.processes || []).forEach((p, k) => { if (D.processes.length > 1) sel.appendChild(new Option("\u00a0\u00a0".repeat(p.depth) + "Process " + p.pid + " " + p.label + (p.missing ? " (no profile: " + p.missing + ")" : ""), "p" + k)).disabled = !p.threads.length; });
   sel.disabled = D.threads.length < 2;
   sel.addEventListener("change", () => selectThread(sel.value));
   selectThread(D.threads.length > 1 ? "all" : "0");

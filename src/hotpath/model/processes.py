@@ -1,0 +1,210 @@
+"""Processes: the typed model of a profile's ``extra["processes"]`` section, and the
+merge of one process's profile into another's.
+
+A profile of a whole program (``hotpath run`` following its children, or Dask workers
+gathered by ``hotpath.dask``) holds the threads of every process in ``profile.threads``,
+so every merged view (flat totals, edges, flame graph, exports) covers them all. The
+section says which threads came from which process, and the processes whose profile is
+missing::
+
+    [{"pid": int, "ppid": int, "argv": [str, ...], "label": str,
+      "start": float, "end": float | null,         # wall-clock seconds (time.time())
+      "threads": [thread index, ...],               # into profile.threads
+      "status": "profiled" | "missing",
+      "reason": str},                               # why it is missing ("" if profiled)
+     ...]
+
+Entry 0 is the process the profile was written by (the root of the tree); a thread that
+no entry lists belongs to it. ``ProcessInfo`` is one entry; ``processes(profile)`` reads
+them (one implicit entry for a profile without the section), ``add_process`` merges a
+child's profile in. Bottom layer: imports only the rest of the model.
+"""
+from __future__ import annotations
+
+from array import array
+
+from .calltree import ROOT, Profile, ThreadProfile
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+__all__ = ["ProcessInfo", "processes", "set_processes", "add_process", "threads_of",
+           "process_tree"]
+
+SECTION = "processes"
+
+
+class ProcessInfo:
+    """One process of a profile (see the module docstring for the fields)."""
+
+    __slots__ = ("pid", "ppid", "argv", "label", "start", "end", "threads", "status",
+                 "reason")
+
+    def __init__(self, pid: int, ppid: int = 0, argv: list[str] | None = None,
+                 label: str = "", start: float = 0.0, end: float | None = None,
+                 threads: list[int] | None = None, status: str = "profiled",
+                 reason: str = "") -> None:
+        self.pid = pid
+        self.ppid = ppid
+        self.argv = list(argv or [])
+        self.label = label
+        self.start = start
+        self.end = end
+        self.threads = list(threads or [])
+        self.status = status
+        self.reason = reason
+
+    @property
+    def missing(self) -> bool:
+        return self.status != "profiled"
+
+    @property
+    def command(self) -> str:
+        """The command line, for display."""
+        return self.label or " ".join(self.argv) or f"pid {self.pid}"
+
+    @property
+    def seconds(self) -> float | None:
+        return None if self.end is None or not self.start else max(self.end - self.start, 0.0)
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__slots__}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ProcessInfo:
+        return cls(**{k: d[k] for k in cls.__slots__ if k in d})
+
+    def __repr__(self) -> str:
+        return f"ProcessInfo(pid={self.pid}, ppid={self.ppid}, status={self.status!r})"
+
+
+def processes(profile: Profile) -> list[ProcessInfo]:
+    """The processes of ``profile``: entry 0 is the writer; threads no entry lists are
+    put in it. A profile without the section is one process owning every thread."""
+    rows = profile.extra.get(SECTION)
+    if not rows:
+        meta = profile.meta
+        argv = meta.get("argv") or []
+        return [ProcessInfo(int(meta.get("pid", 0) or 0), 0, argv,
+                            str(meta.get("command", "")), float(meta.get("start_time", 0) or 0),
+                            None, list(range(len(profile.threads))))]
+    out = [ProcessInfo.from_json(r) for r in rows]
+    listed = {i for p in out for i in p.threads}
+    rest = [i for i in range(len(profile.threads)) if i not in listed]
+    if rest:
+        out[0].threads = sorted(set(out[0].threads) | set(rest))
+    return out
+
+
+def set_processes(profile: Profile, procs: list[ProcessInfo]) -> None:
+    profile.extra[SECTION] = [p.to_json() for p in procs]
+
+
+def threads_of(profile: Profile, pid: int) -> list[ThreadProfile]:
+    """The threads of process ``pid`` (none for an unknown pid)."""
+    for p in processes(profile):
+        if p.pid == pid:
+            return [profile.threads[i] for i in p.threads if i < len(profile.threads)]
+    return []
+
+
+def process_tree(procs: list[ProcessInfo]) -> list[tuple[ProcessInfo, int]]:
+    """``(process, depth)`` depth first from entry 0, children in start order; a process
+    whose parent is not in the list hangs under entry 0."""
+    if not procs:
+        return []
+    pids = {p.pid for p in procs}
+    kids: dict[int, list[ProcessInfo]] = {}
+    root = procs[0]
+    for p in procs[1:]:
+        up = p.ppid if p.ppid in pids and p.ppid != p.pid else root.pid
+        kids.setdefault(up, []).append(p)
+    out: list[tuple[ProcessInfo, int]] = []
+    seen: set[int] = set()
+    stack = [(root, 0)]
+    while stack:
+        p, d = stack.pop()
+        if id(p) in seen:
+            continue
+        seen.add(id(p))
+        out.append((p, d))
+        below = sorted(kids.get(p.pid, []), key=lambda q: (q.start, q.pid))
+        stack.extend((q, d + 1) for q in reversed(below))
+    out.extend((p, 1) for p in procs if id(p) not in seen)    # cycles (pid reuse)
+    return out
+
+
+def add_process(base: Profile, child: Profile | None, info: ProcessInfo,
+                rename: bool = True) -> ProcessInfo:
+    """Merge ``child`` (a profile of one process; None when it is missing) into ``base``,
+    in place, as the process ``info``: its functions join the function table, its ticks
+    are rescaled to ``base.tick_seconds``, its threads are appended (named
+    "<name> [pid N]" with ``rename``), and line timings are added up. ``info.threads``
+    is set to the new threads' indices; ``info`` is appended to the section (created
+    with an entry for ``base``'s own process first) and returned."""
+    procs = processes(base) if base.extra.get(SECTION) else _own_entry(base)
+    info.threads = []
+    if child is not None:
+        index = {f.pstats_key: i for i, f in enumerate(base.functions)}
+        remap = array("i", [0]) * len(child.functions)
+        for k, f in enumerate(child.functions):
+            j = index.get(f.pstats_key)
+            if j is None:
+                j = index[f.pstats_key] = len(base.functions)
+                base.functions.append(f)
+            remap[k] = j
+        ratio = child.tick_seconds / base.tick_seconds if base.tick_seconds else 1.0
+        for t in child.threads:
+            func = array("i", (ROOT if f == ROOT else remap[f] for f in t.func))
+            selft, total = t.self_ticks, t.total_ticks
+            if abs(ratio - 1.0) > 1e-12:
+                selft = array("q", (round(x * ratio) for x in selft))
+                total = array("q", (round(x * ratio) for x in total))
+            name = f"{t.name} [pid {info.pid}]" if rename else t.name
+            info.threads.append(len(base.threads))
+            base.threads.append(ThreadProfile.from_columns(
+                t.thread_id, name, func, array("i", t.parent), array("q", t.calls),
+                selft, total, truncated=t.truncated))
+        _merge_lines(base, child)
+    procs.append(info)
+    set_processes(base, procs)
+    return info
+
+
+def _own_entry(base: Profile) -> list[ProcessInfo]:
+    meta = base.meta
+    own = ProcessInfo(int(meta.get("pid", 0) or 0), int(meta.get("ppid", 0) or 0),
+                      list(meta.get("argv") or []), str(meta.get("command", "")),
+                      float(meta.get("start_time", 0) or 0), None,
+                      list(range(len(base.threads))))
+    if meta.get("start_time") and meta.get("duration") is not None:
+        own.end = own.start + float(meta["duration"])
+    return [own]
+
+
+def _merge_lines(base: Profile, child: Profile) -> None:
+    """Add ``child``'s line timings (``extra["lines"]``) to ``base``'s, function by
+    function and line by line (times converted to ``base``'s unit)."""
+    theirs = child.extra.get("lines")
+    if not theirs or not theirs.get("functions"):
+        return
+    ours = base.extra.get("lines")
+    if ours is None:
+        base.extra["lines"] = ours = {k: v for k, v in theirs.items() if k != "functions"}
+        ours["functions"] = []
+    unit = ours.get("unit") or 1e-9
+    scale = (theirs.get("unit") or 1e-9) / unit
+    by_key = {(f["filename"], f["lineno"], f["name"]): f for f in ours.setdefault("functions", [])}
+    for f in theirs["functions"]:
+        key = (f["filename"], f["lineno"], f["name"])
+        mine = by_key.get(key)
+        if mine is None:
+            mine = by_key[key] = {**f, "lines": []}
+            ours["functions"].append(mine)
+        rows = {r[0]: [r[0], r[1], r[2]] for r in mine["lines"]}
+        for line, hits, t in f["lines"]:
+            r = rows.setdefault(line, [line, 0, 0])
+            r[1] += hits
+            r[2] += round(t * scale)
+        mine["lines"] = [rows[k] for k in sorted(rows)]
