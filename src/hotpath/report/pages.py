@@ -6,16 +6,21 @@ The files (installed as package data; read with ``importlib.resources``):
 * ``page.html`` — the one ``string.Template`` of both pages: the head (the
   Content-Security-Policy allows nothing external), the header's title, metadata and
   warning, the page's ``$body``, the tooltip, the footer, the data block and the script.
-  Its fields are ``$title`` (escaped), ``$base_css`` and ``$page_css``, ``$body``,
-  ``$data`` (JSON made safe by ``html.json_for_script``), ``$common_js`` and ``$page_js``;
+  Its fields are ``$title`` (escaped), ``$base_css``, ``$page_css`` and ``$extra_css``,
+  ``$body``, ``$data`` (JSON made safe by ``html.json_for_script``), ``$common_js``,
+  ``$page_js`` and ``$extra_js``;
   only this file is a template, so the CSS, JS and markup it receives need no escaping
   of ``$`` or braces.
 * ``<page>.html`` — the page's own markup, from its controls inside ``<header>`` to the
   end of ``<main>`` (for ``report``: tabs, controls, the profile, source and memory views);
   it includes the flame graph section and the function table that ``common.js`` drives.
 * ``base.css`` (header, controls, flame graph, table, tooltip, footer) and ``<page>.css``.
-* ``common.js`` and ``<page>.js``: one strict-mode closure (``page.html``), then
-  ``init()``; an error it throws is left in ``body[data-error]``.
+* ``common.js``, ``<page>.js`` and the page's extras (``EXTRAS``): one strict-mode
+  closure (``page.html``), then ``init()``; an error it throws is left in
+  ``body[data-error]``.
+* ``EXTRAS``: more assets of a page, each a ``<name>.js`` and ``<name>.css`` added after
+  the page's own (the report's ``memory``: the allocation flame graph and temporal view
+  of the memory view, which builds its own markup and is called from ``report.js``).
 
 ``common.js`` holds the page-independent machinery: reading the data block, formatting,
 the ``el`` element helper, the canvas flame graph (layout, drawing, hit-testing, zoom,
@@ -45,6 +50,8 @@ from string import Template
 __all__ = ["render"]
 
 PAGES = ("report", "diff")
+#: page → the names of its extra assets (``<name>.js`` and ``<name>.css``), in order
+EXTRAS = {"report": ("memory",), "diff": ()}
 
 
 @cache
@@ -66,4 +73,6 @@ def render(page: str, title: str, data: str) -> str:
         data=data,
         common_js=_read("common.js"),
         page_js=_read(f"{page}.js"),
+        extra_css="".join(_read(f"{x}.css") for x in EXTRAS[page]),
+        extra_js="".join(_read(f"{x}.js") for x in EXTRAS[page]),
     )
