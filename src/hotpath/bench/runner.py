@@ -468,6 +468,9 @@ def choose_clock(targets: Sequence[Timed]) -> ClockChoice:
     return choose_auto([(t.name, None if t.is_async else t.probe) for t in targets])
 
 
+from hotpath.progress import note
+
+
 def run_rounds(targets: Sequence[Timed], raws: Sequence[_Raw], choice: ClockChoice,
                rounds: int | None = None) -> None:
     """Run the rounds of prepared targets on ``choice``'s clock, interleaved — round r
@@ -493,7 +496,9 @@ def run_rounds(targets: Sequence[Timed], raws: Sequence[_Raw], choice: ClockChoi
             total += (raw.calibration + (ref_cost[j] or 0.0)) * raw.loops
         rounds = _rounds_for(targets[0].options, total)
     k = len(targets)
+    names = ", ".join(dict.fromkeys(t.name for t in targets))
     for r in range(rounds):
+        note(f"{names}: round {r + 1} of {rounds}")
         for i in range(k):
             j = (i + r) % k
             t, raw = targets[j], raws[j]

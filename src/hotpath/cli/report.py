@@ -23,7 +23,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(opts: argparse.Namespace) -> int:
     from hotpath.report.text import print_table
     check_filter(opts.filter)
-    data = load_profile(opts.file)
+    from hotpath.progress import progress
+    with progress("reading the profile"):       # the tables print after the line is gone
+        data = load_profile(opts.file)
     threads = None
     if opts.thread:
         threads = [t for t in data.threads if t.name == opts.thread or str(t.thread_id) == opts.thread]
