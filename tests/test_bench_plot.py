@@ -101,8 +101,9 @@ def test_short_labels_stay_upright():
 def test_one_unit_per_table():
     res = _cmp({"a": [5e-7, 5e-3], "b": [9e-7, 2e-2]}, [1, 2])
     table = res.table_absolute()
-    units = set(re.findall(r"\d (ns|us|ms|s)\b", table))
-    assert units == {"ns"}, table
+    units = re.findall(r"\d (ns|us|ms|s)\b", table)
+    assert len(units) == 8 and set(units) == {"ms"}, table       # the middle mean's unit
+    assert "0.000" in table and "0.00 ms" not in table            # small ones keep 3 digits
 
 
 def test_png_has_both_charts(tmp_path):
@@ -115,3 +116,19 @@ def test_png_has_both_charts(tmp_path):
     import struct
     w, h = struct.unpack(">II", data[16:24])
     assert (w, h) == (900, 880)
+
+
+def test_box_plot_log_axis_and_short_names():
+    from hotpath.bench.boxplot import box_svg
+    rng = random.Random(3)
+    long = "test_a_benchmark_with_a_remarkably_long_parametrised_name[size=100000]"
+    results = [BenchResult("fast", [1e-6 * (1 + 0.1 * rng.random()) for _ in range(15)]),
+               BenchResult(long, [1e-4 * (1 + 0.1 * rng.random()) for _ in range(15)])]
+    root = ET.fromstring(box_svg(results, "Speed"))
+    texts = _texts(root)
+    assert "Duration (usec) (log scale)" in texts
+    label = next(t for t in texts if t.startswith("test_a_bench"))
+    assert len(label) == 22 and label.endswith("\u2026")
+    assert any(long in (t.text or "") for t in root.iter(f"{NS}title"))   # whole on hover
+    near = [BenchResult("a", [1e-6] * 5), BenchResult("b", [3e-6] * 5)]
+    assert "Duration (usec)" in _texts(ET.fromstring(box_svg(near, "Speed")))

@@ -46,6 +46,14 @@ def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join([line(headers), rule, *(line(r) for r in rows)])
 
 
+def _in_unit(seconds: float, unit: str) -> str:
+    """``seconds`` in ``unit`` with three significant digits, also below 1 (0.0412 ms)."""
+    value = seconds / UNITS[unit]
+    if not math.isfinite(value) or abs(value) >= 1 or value == 0:
+        return format_time(seconds, unit)
+    return f"{value:.3g} {_UNIT_LABEL[unit]}"
+
+
 def _size_label(size: Any) -> str:
     return "-" if size is None else str(size)
 
@@ -98,7 +106,7 @@ class CompareResult:
         for s in self.sizes:
             col = [self.results[(impl, s)] for impl in self.implementations]
             for row, r in zip(rows, col):
-                row.append(f"{format_time(r.mean, u)} ± {format_time(r.stddev, u)}")
+                row.append(f"{_in_unit(r.mean, u)} ± {_in_unit(r.stddev, u)}")
         return render_table(self._headers(), rows)
 
     def table_normalized(self) -> str:

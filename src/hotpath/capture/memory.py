@@ -196,7 +196,7 @@ class MemoryProfiler(RunMixin):
 # -- which stacks hold memory over time -------------------------------------------------------
 
 class _Temporal:
-    """A daemon thread that snapshots the tracker now and then and keeps, per snapshot,
+    """A thread that snapshots the tracker now and then and keeps, per snapshot,
     the live bytes of each node of the stack tree that holds any: ``samples`` is a list
     of (seconds since start, {node index: live bytes}). Node indexes are stable while the
     tracker records (nodes are only appended), so ``memory_data`` maps them to stacks.
@@ -212,6 +212,7 @@ class _Temporal:
     MAX_SAMPLES = 200
 
     def __init__(self, tracker: Any, interval: float) -> None:
+        import _thread
         import threading
         import time
         self._tracker = tracker
@@ -220,9 +221,14 @@ class _Temporal:
         self._t0 = self._clock()
         self.samples: list[tuple[float, dict[int, int]]] = []
         self._done = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="hotpath-temporal",
-                                        daemon=True)
-        self._thread.start()
+        self._finished = _thread.allocate_lock()
+        self._finished.acquire()
+        self._pid = os.getpid()
+        # A bare thread (no threading.Thread): its first Python frame is _run, which
+        # pauses recording at once, so threading's bootstrap allocates nothing the
+        # program would be charged for, and hotpath's wait for the program's threads
+        # does not see it.
+        _thread.start_new_thread(self._run, ())
 
     def _sample(self) -> float:
         """One sample; returns what it cost (seconds)."""
@@ -241,17 +247,22 @@ class _Temporal:
     def _run(self) -> None:
         try:
             self._tracker.pause()           # this thread's objects are not the program's
-        except Exception:
-            return
-        cost = self._sample()
-        while not self._done.wait(max(self._interval, 50 * cost)):
             cost = self._sample()
+            while not self._done.wait(max(self._interval, 50 * cost)):
+                cost = self._sample()
+        except Exception:
+            pass
+        finally:
+            self._finished.release()
 
     def stop(self) -> None:
-        """Stop sampling (with a last sample at the end)."""
+        """Stop sampling (with a last sample at the end). In a forked child, where the
+        thread does not exist (and the tracker stopped at the fork), nothing."""
+        if os.getpid() != self._pid:
+            return
         if not self._done.is_set():
             self._done.set()
-            self._thread.join()
+            self._finished.acquire()
             self._tracker.pause()
             try:
                 self._sample()
