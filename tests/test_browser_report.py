@@ -661,13 +661,16 @@ def test_memory_temporal_view_draws(browser, tmp_path):
     tp = prof.extra["memory"]["temporal"]
     _open(browser, to_html(prof), tmp_path)
     series = browser.execute_script("return hotpath.data.memory.temporal.series.length")
-    assert series == len(tp["stacks"]) > 3
+    merged = browser.execute_script(
+        "return hotpath.data.memory.temporal.series.reduce((n, s) => n + s.stacks, 0)")
+    assert merged == len(tp["stacks"]) and 3 < series <= merged
     drawn = int(_mf(browser, "temporal"))
     assert drawn in (series, series + 1)            # + "other"
     svg = browser.find_element(By.CSS_SELECTOR, "#hp-mt svg")
     assert len(svg.find_elements(By.CSS_SELECTOR, "path.mt-area")) == drawn
     legend = browser.find_element(By.ID, "hp-mt-legend").text
     assert "remember examples/numpy_alloc.py:29" in legend
+    assert "tracked heap" in legend and svg.find_elements(By.CSS_SELECTOR, "path.mt-heap")
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", svg)
     x, y, w, h = browser.execute_script(
         "const b = arguments[0].getBoundingClientRect(); return [b.left, b.top, b.width, b.height]",
@@ -683,7 +686,7 @@ def test_memory_flame_screenshot(browser, tmp_path):
     temporal view (with HOTPATH_UPDATE_SCREENSHOTS=1; to a temporary directory otherwise)."""
     update = os.environ.get("HOTPATH_UPDATE_SCREENSHOTS") == "1"
     dest = ROOT / "docs" if update else tmp_path
-    browser.set_window_size(W, 1100)
+    browser.set_window_size(W, 1350)
     try:
         _open(browser, to_html(_real("memory")), tmp_path, "memflame.html")
         browser.execute_script("document.getElementById('hp-mf-panel').scrollIntoView()")

@@ -101,3 +101,6 @@ def test_temporal_series_are_labelled(data):
     assert [s["name"] for s in t["series"]][:1] == ["hold"]
     assert len(t["other"]) == len(t["t"]) == len(t["series"][0]["live"])
     assert memory_temporal(MemoryView({k: x for k, x in data.items() if k != "temporal"})) is None
+    labels = [(s["name"], s["file"], s["line"], s["native"]) for s in t["series"]]
+    assert len(set(labels)) == len(labels)                      # one series per label
+    assert sum(s["stacks"] for s in t["series"]) == len(data["temporal"]["stacks"])

@@ -203,13 +203,15 @@ class _Temporal:
 
     Its own allocations are not the program's: the thread pauses recording for itself
     first. Cost: a snapshot walks the whole tree under the GIL, so the thread waits at
-    least 50 times as long as the last snapshot took (≤ 2% of the program's time) and at
-    least ``interval``; past ``MAX_SAMPLES`` every other sample is dropped and the
+    least ``COST_FACTOR`` times as long as the last snapshot took and at least
+    ``interval``; past ``MAX_SAMPLES`` every other sample is dropped and the
     interval doubles, so a long run keeps between MAX_SAMPLES/2 and MAX_SAMPLES evenly
     spread samples.
     """
 
     MAX_SAMPLES = 200
+    #: wait this many times as long as the last snapshot took (≤ 5% of the program's time)
+    COST_FACTOR = 20
 
     def __init__(self, tracker: Any, interval: float) -> None:
         import _thread
@@ -248,7 +250,7 @@ class _Temporal:
         try:
             self._tracker.pause()           # this thread's objects are not the program's
             cost = self._sample()
-            while not self._done.wait(max(self._interval, 50 * cost)):
+            while not self._done.wait(max(self._interval, self.COST_FACTOR * cost)):
                 cost = self._sample()
         except Exception:
             pass

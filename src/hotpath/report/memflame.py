@@ -120,24 +120,35 @@ def memory_temporal(v: MemoryView, shorten: Callable[[str], str] = str,
                     frames: int = 6) -> dict[str, Any] | None:
     """The temporal view's data, or None when the profile has no temporal samples:
     ``t`` (seconds), ``series`` [{name, file, line, stack [labels, innermost first],
-    native, live [bytes per t]}] largest first, ``other`` [bytes per t]."""
+    more, native, stacks, live [bytes per t]}] largest first — stacks with the same label
+    (innermost line of the user's code, native or not) summed as one, ``stacks`` of them,
+    ``stack`` the first one's frames — and ``other`` [bytes per t]."""
     tp = v.data.get("temporal")
     if not isinstance(tp, dict) or not tp.get("t"):
         return None
     stacks = v.stacks
-    series = []
+    series: list[dict[str, Any]] = []
+    by_label: dict[tuple[Any, ...], dict[str, Any]] = {}
     for s_ix, live in zip(tp.get("stacks", []), tp.get("live", [])):
         s = stacks[s_ix]
         top = v.user_frame(s)
         filename, line, name = v.line_key(top)
+        key = (filename, line, name, s.native)
+        same = by_label.get(key)
+        if same is not None:                 # stacks that differ only outside the label
+            same["live"] = [a + int(b) for a, b in zip(same["live"], live)]
+            same["stacks"] += 1
+            continue
         labels = []
         for f in s.frames[:frames]:
             fn, ln, nm = v.line_key(f)
             labels.append(f"{nm} ({shorten(str(fn))}:{ln})")
-        series.append({"name": str(name) if top is not None else NO_FRAME,
-                       "file": shorten(str(filename)) if top is not None else "",
-                       "line": int(line), "stack": labels,
-                       "more": max(len(s.frames) - frames, 0),
-                       "native": s.native, "live": [int(x) for x in live]})
+        by_label[key] = {"name": str(name) if top is not None else NO_FRAME,
+                         "file": shorten(str(filename)) if top is not None else "",
+                         "line": int(line), "stack": labels,
+                         "more": max(len(s.frames) - frames, 0), "stacks": 1,
+                         "native": s.native, "live": [int(x) for x in live]}
+        series.append(by_label[key])
+    series.sort(key=lambda se: -max(se["live"], default=0))
     return {"t": [float(x) for x in tp["t"]], "series": series,
             "other": [int(x) for x in tp.get("other", [])]}

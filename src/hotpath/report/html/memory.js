@@ -57,7 +57,7 @@ function memInit() {
     (MEM.flame.pruned ? " " + fmtInt(MEM.flame.pruned) + " frames too small to matter are left out." : ""), "hint"));
   const tpanel = el("section", null, "panel"); tpanel.id = "hp-mt-panel";
   tpanel.append(el("h2", "Which stacks hold memory over time" + EST), el("div"), el("div", null, "mt-legend"),
-                el("p", "Live bytes of the stacks that held the most at some moment, stacked (the largest at the bottom), each named by the innermost line of your code in it; the rest as \u201cother\u201d. Sampled while the program ran (" + fmtInt(MEM.temporal ? MEM.temporal.t.length : 0) + " samples, marked under the axis, one of them at the peak; straight lines join them); hover for the values at a moment.", "hint"));
+                el("p", "Live bytes of the stacks that held the most at some moment, stacked (the largest at the bottom), each named by the innermost line of your code in it; the rest as \u201cother\u201d; the dashed line is the whole tracked heap, sampled far more often. The stacks are sampled while the program ran (" + fmtInt(MEM.temporal ? MEM.temporal.t.length : 0) + " samples, one bar each, one of them at the peak; a run with a large stack tree gets fewer, since a sample costs more); hover for the values at a moment.", "hint"));
   tpanel.children[1].id = "hp-mt"; tpanel.children[2].id = "hp-mt-legend";
   view.insertBefore(tpanel, after.nextSibling);
   view.insertBefore(panel, after.nextSibling);
@@ -150,7 +150,7 @@ function mfTip(i) {
   for (const w in MF_WHAT) if (w !== MF.what) tip.appendChild(el("div", MF_WHAT[w] + ": " + fmtBytes(F[w][i]) + ", " + fmtInt(F[w + "N"][i]) + " blocks", "muted"));
 }
 
-// ---- the temporal view: stacked areas of the stacks that held the most --------------------
+// ---- the temporal view: stacked bars of the stacks that held the most, per sample ----------
 const MT_COLOURS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#86bcb6"];
 function mtDraw() {
   const host = $("hp-mt"), leg = $("hp-mt-legend"); host.textContent = ""; leg.textContent = "";
@@ -162,10 +162,12 @@ function mtDraw() {
   const N = TP.t.length, S2 = TP.series.concat(TP.other.some((v) => v > 0) ? [{ name: "other", file: "", line: 0, stack: [], live: TP.other, other: true }] : []);
   const W = Math.max(360, host.clientWidth || 900), H = 260, l = 64, r = 18, tp = 12, b = 30;
   const pw = W - l - r, ph = H - tp - b;
-  const tMax = Math.max(TP.t[N - 1], 1e-3);
+  const tMax = Math.max(TP.t[N - 1], (MEM.timeline && MEM.timeline.t.length ? MEM.timeline.t[MEM.timeline.t.length - 1] : 0), 1e-3);
   const cum = S2.map(() => new Float64Array(N));
   let yMax = 1;
   for (let j = 0; j < N; j++) { let s = 0; S2.forEach((se, k) => { s += se.live[j] || 0; cum[k][j] = s; }); yMax = Math.max(yMax, s); }
+  const HL = MEM.timeline || { t: [], heap: [] };
+  for (const h of HL.heap) yMax = Math.max(yMax, h);
   const unit = yMax >= 1.5 * 1073741824 ? [1073741824, "GiB"] : yMax >= 1.5 * 1048576 ? [1048576, "MiB"] : [1024, "KiB"];
   const step = niceStep(yMax / unit[0] * 1.05, 5) * unit[0];
   yMax = Math.ceil(yMax * 1.05 / step) * step;
@@ -179,23 +181,38 @@ function mtDraw() {
   }
   const xs = niceStep(tMax, 8);
   for (let s = 0; s <= tMax * 1.0001; s += xs) svg("text", { x: X(s).toFixed(1), y: tp + ph + 16, "text-anchor": "middle" }, ax, +s.toFixed(6) + " s");
+  // One stacked bar per sample, nothing drawn between samples (what the stacks held then
+  // is not known); many samples make the bars touch.
+  let gap = pw;
+  for (let j = 1; j < N; j++) gap = Math.min(gap, X(TP.t[j]) - X(TP.t[j - 1]));
+  const bw = Math.max(2, Math.min(gap * 0.9, 28));
   S2.forEach((se, k) => {
     let d = "";
-    for (let j = 0; j < N; j++) d += (j ? "L" : "M") + X(TP.t[j]).toFixed(1) + "," + Y(cum[k][j]).toFixed(1);
-    for (let j = N - 1; j >= 0; j--) d += "L" + X(TP.t[j]).toFixed(1) + "," + Y(k ? cum[k - 1][j] : 0).toFixed(1);
+    for (let j = 0; j < N; j++) {
+      const top = Y(cum[k][j]), bot = Y(k ? cum[k - 1][j] : 0);
+      if (bot - top < 0.05) continue;
+      d += "M" + (X(TP.t[j]) - bw / 2).toFixed(1) + "," + bot.toFixed(1) + "V" + top.toFixed(1) + "h" + bw.toFixed(1) + "V" + bot.toFixed(1);
+    }
     const colour = se.other ? "#bbb" : MT_COLOURS[k % MT_COLOURS.length];
-    const area = svg("path", { d: d + "Z", fill: colour, "fill-opacity": 0.85, stroke: "#fff", "stroke-width": 0.5, class: "mt-area" }, root);
+    const area = svg("path", { d: d || "M0,0", fill: colour, "fill-opacity": 0.9, class: "mt-area" }, root);
     svg("title", {}, area, se.name + (se.file ? " (" + se.file + ":" + se.line + ")" : ""));
     if (k < 12) {
       const item = el("span", null, "mt-item"), sw = el("span", null, "sw"); sw.style.background = colour;
-      item.append(sw, document.createTextNode(se.name + (se.file ? " " + se.file + ":" + se.line : "") + (se.native ? " [native]" : "")));
+      item.append(sw, document.createTextNode(se.name + (se.file ? " " + se.file + ":" + se.line : "") + (se.native ? " [native]" : "") + (se.stacks > 1 ? " (" + se.stacks + " stacks)" : "")));
       item.title = se.stack.join("\n") + (se.more ? "\n\u2026 " + se.more + " more frames" : "");
       leg.appendChild(item);
     }
   });
+  if (HL.t.length) {                 // the tracked heap, sampled every few ms: the true total
+    let d = "";
+    HL.t.forEach((s, j) => { d += (j ? "L" : "M") + X(s).toFixed(1) + "," + Y(HL.heap[j]).toFixed(1); });
+    svg("path", { d, fill: "none", stroke: "#222", "stroke-width": 1.2, "stroke-dasharray": "4,3", class: "mt-heap" }, root);
+    const item = el("span", null, "mt-item"), sw = el("span", null, "sw");
+    sw.style.background = "repeating-linear-gradient(90deg,#222 0 4px,transparent 4px 7px)"; sw.style.height = "2px";
+    item.append(sw, document.createTextNode("tracked heap (all stacks, sampled often)"));
+    leg.appendChild(item);
+  }
   svg("rect", { x: l, y: tp, width: pw, height: ph, fill: "none", stroke: "#ccc" }, root);
-  for (let j = 0; j < N; j++)       // where the samples are: the areas join them with lines
-    svg("line", { x1: X(TP.t[j]).toFixed(1), x2: X(TP.t[j]).toFixed(1), y1: tp + ph, y2: tp + ph + 5, stroke: "#333", class: "mt-sample" }, root);
   const guide = svg("line", { y1: tp, y2: tp + ph, stroke: "#333", visibility: "hidden" }, root);
   const hit = svg("rect", { x: l, y: tp, width: pw, height: ph, fill: "transparent", class: "hit" }, root);
   hit.addEventListener("mousemove", (ev) => {
