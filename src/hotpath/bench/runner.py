@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from hotpath import _timing
+from hotpath.progress import note
 
 from .clock import ClockChoice, Probe, fixed, median, probe_round
 from .clock import choose as choose_auto
@@ -466,9 +467,6 @@ def choose_clock(targets: Sequence[Timed]) -> ClockChoice:
     if not first.auto:
         return fixed(first.timer_name, first.clock_label)
     return choose_auto([(t.name, None if t.is_async else t.probe) for t in targets])
-
-
-from hotpath.progress import note
 
 
 def run_rounds(targets: Sequence[Timed], raws: Sequence[_Raw], choice: ClockChoice,
