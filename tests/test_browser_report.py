@@ -588,7 +588,7 @@ def test_screenshots_of_the_line_and_memory_views(browser, tmp_path):
 
 _MF_SPOT = """
 // Viewport coordinates of the widest drawn frame of the memory flame graph named `name`
-const [name] = arguments, H = window.hotpath, F = H.data.memory.flame;
+const [name] = arguments, H = window.hotpath, F = H.memFlame.F;
 const r = document.getElementById("hp-mf").getBoundingClientRect();
 let best = null;
 for (const [i, x, w, row, dim] of H.memFlame.drawn) {
@@ -650,6 +650,14 @@ def test_memory_flame_graph_switches_hovers_and_zooms(browser, tmp_path):
     z = _mf_spot(browser, "simulate")
     assert z[3] > w and z[3] > 1000                # the zoomed frame spans the width
     assert int(_mf(browser, "mfFrames")) < before
+    # the import machinery is folded away by default; the checkbox brings it back
+    assert _mf(browser, "mfImports") == "0" and not _mf_spot(browser, "_find_and_load")
+    total = int(_mf(browser, "mfTotal"))
+    box = browser.find_element(By.ID, "hp-mf-imports")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
+    box.click()
+    assert _mf(browser, "mfImports") == "1" and int(_mf(browser, "mfTotal")) == total
+    assert int(_mf(browser, "mfZoom")) == 0 and _mf_spot(browser, "_find_and_load")
     reset = browser.find_element(By.ID, "hp-mf-reset")
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", reset)
     reset.click()

@@ -96,6 +96,22 @@ def test_flame_pruning_keeps_a_tree_of_the_largest(data):
         assert small[m][0] == full[m][0]
 
 
+def test_import_machinery_can_be_left_out():
+    from test_html_sections import load_real
+    v = MemoryView.of(load_real("memory"))            # numpy_alloc.py imports numpy
+    full, bare = memory_flame(v), memory_flame(v, hide_imports=True)
+
+    def files(f):
+        return {f["frames"]["files"][k] for k in f["frames"]["file"]}
+
+    assert any("importlib._bootstrap" in x for x in files(full))
+    assert not any("importlib._bootstrap" in x for x in files(bare))
+    for m in METRICS:                                   # nothing lost, only frames folded
+        assert bare[m][0] == full[m][0]
+    names = [bare["frames"]["name"][k] for k in bare["fr"] if k >= 0]
+    assert "make_field" in names and len(bare["p"]) < len(full["p"])
+
+
 def test_temporal_series_are_labelled(data):
     t = memory_temporal(MemoryView(data))
     assert [s["name"] for s in t["series"]][:1] == ["hold"]

@@ -346,6 +346,7 @@ def _memory_section(profile: Profile, blocks: _Blocks, shorten: PathShortener
         "minLeak": MIN_LEAK_BYTES,
         # the allocation flame graph and the temporal view (report/memflame.py)
         "flame": memory_flame(v, shorten),
+        "flameNoImports": memory_flame(v, shorten, hide_imports=True),
         "temporal": memory_temporal(v, shorten),
     }
 

@@ -49,11 +49,15 @@ def _frames_table(v: MemoryView, used: list[int], shorten: Callable[[str], str]
 
 
 def memory_flame(v: MemoryView, shorten: Callable[[str], str] = str,
-                 max_nodes: int = MAX_NODES) -> dict[str, Any]:
+                 max_nodes: int = MAX_NODES, hide_imports: bool = False) -> dict[str, Any]:
     """The flame graph's data: ``frames`` (name, file index, line, user flag; ``files``),
     ``p`` (parent node), ``fr`` (frame index, or ROOT / NATIVE / NONE) and one list of
     inclusive amounts per metric (``METRICS``); node 0 is the root; parents come first.
-    ``pruned``: nodes left out (too small to show)."""
+    ``pruned``: nodes left out (too small to show). ``hide_imports``: frames of the import
+    machinery (importlib's bootstrap, as memray's "hide import system frames") are left
+    out of every stack, so what an import ran hangs under the line that imported."""
+    imp = v._import_funcs()
+    ff = v._frame_func
     p, fr = [-1], [ROOT]
     vals = [[0] for _ in METRICS]
     child: dict[tuple[int, int], int] = {}
@@ -67,6 +71,8 @@ def memory_flame(v: MemoryView, shorten: Callable[[str], str] = str,
         path = [0]
         keys = []
         for f in reversed(s.frames):
+            if hide_imports and imp[ff[f]]:
+                continue
             k = frame_ix.get(f)
             if k is None:
                 k = frame_ix[f] = len(used)

@@ -3,25 +3,26 @@
 // MEM.flame: {frames {name, file (index into files), line, user, files}, p (parent), fr
 //   (frame index; -1 root, -2 native, -3 no Python frame), peak, peakN, leak, leakN, alloc,
 //   allocN (inclusive amounts per node), pruned}; node 0 is the root, parents first.
+// MEM.flameNoImports: the same without the import machinery's frames (the default view).
 // MEM.temporal: {t, series [{name, file, line, stack, more, native, live}], other} or null.
 // Both panels are built here inside the memory view; report.js calls memInit() once and
 // memRedraw() when the view's width changes. An icicle: the root at the top, callees below.
-const MF = { what: "peak", unit: "bytes", zoom: 0, lay: null, drawn: [], rows: 0 };
+const MF = { what: "peak", unit: "bytes", zoom: 0, lay: null, drawn: [], rows: 0, imports: false, F: null };
 const MF_WHAT = { peak: "At the peak", leak: "Leaked (live at exit)", alloc: "All allocated" };
 
 function mfKey() { return MF.what + (MF.unit === "blocks" ? "N" : ""); }
 function mfAmount(v, unit) { return (unit || MF.unit) === "blocks" ? fmtInt(v) + " blocks" : fmtBytes(v); }
 function mfName(i) {
-  const F = MEM.flame, k = F.fr[i];
+  const F = MF.F, k = F.fr[i];
   return k === -1 ? "all" : k === -2 ? "[native]" : k === -3 ? "<no Python frame>" : F.frames.name[k];
 }
 function mfWhere(i) {
-  const F = MEM.flame, k = F.fr[i];
+  const F = MF.F, k = F.fr[i];
   return k >= 0 ? F.frames.files[F.frames.file[k]] + ":" + F.frames.line[k] : "";
 }
 // Your code warm, libraries cool, native violet; the hue shifts a little with the name.
 function mfColour(i) {
-  const F = MEM.flame, k = F.fr[i];
+  const F = MF.F, k = F.fr[i];
   if (k === -1) return "rgb(200,200,200)";
   if (k === -2) return "rgb(170,130,210)";
   if (k === -3) return "rgb(180,180,180)";
@@ -42,9 +43,10 @@ function memInit() {
   const unit = el("select"); unit.id = "hp-mf-unit";
   unit.append(new Option("bytes", "bytes"), new Option("blocks", "blocks"));
   const reset = el("button", "Reset zoom"); reset.type = "button"; reset.id = "hp-mf-reset";
-  const l1 = el("label", "Show "), l2 = el("label", "in ");
-  l1.appendChild(what); l2.appendChild(unit);
-  ctl.append(l1, l2, reset, el("span", null, "muted"));
+  const l1 = el("label", "Show "), l2 = el("label", "in "), l3 = el("label");
+  const imp = el("input"); imp.type = "checkbox"; imp.id = "hp-mf-imports";
+  l1.appendChild(what); l2.appendChild(unit); l3.append(imp, document.createTextNode(" import machinery frames"));
+  ctl.append(l1, l2, l3, reset, el("span", null, "muted"));
   ctl.lastChild.id = "hp-mf-total";
   const legend = el("div", null, "mf-legend");
   for (const [name, c] of [["your code", "hsl(25,80%,66%)"], ["libraries and the standard library", "hsl(212,45%,76%)"], ["native (C extensions)", "rgb(170,130,210)"]]) {
@@ -53,8 +55,8 @@ function memInit() {
   const crumbs = el("div"); crumbs.id = "hp-mf-crumbs";
   const box = el("div"); box.id = "hp-mf-box";
   const cv = el("canvas"); cv.id = "hp-mf"; box.appendChild(cv);
-  panel.append(ctl, legend, crumbs, box, el("p", "Each allocation's full stack, outermost frame at the top and what it called below; a frame's width is its share of the amount shown. Click a frame to zoom, click it again to zoom out; hover for details." +
-    (MEM.flame.pruned ? " " + fmtInt(MEM.flame.pruned) + " frames too small to matter are left out." : ""), "hint"));
+  panel.append(ctl, legend, crumbs, box, el("p", "Each allocation's full stack, outermost frame at the top and what it called below; a frame's width is its share of the amount shown. Click a frame to zoom, click it again to zoom out; hover for details. Frames of Python\u2019s import machinery (importlib) are left out unless asked for: what an import allocated hangs under the line that imported." +
+    (MEM.flame.pruned ? " Frames too small to matter are left out (" + fmtInt(MEM.flame.pruned) + " with the import machinery shown, " + fmtInt(MEM.flameNoImports ? MEM.flameNoImports.pruned : 0) + " without)." : ""), "hint"));
   const tpanel = el("section", null, "panel"); tpanel.id = "hp-mt-panel";
   tpanel.append(el("h2", "Which stacks hold memory over time" + EST), el("div"), el("div", null, "mt-legend"),
                 el("p", "Live bytes of the stacks that held the most at some moment, stacked (the largest at the bottom), each named by the innermost line of your code in it; the rest as \u201cother\u201d; the dashed line is the whole tracked heap, sampled far more often. The stacks are sampled while the program ran (" + fmtInt(MEM.temporal ? MEM.temporal.t.length : 0) + " samples, one bar each, one of them at the peak; a run with a large stack tree gets fewer, since a sample costs more); hover for the values at a moment.", "hint"));
@@ -63,6 +65,7 @@ function memInit() {
   view.insertBefore(panel, after.nextSibling);
   what.addEventListener("change", () => memFlameShow(what.value, MF.unit));
   unit.addEventListener("change", () => memFlameShow(MF.what, unit.value));
+  imp.addEventListener("change", () => memFlameShow(MF.what, MF.unit, imp.checked));
   reset.addEventListener("click", () => mfZoom(0));
   cv.addEventListener("mousemove", (ev) => {
     const r = cv.getBoundingClientRect(), i = mfAt(ev.clientX - r.left, ev.clientY - r.top);
@@ -72,16 +75,20 @@ function memInit() {
   cv.addEventListener("mouseleave", () => { tip.hidden = true; });
   cv.addEventListener("click", (ev) => {
     const r = cv.getBoundingClientRect(), i = mfAt(ev.clientX - r.left, ev.clientY - r.top);
-    if (i >= 0) mfZoom(i === MF.zoom ? Math.max(MEM.flame.p[i], 0) : i);
+    if (i >= 0) mfZoom(i === MF.zoom ? Math.max(MF.F.p[i], 0) : i);
   });
   memFlameShow("peak", "bytes");
 }
 
-// Show amount `what` (peak, leak, alloc) in `unit` (bytes, blocks), unzoomed.
-function memFlameShow(what, unit) {
+// Show amount `what` (peak, leak, alloc) in `unit` (bytes, blocks), unzoomed; with
+// `imports`, the import machinery's frames too (default: as before).
+function memFlameShow(what, unit, imports) {
+  if (imports !== undefined) MF.imports = !!imports;
   MF.what = what; MF.unit = unit; MF.zoom = 0;
-  $("hp-mf-what").value = what; $("hp-mf-unit").value = unit;
-  const F = MEM.flame, t = F[mfKey()];
+  MF.F = MF.imports || !MEM.flameNoImports ? MEM.flame : MEM.flameNoImports;
+  $("hp-mf-what").value = what; $("hp-mf-unit").value = unit; $("hp-mf-imports").checked = MF.imports;
+  document.body.dataset.mfImports = MF.imports ? "1" : "0";
+  const F = MF.F, t = F[mfKey()];
   MF.lay = layout(F.p.length, F.p, t, mfName);
   const total = t[0];
   $("hp-mf-total").textContent = total ? mfAmount(total) + EST + " in all" : "nothing to show: no " + MF_WHAT[what].toLowerCase() + " memory";
@@ -92,7 +99,7 @@ function memFlameShow(what, unit) {
 function mfZoom(i) { MF.zoom = i; mfRender(); }
 
 function mfRender() {
-  const F = MEM.flame, t = F[mfKey()], L = MF.lay, z = MF.zoom;
+  const F = MF.F, t = F[mfKey()], L = MF.lay, z = MF.zoom;
   const box = $("hp-mf-box"), cv = $("hp-mf");
   const W = Math.max(200, box.clientWidth - 2);
   const chain = []; for (let i = z; i >= 0; i = F.p[i]) chain.unshift(i);
@@ -141,7 +148,7 @@ function mfAt(x, y) {
 }
 
 function mfTip(i) {
-  const F = MEM.flame;
+  const F = MF.F;
   tip.textContent = "";
   tip.appendChild(el("b", mfName(i)));
   if (mfWhere(i)) tip.appendChild(el("div", mfWhere(i)));
