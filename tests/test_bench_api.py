@@ -329,7 +329,7 @@ def test_compare_prints_and_plots(tmp_path, capsys):
     root = ET.parse(tmp_path / "p.svg").getroot()
     assert root.tag.endswith("svg")
     circles = root.findall(".//{http://www.w3.org/2000/svg}circle")
-    assert len(circles) == 6
+    assert len(circles) == 12          # 2 implementations x 3 sizes, absolute and normalised
     assert res.plot(str(tmp_path / "q.svg"))[0].endswith("q.svg")
 
 

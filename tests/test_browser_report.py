@@ -917,3 +917,123 @@ def test_hot_path_ends_at_the_costliest_line(browser, tmp_path):
     assert _view(browser) == "source"
     assert browser.find_element(By.CSS_SELECTOR, "#hp-src-head h2").text == "Simulator.evolve"
     assert "target" in _src_rows(browser)[36][0]
+# -- the memory flame graph and temporal view ------------------------------------------------------
+
+_MF_SPOT = """
+// Viewport coordinates of the widest drawn frame of the memory flame graph named `name`
+const [name] = arguments, H = window.hotpath, F = H.memFlame.F;
+const r = document.getElementById("hp-mf").getBoundingClientRect();
+let best = null;
+for (const [i, x, w, row, dim] of H.memFlame.drawn) {
+  const k = F.fr[i], nm = k >= 0 ? F.frames.name[k] : k === -2 ? "[native]" : "";
+  if (nm === name && !dim && w >= 4 && (!best || w > best[3])) best = [i, r.left + x + Math.min(w / 2, 40), r.top + row * 18 + 9, w];
+}
+return best;
+"""
+
+
+def _mf_spot(driver, name: str):
+    return driver.execute_script(_MF_SPOT, name)
+
+
+def _mf(driver, key: str) -> str:
+    return driver.execute_script(f"return document.body.dataset.{key}")
+
+
+def test_memory_flame_graph_switches_hovers_and_zooms(browser, tmp_path):
+    prof = _real("memory")
+    totals = prof.extra["memory"]["totals"]
+    _open(browser, to_html(prof), tmp_path)
+    assert _view(browser) == "memory"
+    panel = browser.find_element(By.ID, "hp-mf-panel")
+    browser.execute_script("arguments[0].scrollIntoView()", panel)
+    # at the peak, in bytes: the whole peak (less hotpath's own), make_field's arrays in it
+    assert _mf(browser, "mfWhat") == "peak/bytes"
+    assert int(_mf(browser, "mfTotal")) == pytest.approx(totals["peak_bytes"], rel=0.01)
+    assert int(_mf(browser, "mfFrames")) > 5
+    spot = _mf_spot(browser, "make_field")
+    assert spot, "make_field is not drawn at the peak"
+    browser.execute_script("arguments[0].scrollIntoView()", panel)
+    spot = _mf_spot(browser, "make_field")
+    _mouse(browser, spot[1], spot[2])
+    tip = browser.find_element(By.ID, "hp-tip")
+    assert tip.is_displayed()
+    assert "make_field" in tip.text and "numpy_alloc.py:19" in tip.text   # the big array
+    assert "At the peak:" in tip.text and "MiB" in tip.text and "Leaked (live at exit):" in tip.text
+    # leaks: remember's cache is what is left; switching redraws with the live total
+    Select(browser.find_element(By.ID, "hp-mf-what")).select_by_value("leak")
+    assert _mf(browser, "mfWhat") == "leak/bytes"
+    assert int(_mf(browser, "mfTotal")) == pytest.approx(totals["live_bytes"], rel=0.01)
+    assert _mf_spot(browser, "remember")
+    # blocks: the same tree counted in blocks
+    Select(browser.find_element(By.ID, "hp-mf-unit")).select_by_value("blocks")
+    assert _mf(browser, "mfWhat") == "leak/blocks"
+    assert int(_mf(browser, "mfTotal")) == pytest.approx(totals["live_count"], rel=0.01)
+    assert "blocks" in browser.find_element(By.ID, "hp-mf-total").text
+    # everything allocated, and a click on remember zooms to it; the crumbs show the path
+    Select(browser.find_element(By.ID, "hp-mf-what")).select_by_value("alloc")
+    Select(browser.find_element(By.ID, "hp-mf-unit")).select_by_value("bytes")
+    assert int(_mf(browser, "mfTotal")) == pytest.approx(totals["alloc_bytes"], rel=0.01)
+    before = int(_mf(browser, "mfFrames"))
+    i, x, y, w = _mf_spot(browser, "simulate")
+    _mouse(browser, x, y, click=True)
+    assert int(_mf(browser, "mfZoom")) == i
+    crumbs = browser.find_element(By.ID, "hp-mf-crumbs").text
+    assert crumbs.startswith("all") and crumbs.endswith("simulate")
+    z = _mf_spot(browser, "simulate")
+    assert z[3] > w and z[3] > 1000                # the zoomed frame spans the width
+    assert int(_mf(browser, "mfFrames")) < before
+    # the import machinery is folded away by default; the checkbox brings it back
+    assert _mf(browser, "mfImports") == "0" and not _mf_spot(browser, "_find_and_load")
+    total = int(_mf(browser, "mfTotal"))
+    box = browser.find_element(By.ID, "hp-mf-imports")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
+    box.click()
+    assert _mf(browser, "mfImports") == "1" and int(_mf(browser, "mfTotal")) == total
+    assert int(_mf(browser, "mfZoom")) == 0 and _mf_spot(browser, "_find_and_load")
+    reset = browser.find_element(By.ID, "hp-mf-reset")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", reset)
+    reset.click()
+    assert int(_mf(browser, "mfZoom")) == 0
+
+
+def test_memory_temporal_view_draws(browser, tmp_path):
+    prof = _real("memory")
+    tp = prof.extra["memory"]["temporal"]
+    _open(browser, to_html(prof), tmp_path)
+    series = browser.execute_script("return hotpath.data.memory.temporal.series.length")
+    merged = browser.execute_script(
+        "return hotpath.data.memory.temporal.series.reduce((n, s) => n + s.stacks, 0)")
+    assert merged == len(tp["stacks"]) and 3 < series <= merged
+    drawn = int(_mf(browser, "temporal"))
+    assert drawn in (series, series + 1)            # + "other"
+    svg = browser.find_element(By.CSS_SELECTOR, "#hp-mt svg")
+    assert len(svg.find_elements(By.CSS_SELECTOR, "path.mt-area")) == drawn
+    legend = browser.find_element(By.ID, "hp-mt-legend").text
+    assert "remember examples/numpy_alloc.py:29" in legend
+    assert "tracked heap" in legend and svg.find_elements(By.CSS_SELECTOR, "path.mt-heap")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", svg)
+    x, y, w, h = browser.execute_script(
+        "const b = arguments[0].getBoundingClientRect(); return [b.left, b.top, b.width, b.height]",
+        svg.find_element(By.CSS_SELECTOR, "rect.hit"))
+    _mouse(browser, x + w * 0.98, y + h / 2)
+    tip = browser.find_element(By.ID, "hp-tip")
+    assert tip.is_displayed() and "held by these stacks" in tip.text
+    assert "remember" in tip.text                   # the cache is held at the end
+
+
+def test_memory_flame_screenshot(browser, tmp_path):
+    """docs/report-memory-flame-screenshot.png: the memory view's flame graph (leaks) and
+    temporal view (with HOTPATH_UPDATE_SCREENSHOTS=1; to a temporary directory otherwise)."""
+    update = os.environ.get("HOTPATH_UPDATE_SCREENSHOTS") == "1"
+    dest = ROOT / "docs" if update else tmp_path
+    browser.set_window_size(W, 1350)
+    try:
+        _open(browser, to_html(_real("memory")), tmp_path, "memflame.html")
+        browser.execute_script("document.getElementById('hp-mf-panel').scrollIntoView()")
+        i, x, y, w = _mf_spot(browser, "make_field")
+        _mouse(browser, x, y)
+        shot = dest / "report-memory-flame-screenshot.png"
+        assert browser.save_screenshot(str(shot)) and _png_size(shot)[0] == W
+    finally:
+        browser.set_window_size(W, H)

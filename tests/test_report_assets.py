@@ -12,8 +12,11 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "hotpath"
 FILES = ("page.html", "base.css", "common.js",
-         "report.html", "report.css", "report.js", "diff.html", "diff.css", "diff.js")
-FIELDS = ("title", "base_css", "page_css", "body", "data", "common_js", "page_js")
+         "report.html", "report.css", "report.js", "diff.html", "diff.css", "diff.js",
+         "memory.js", "memory.css")
+FIELDS = ("title", "base_css", "page_css", "extra_css", "body", "data", "common_js",
+          "page_js", "extra_js")
+EXTRAS = {"report": ("memory.js", "memory.css"), "diff": ()}
 
 # What only a page's markup, stylesheet or script would hold.
 _ASSET = re.compile(r"<!doctype|<script|<style|<canvas|addEventListener|getElementById"
@@ -67,9 +70,14 @@ def _asset(name: str) -> str:
 
 def _check_page(text: str, page: str, title: str) -> None:
     """``text`` is ``page.html`` filled with ``page``'s files, and nothing external."""
-    for name in ("base.css", "common.js", f"{page}.html", f"{page}.css", f"{page}.js"):
+    for name in ("base.css", "common.js", f"{page}.html", f"{page}.css", f"{page}.js",
+                 *EXTRAS[page]):
         assert _asset(name) in text, f"{name} is not in the {page} page"
-    head, tail = re.split(r"\$(?:" + "|".join(FIELDS) + r")\b", _asset("page.html"))[::7]
+    for other in {n for x in EXTRAS.values() for n in x} - set(EXTRAS[page]):
+        assert _asset(other) not in text, f"{other} is in the {page} page"
+    parts = re.split(r"\$(?:" + "|".join(FIELDS) + r")\b", _asset("page.html"))
+    assert len(parts) == len(FIELDS) + 1
+    head, tail = parts[0], parts[-1]
     assert text.startswith(head.replace("$$", "$")) and text.endswith(tail)
     for field in FIELDS:
         assert "$" + field not in text

@@ -216,6 +216,20 @@ def check_memory(data: Any, where: str = "memory") -> None:
     for key in ("t", "rss", "heap"):
         for k, x in enumerate(_opt(timeline, key, f"{where}.timeline", _list) or ()):
             _num(x, f"{where}.timeline.{key}[{k}]")
+    temporal = _opt(d, "temporal", where, _dict) or {}
+    times = _opt(temporal, "t", f"{where}.temporal", _list) or []
+    for key in ("live", "other"):
+        rows = _opt(temporal, key, f"{where}.temporal", _list) or []
+        for k, row in enumerate(rows if key == "live" else [rows]):
+            w = f"{where}.temporal.{key}" + (f"[{k}]" if key == "live" else "")
+            if len(_list(row, w)) != len(times):
+                raise _fail(w, f"must have one value per time ({len(times)})", len(row))
+            for x in row:
+                _num(x, w)
+    for k, s in enumerate(_opt(temporal, "stacks", f"{where}.temporal", _list) or ()):
+        if type(s) is not int or not 0 <= s < len(stacks):
+            raise _fail(f"{where}.temporal.stacks[{k}]",
+                        f"must be one of the {len(stacks)} stacks' index", s)
     for i, f in enumerate(_opt(d, "lines", where, _list, nullable=True) or ()):
         w = f"{where}.lines[{i}]"
         _dict(f, w)

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Sequence
 from xml.sax.saxutils import escape
 
-from .plot import nice_ticks
+import math
+
+from .plot import _short, log_ticks, nice_ticks, use_log_y
 from .result import BenchResult
 from .stats import choose_unit
 
@@ -40,11 +42,13 @@ def box_svg(results: Sequence[BenchResult], title: str, width: int = 720,
                                                s.q3, min(s.hd15iqr, s.max), s.max)], s.rounds))
     lo = min(b[1][0] for b in boxes)
     hi = max(b[1][-1] for b in boxes)
-    ticks = nice_ticks(lo, hi) or [lo, hi]
-    y0, y1 = ticks[0], ticks[-1] if ticks[-1] > ticks[0] else ticks[0] + 1
+    logy = use_log_y([lo, hi])                 # boxes more than 10x apart: a log axis
+    ticks = (log_ticks(lo, hi) if logy else nice_ticks(lo, hi)) or [lo, hi]
+    ty = math.log10 if logy else float
+    y0, y1 = ty(ticks[0]), ty(ticks[-1]) if ticks[-1] > ticks[0] else ty(ticks[0]) + 1
     left, right, top, bottom = 80, 20, 40, 110
     pw, ph = width - left - right, height - top - bottom
-    py = lambda v: top + (1 - (v - y0) / (y1 - y0)) * ph  # noqa: E731
+    py = lambda v: top + (1 - (ty(v) - y0) / (y1 - y0)) * ph  # noqa: E731
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
            f'<rect width="{width}" height="{height}" fill="white"/>',
@@ -55,7 +59,7 @@ def box_svg(results: Sequence[BenchResult], title: str, width: int = 720,
                    'stroke="#e5e5e5"/>')
         out.append(f'<text x="{left - 6}" y="{py(t) + 4:.1f}" text-anchor="end">{t:g}</text>')
     out.append(f'<text transform="translate(16 {top + ph / 2}) rotate(-90)" '
-               f'text-anchor="middle">Duration ({unit})</text>')
+               f'text-anchor="middle">Duration ({unit}){" (log scale)" if logy else ""}</text>')
     slot = pw / max(len(boxes), 1)
     for i, (name, (mn, lw, q1, med, q3, hw, mx), rounds) in enumerate(boxes):
         cx = left + slot * (i + 0.5)
@@ -71,7 +75,7 @@ def box_svg(results: Sequence[BenchResult], title: str, width: int = 720,
         for v in (mn, mx):
             out.append(f'<circle cx="{cx:.1f}" cy="{py(v):.1f}" r="2.5" fill="#333"/>')
         out.append(f'<text transform="translate({cx:.1f} {top + ph + 12}) rotate(40)">'
-                   f'{escape(name)}</text></g>')
+                   f'{escape(_short(name, 22))}</text></g>')
     out.append(f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#333"/>')
     out.append("</svg>")
     return "\n".join(out) + "\n"

@@ -201,25 +201,27 @@ def run(args: argparse.Namespace) -> int:
     names = _label(args.statements)
     size_list = sizes if sizes is not None else [None]
     out = sys.stdout
+    from hotpath.progress import progress
     try:
-        cells = {}
-        for s in size_list:
-            pre = f"{args.size_name} = {s!r}\n" if s is not None else ""
-            for name, stmt in zip(names, args.statements):
-                cells[(name, s)] = Timed(stmt, setup=pre + setup, options=opts, name=name)
-        if len(names) == 1 and sizes is None:
-            from .runner import measure
-            results = [measure(cells[(names[0], None)])]
-            cmp = None
-        else:
-            if args.processes:
-                print("hotpath bench: error: --processes works with one statement and no "
-                      "--sizes (interleaved comparisons run in this process)", file=err)
-                return 2
-            cmp = compare_timed(cells, names, size_list, names[args.baseline - 1],
-                                alpha=args.alpha, min_effect=args.min_effect,
-                                size_name=args.size_name)
-            results = [cmp.results[(n, s)] for s in size_list for n in names]
+        with progress("benchmarking"):      # gone before the results print
+            cells = {}
+            for s in size_list:
+                pre = f"{args.size_name} = {s!r}\n" if s is not None else ""
+                for name, stmt in zip(names, args.statements):
+                    cells[(name, s)] = Timed(stmt, setup=pre + setup, options=opts, name=name)
+            if len(names) == 1 and sizes is None:
+                from .runner import measure
+                results = [measure(cells[(names[0], None)])]
+                cmp = None
+            else:
+                if args.processes:
+                    print("hotpath bench: error: --processes works with one statement and no "
+                          "--sizes (interleaved comparisons run in this process)", file=err)
+                    return 2
+                cmp = compare_timed(cells, names, size_list, names[args.baseline - 1],
+                                    alpha=args.alpha, min_effect=args.min_effect,
+                                    size_name=args.size_name)
+                results = [cmp.results[(n, s)] for s in size_list for n in names]
     except SyntaxError:
         traceback.print_exc(limit=0, file=err)
         return 2

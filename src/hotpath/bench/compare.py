@@ -24,10 +24,11 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence, TextIO
 
-from .plot import have_matplotlib, png_plot, svg_plot
+from .plot import have_matplotlib, png_plot, svg_figure, svg_plot
 from .result import BenchResult, clock_of
 from .runner import Options, Timed, _as_args, _finish, choose_clock, prepare, run_rounds
-from .stats import ALPHA, MIN_EFFECT, Comparison, choose_unit, format_time
+from .stats import (_UNIT_LABEL, ALPHA, MIN_EFFECT, UNITS, Comparison, choose_unit,
+                    format_time)
 
 __all__ = ["compare", "compare_timed", "CompareResult", "render_table"]
 
@@ -43,6 +44,14 @@ def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
     rule = "  ".join("-" * w for w in widths)
     return "\n".join([line(headers), rule, *(line(r) for r in rows)])
+
+
+def _in_unit(seconds: float, unit: str) -> str:
+    """``seconds`` in ``unit`` with three significant digits, also below 1 (0.0412 ms)."""
+    value = seconds / UNITS[unit]
+    if not math.isfinite(value) or abs(value) >= 1 or value == 0:
+        return format_time(seconds, unit)
+    return f"{value:.3g} {_UNIT_LABEL[unit]}"
 
 
 def _size_label(size: Any) -> str:
@@ -90,13 +99,14 @@ class CompareResult:
         return ["implementation"] + [f"{self.size_name}={_size_label(s)}" for s in self.sizes]
 
     def table_absolute(self, unit: str | None = None) -> str:
-        """Mean ± sd per call of each cell (one unit per column unless ``unit``)."""
+        """Mean ± sd per call of each cell, in one unit for the whole table (``unit``, or
+        ``plot_unit()``)."""
         rows = [[impl] for impl in self.implementations]
+        u = unit or self.plot_unit()
         for s in self.sizes:
             col = [self.results[(impl, s)] for impl in self.implementations]
-            u = unit or choose_unit([r.mean for r in col if r.mean > 0])
             for row, r in zip(rows, col):
-                row.append(f"{format_time(r.mean, u)} ± {format_time(r.stddev, u)}")
+                row.append(f"{_in_unit(r.mean, u)} ± {_in_unit(r.stddev, u)}")
         return render_table(self._headers(), rows)
 
     def table_normalized(self) -> str:
@@ -166,35 +176,67 @@ class CompareResult:
 
     # ------------------------------------------------------------------- plot
 
-    def plot_series(self) -> dict[str, list[tuple[float, float]]]:
+    def _xs(self) -> list[float]:
         numeric = all(isinstance(s, (int, float)) and not isinstance(s, bool)
                       for s in self.sizes)
-        return {impl: [((float(s) if numeric else float(i)), self.normalized(impl, s))
-                       for i, s in enumerate(self.sizes)]
-                for impl in self.implementations}
+        return [float(s) if numeric else float(i) for i, s in enumerate(self.sizes)]
+
+    def plot_series(self, absolute: bool = False, unit: str | None = None
+                    ) -> dict[str, list[tuple[float, ...]]]:
+        """Per implementation: (x, median, q1, q3) per size — the median and its
+        interquartile range (the error bar), divided by the baseline's median at the same
+        size, or with ``absolute`` in ``unit`` (default: ``plot_unit()``)."""
+        scale = 1.0 / UNITS[unit or self.plot_unit()]
+        out = {}
+        for impl in self.implementations:
+            pts = []
+            for x, s in zip(self._xs(), self.sizes):
+                st = self.results[(impl, s)].stats
+                div = (scale if absolute else
+                       (1.0 / self.results[(self.baseline, s)].stats.median
+                        if self.results[(self.baseline, s)].stats.median > 0 else math.nan))
+                pts.append((x, st.median * div, st.q1 * div, st.q3 * div))
+            out[impl] = pts
+        return out
+
+    def plot_unit(self) -> str:
+        """The one time unit of the absolute chart and of ``table_absolute``: the one
+        that shows the middle mean (the median of all cells' means) as at least 1, so
+        neither end of a wide table turns into long digits."""
+        means = sorted(r.mean for r in self.results.values() if r.mean > 0)
+        return choose_unit(means[len(means) // 2:len(means) // 2 + 1])
 
     def plot(self, path: str = "compare.svg", title: str | None = None) -> list[str]:
-        """Plot normalised runtime against size. Writes ``path`` as SVG (always, by
-        hand) — or as PNG with matplotlib when ``path`` ends in ``.png``; when it ends
-        in ``.svg`` and matplotlib is installed, a ``.png`` is written next to it too.
-        Returns the paths written."""
+        """Plot runtime against size: the time per call (median, bars: interquartile
+        range) and the same normalised to the baseline's median, one chart above the
+        other; a y axis spanning more than 10x is logarithmic. Writes ``path`` as SVG
+        (always, by hand) — or as PNG with matplotlib when ``path`` ends in ``.png``;
+        when it ends in ``.svg`` and matplotlib is installed, a ``.png`` is written next
+        to it too. Returns the paths written."""
         numeric = all(isinstance(s, (int, float)) and not isinstance(s, bool)
                       for s in self.sizes)
         labels = None if numeric else [_size_label(s) for s in self.sizes]
-        args = dict(title=title or f"Runtime normalised to {self.baseline}",
-                    xlabel=self.size_name, ylabel=f"time / time of {self.baseline}",
-                    xticklabels=labels)
-        series = self.plot_series()
+        unit = self.plot_unit()
+        charts = [
+            (self.plot_series(absolute=True, unit=unit),
+             dict(title=title or "Time per call (median; bars: interquartile range)",
+                  xlabel=self.size_name, ylabel=f"time per call ({_UNIT_LABEL[unit]})",
+                  xticklabels=labels, reference=None)),
+            (self.plot_series(),
+             dict(title=f"Normalised to {self.baseline} (median / median of {self.baseline})",
+                  xlabel=self.size_name, ylabel=f"time / time of {self.baseline}",
+                  xticklabels=labels)),
+        ]
         written = []
         if path.endswith(".png"):
-            png_plot(series, path, **args)
+            png_plot(charts, path)
             return [path]
         with open(path, "w", encoding="utf-8") as fh:
-            fh.write(svg_plot(series, **args))
+            fh.write(svg_figure([svg_plot(ser, **kw, standalone=False) for ser, kw in charts]))
         written.append(path)
         if path.endswith(".svg") and have_matplotlib():
             png = path[:-4] + ".png"
-            png_plot(series, png, **args)
+            png_plot(charts, png)
             written.append(png)
         return written
 

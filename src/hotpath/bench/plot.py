@@ -1,8 +1,11 @@
-"""Line plots of normalised runtime against problem size.
+"""Line plots of runtime against problem size: absolute and normalised.
 
-:func:`svg_plot` writes a self-contained SVG by hand (no dependencies, always
-available); :func:`png_plot` draws the same figure with matplotlib when it is
-installed. Both take the same input: named series of (x, y) points.
+:func:`svg_plot` writes a self-contained SVG chart by hand (no dependencies, always
+available) and :func:`svg_figure` stacks several into one file; :func:`png_plot` draws
+the same with matplotlib when it is installed. Both take the same input: named series of
+(x, y) points, or (x, y, low, high) with error bars. A y axis whose values span more
+than 10x is logarithmic; long category labels are slanted and shortened; the legend is
+as wide as its longest name.
 """
 from __future__ import annotations
 
@@ -10,7 +13,8 @@ import math
 from typing import Sequence
 from xml.sax.saxutils import escape
 
-__all__ = ["svg_plot", "png_plot", "have_matplotlib", "nice_ticks"]
+__all__ = ["svg_plot", "svg_figure", "png_plot", "have_matplotlib", "nice_ticks", "use_log_y",
+           "log_ticks"]
 
 #: Colour-blind-safe palette (Okabe–Ito), first colour for the baseline.
 PALETTE = ["#000000", "#E69F00", "#56B4E9", "#009E73", "#D55E00", "#0072B2",
@@ -60,18 +64,64 @@ def _use_log_x(xs: Sequence[float]) -> bool:
     return len(pos) == len(xs) and len(pos) > 1 and max(pos) / min(pos) >= 20
 
 
+def use_log_y(values: Sequence[float]) -> bool:
+    """A log y axis when every value is positive and they span more than 10x."""
+    vals = [v for v in values if math.isfinite(v)]
+    return bool(vals) and min(vals) > 0 and max(vals) / min(vals) > 10
+
+
+def log_ticks(lo: float, hi: float) -> list[float]:
+    """Ticks of a log axis covering [lo, hi]: 1, 2, 5 x 10^k (1 x 10^k only when the
+    range spans more than three decades)."""
+    a, b = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
+    steps = (1,) if b - a > 3 else (1, 2, 5)
+    ticks = [m * 10.0 ** k for k in range(a, b + 1) for m in steps]
+    inside = [t for t in ticks if lo <= t <= hi]
+    below = [t for t in ticks if t < lo]
+    above = [t for t in ticks if t > hi]
+    return ([below[-1]] if below else []) + inside + ([above[0]] if above else [])
+
+
+def _short(text: str, chars: int) -> str:
+    return text if len(text) <= chars else text[:max(chars - 1, 1)] + "\u2026"
+
+
+#: a point: (x, y), or (x, y, low, high) with an error bar from low to high
+Point = tuple
+
+
 def svg_plot(series: Series, title: str, xlabel: str, ylabel: str,
              xticklabels: Sequence[str] | None = None, reference: float | None = 1.0,
-             width: int = 720, height: int = 440) -> str:
-    """An SVG line chart of ``series`` (name → [(x, y), ...]). The x axis is
-    logarithmic when all x are positive and span 20x or more; ``xticklabels`` puts
-    labels at x = 0, 1, 2, ... instead (categorical axis). ``reference`` draws a
-    dashed horizontal line (the baseline's 1.0)."""
-    left, right, top, bottom = 70, 170, 40, 55
+             width: int = 720, height: int = 440, logy: bool | None = None,
+             standalone: bool = True) -> str:
+    """An SVG line chart of ``series`` (name → [(x, y) or (x, y, low, high), ...]; the
+    4-tuples draw error bars). The x axis is logarithmic when all x are positive and
+    span 20x or more; ``xticklabels`` puts labels at x = 0, 1, 2, ... instead (a
+    categorical axis; long labels are slanted and shortened, whole in a tooltip). The y
+    axis is logarithmic when ``logy``, or by default when the values span more than 10x
+    (``use_log_y``). ``reference`` draws a dashed horizontal line (the baseline's 1.0).
+    The legend's width follows the longest name (shortened past 28 characters).
+    ``standalone=False`` leaves out the XML namespace, for ``svg_figure``."""
+    names = [str(n) for n in series]
+    longest = max((len(n) for n in names), default=4)
+    legend_w = 50 + 7 * min(longest, 28)
+    labels = [str(x) for x in xticklabels] if xticklabels is not None else []
+    slant = any(len(x) > 8 for x in labels) or len(labels) * 60 > width - 70 - legend_w
+    left, right, top = 70, legend_w, 40
+    bottom = 45 + (int(6.2 * min(max((len(x) for x in labels), default=0), 18) * 0.6)
+                   if slant else 0)
     pw, ph = width - left - right, height - top - bottom
     points = [p for pts in series.values() for p in pts if math.isfinite(p[1])]
     xs = sorted({p[0] for p in points}) or [0.0, 1.0]
-    ys = [p[1] for p in points] + ([reference] if reference is not None else [])
+    ys = [v for p in points for v in p[1:] if math.isfinite(v)]
+    if reference is not None:
+        ys.append(reference)
+    if not ys:
+        ys = [0.0, 1.0]
+    if logy is None:
+        logy = use_log_y(ys)
+    elif logy and min(ys) <= 0:
+        logy = False
     logx = xticklabels is None and _use_log_x(xs)
     tx = (lambda x: math.log10(x)) if logx else (lambda x: x)  # noqa: E731
     x0, x1 = tx(xs[0]), tx(xs[-1])
@@ -79,16 +129,22 @@ def svg_plot(series: Series, title: str, xlabel: str, ylabel: str,
         x0, x1 = x0 - 0.5, x1 + 0.5
     pad = (x1 - x0) * 0.04
     x0, x1 = x0 - pad, x1 + pad
-    yt = nice_ticks(min(ys + [0.0]) if min(ys) < 0 else min(ys) * 0.95, max(ys) * 1.05)
-    y0, y1 = (yt[0], yt[-1]) if len(yt) > 1 else (0.0, 1.0)
+    if logy:
+        yt = log_ticks(min(ys), max(ys))
+        ty = math.log10
+    else:
+        yt = nice_ticks(min(ys + [0.0]) if min(ys) < 0 else min(ys) * 0.95, max(ys) * 1.05)
+        ty = float
+    y0, y1 = (ty(yt[0]), ty(yt[-1])) if len(yt) > 1 else (0.0, 1.0)
 
     def px(x: float) -> float:
         return left + (tx(x) - x0) / (x1 - x0) * pw
 
     def py(y: float) -> float:
-        return top + (1 - (y - y0) / (y1 - y0)) * ph
+        return top + (1 - (ty(y) - y0) / (y1 - y0)) * ph
 
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+    ns = ' xmlns="http://www.w3.org/2000/svg"' if standalone else ""
+    out = [f'<svg{ns} width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
            f'<rect width="{width}" height="{height}" fill="white"/>',
            f'<text x="{left + pw / 2}" y="22" text-anchor="middle" font-size="15">'
@@ -99,7 +155,7 @@ def svg_plot(series: Series, title: str, xlabel: str, ylabel: str,
                    'stroke="#e5e5e5"/>')
         out.append(f'<text x="{left - 6}" y="{py(y) + 4:.1f}" text-anchor="end">{_fmt(y)}</text>')
     if xticklabels is not None:
-        xtick = [(float(i), str(lbl)) for i, lbl in enumerate(xticklabels)]
+        xtick = [(float(i), lbl) for i, lbl in enumerate(labels)]
     elif logx:
         lo, hi = math.floor(math.log10(xs[0])), math.ceil(math.log10(xs[-1]))
         decades = [10.0 ** k for k in range(lo, hi + 1) if xs[0] <= 10.0 ** k <= xs[-1]]
@@ -109,61 +165,117 @@ def svg_plot(series: Series, title: str, xlabel: str, ylabel: str,
     for x, lbl in xtick:
         out.append(f'<line x1="{px(x):.1f}" x2="{px(x):.1f}" y1="{top + ph}" y2="{top + ph + 5}" '
                    'stroke="#333"/>')
-        out.append(f'<text x="{px(x):.1f}" y="{top + ph + 18}" text-anchor="middle">'
-                   f'{escape(lbl)}</text>')
+        if slant:
+            out.append(f'<text class="xtick" transform="translate({px(x):.1f} {top + ph + 14}) '
+                       f'rotate(35)"><title>{escape(lbl)}</title>{escape(_short(lbl, 18))}</text>')
+        else:
+            out.append(f'<text class="xtick" x="{px(x):.1f}" y="{top + ph + 18}" '
+                       f'text-anchor="middle">{escape(lbl)}</text>')
     out.append(f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#333"/>')
-    out.append(f'<text x="{left + pw / 2}" y="{height - 12}" text-anchor="middle">'
+    out.append(f'<text x="{left + pw / 2}" y="{height - 8}" text-anchor="middle">'
                f'{escape(xlabel + (" (log scale)" if logx else ""))}</text>')
     out.append(f'<text transform="translate(16 {top + ph / 2}) rotate(-90)" '
-               f'text-anchor="middle">{escape(ylabel)}</text>')
-    if reference is not None and y0 <= reference <= y1:
+               f'text-anchor="middle">{escape(ylabel + (" (log scale)" if logy else ""))}</text>')
+    if reference is not None and yt and yt[0] <= reference <= yt[-1]:
         out.append(f'<line x1="{left}" x2="{left + pw}" y1="{py(reference):.1f}" '
                    f'y2="{py(reference):.1f}" stroke="#888" stroke-dasharray="5 4"/>')
-    # Series and legend.
+    # Series, error bars and legend.
     for i, (name, pts) in enumerate(series.items()):
+        name = str(name)
         colour = PALETTE[i % len(PALETTE)]
-        pts = [(x, y) for x, y in pts if math.isfinite(y)]
+        pts = [p for p in pts if math.isfinite(p[1])]
         if len(pts) > 1:
-            path = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in pts)
+            path = " ".join(f"{px(p[0]):.1f},{py(p[1]):.1f}" for p in pts)
             out.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
-        for x, y in pts:
+        for p in pts:
+            x, y = p[0], p[1]
+            bar = ""
+            if len(p) == 4 and math.isfinite(p[2]) and math.isfinite(p[3]) and (
+                    not logy or p[2] > 0):
+                lo_, hi_ = py(p[2]), py(p[3])
+                cx = px(x)
+                out.append(f'<path class="errbar" d="M{cx:.1f},{lo_:.1f}V{hi_:.1f}'
+                           f'M{cx - 4:.1f},{lo_:.1f}h8M{cx - 4:.1f},{hi_:.1f}h8" '
+                           f'stroke="{colour}" stroke-width="1.2" fill="none"/>')
+                bar = f" ({p[2]:.3g} to {p[3]:.3g})"
             out.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3.5" fill="{colour}">'
-                       f'<title>{escape(name)}: {y:.3g}</title></circle>')
+                       f'<title>{escape(name)}: {y:.3g}{bar}</title></circle>')
         ly = top + 10 + i * 20
         out.append(f'<line x1="{left + pw + 12}" x2="{left + pw + 36}" y1="{ly}" y2="{ly}" '
                    f'stroke="{colour}" stroke-width="2"/>')
-        out.append(f'<text x="{left + pw + 42}" y="{ly + 4}">{escape(name)}</text>')
+        out.append(f'<text class="legend" x="{left + pw + 42}" y="{ly + 4}"><title>'
+                   f'{escape(name)}</title>{escape(_short(name, 28))}</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
 
-def png_plot(series: Series, path: str, title: str, xlabel: str, ylabel: str,
-             xticklabels: Sequence[str] | None = None, reference: float | None = 1.0) -> None:
-    """The same chart as :func:`svg_plot`, drawn with matplotlib into ``path``.
-    Raises ImportError when matplotlib is not installed."""
+def svg_figure(charts: Sequence[str], width: int = 720, height: int = 440) -> str:
+    """One SVG of ``charts`` (``svg_plot(..., standalone=False)`` outputs of the given
+    size) stacked top to bottom."""
+    total = height * len(charts)
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{total}" '
+           f'viewBox="0 0 {width} {total}">']
+    for k, chart in enumerate(charts):
+        out.append(chart.replace("<svg ", f'<svg y="{k * height}" ', 1))
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def png_plot(series: Series | Sequence[tuple[Series, dict]], path: str, title: str = "",
+             xlabel: str = "", ylabel: str = "", xticklabels: Sequence[str] | None = None,
+             reference: float | None = 1.0) -> None:
+    """The same chart as :func:`svg_plot` (error bars, log axes, slanted long labels),
+    drawn with matplotlib into ``path``; or several stacked, given as a list of
+    (series, keyword arguments of svg_plot). Raises ImportError without matplotlib."""
     import matplotlib
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7.2, 4.4), dpi=100)
+    charts = (list(series) if isinstance(series, (list, tuple)) else
+              [(series, dict(title=title, xlabel=xlabel, ylabel=ylabel,
+                             xticklabels=xticklabels, reference=reference))])
+    fig, axes = plt.subplots(len(charts), 1, figsize=(9.0, 4.4 * len(charts)), dpi=100,
+                             squeeze=False)
     try:
-        xs = sorted({x for pts in series.values() for x, _ in pts})
-        for i, (name, pts) in enumerate(series.items()):
-            pts = [(x, y) for x, y in pts if math.isfinite(y)]
-            ax.plot([x for x, _ in pts], [y for _, y in pts], marker="o", label=name,
-                    color=PALETTE[i % len(PALETTE)])
-        if reference is not None:
-            ax.axhline(reference, color="#888", linestyle="--", linewidth=1)
-        if xticklabels is not None:
-            ax.set_xticks(range(len(xticklabels)), [str(s) for s in xticklabels])
-        elif _use_log_x(xs):
-            ax.set_xscale("log")
-        ax.set_title(title)
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel(ylabel)
-        ax.grid(True, color="#e5e5e5")
-        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+        for ax, (ser, kw) in zip(axes[:, 0], charts):
+            _png_axes(ax, ser, **kw)
         fig.tight_layout()
         fig.savefig(path)
     finally:
         plt.close(fig)
+
+
+def _png_axes(ax, series: Series, title: str, xlabel: str, ylabel: str,
+              xticklabels: Sequence[str] | None = None, reference: float | None = 1.0,
+              logy: bool | None = None) -> None:
+    xs = sorted({p[0] for pts in series.values() for p in pts})
+    ys = [v for pts in series.values() for p in pts for v in p[1:] if math.isfinite(v)]
+    if logy is None:
+        logy = use_log_y(ys + ([reference] if reference is not None else []))
+    for i, (name, pts) in enumerate(series.items()):
+        pts = [p for p in pts if math.isfinite(p[1])]
+        colour = PALETTE[i % len(PALETTE)]
+        x = [p[0] for p in pts]
+        y = [p[1] for p in pts]
+        if pts and all(len(p) == 4 for p in pts):
+            err = [[p[1] - p[2] for p in pts], [p[3] - p[1] for p in pts]]
+            ax.errorbar(x, y, yerr=err, marker="o", label=_short(str(name), 28), color=colour,
+                        capsize=3)
+        else:
+            ax.plot(x, y, marker="o", label=_short(str(name), 28), color=colour)
+    if reference is not None:
+        ax.axhline(reference, color="#888", linestyle="--", linewidth=1)
+    if xticklabels is not None:
+        labels = [_short(str(s), 18) for s in xticklabels]
+        slant = any(len(s) > 8 for s in labels)
+        ax.set_xticks(range(len(labels)), labels, rotation=35 if slant else 0,
+                      ha="right" if slant else "center")
+    elif _use_log_x(xs):
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel + (" (log scale)" if logy else ""))
+    ax.grid(True, color="#e5e5e5")
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)

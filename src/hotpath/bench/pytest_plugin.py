@@ -91,8 +91,9 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
                 help="significance level for comparisons and gates (default: %(default)s)")
     g.addoption("--hotpath-min-time", type=float, default=_DEFAULTS.min_time, metavar="SECONDS",
                 help="shortest round; sets the loop count (default: %(default)s)")
-    g.addoption("--hotpath-max-time", type=float, default=_DEFAULTS.max_time, metavar="SECONDS",
-                help="time budget for the rounds of each benchmark (default: %(default)s)")
+    g.addoption("--hotpath-max-time", type=float, default=None, metavar="SECONDS",
+                help="time budget for the rounds of each benchmark (default: bench-budget "
+                     f"of [tool.hotpath] in pyproject.toml, else {_DEFAULTS.max_time})")
     g.addoption("--hotpath-min-rounds", type=int, default=_DEFAULTS.min_rounds, metavar="N",
                 help="fewest rounds (default: %(default)s)")
     g.addoption("--hotpath-warmup", type=int, default=_DEFAULTS.warmup, metavar="N",
@@ -100,7 +101,8 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
     g.addoption("--hotpath-timer", choices=["auto", *sorted(CLOCKS)], default=None,
                 help="clock: auto (the thread's CPU time when the code runs on the test's "
                      "thread without waiting, else the wall clock), perf (the wall clock, "
-                     "as pytest-benchmark), process or thread CPU time (default: auto)")
+                     "as pytest-benchmark), process or thread CPU time (default: bench-clock "
+                     "of [tool.hotpath] in pyproject.toml, else auto)")
     if _pytest_benchmark_inactive(pluginmanager):
         # pytest-benchmark's own flags, for its users, while hotpath provides `benchmark`.
         pb_flags.add_options(parser.getgroup("benchmark", "benchmark (hotpath, as "
@@ -122,8 +124,10 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
 
 
 class _BenchSession:
-    def __init__(self, config: pytest.Config):
+    def __init__(self, config: pytest.Config, settings: dict | None = None):
         self.config = config
+        #: [tool.hotpath] of the nearest pyproject.toml (bench-clock, bench-budget)
+        self.settings = settings or {}
         self.results: list[BenchResult] = []
         self.alpha = config.getoption("hotpath_alpha")
         self.gates = [Gate.parse(e) for e in config.getoption("hotpath_compare_fail")]
@@ -150,11 +154,14 @@ class _BenchSession:
                     f"--benchmark-timer={pb_timer}: hotpath's benchmark fixture reads "
                     "time.perf_counter, time.process_time or time.thread_time")
             return clock
-        return "auto"
+        return self.settings.get("bench-clock", "auto")
 
     def options(self, overrides: dict) -> Options:
         c = self.config
-        o = dict(min_time=c.getoption("hotpath_min_time"), max_time=c.getoption("hotpath_max_time"),
+        max_time = c.getoption("hotpath_max_time")
+        if max_time is None:
+            max_time = self.settings.get("bench-budget", _DEFAULTS.max_time)
+        o = dict(min_time=c.getoption("hotpath_min_time"), max_time=max_time,
                  min_rounds=c.getoption("hotpath_min_rounds"), warmup=c.getoption("hotpath_warmup"),
                  timer=self.timer_name, gc=c.getoption("hotpath_gc"),
                  subtract=not c.getoption("hotpath_gross"), memory=c.getoption("hotpath_memory"))
@@ -173,8 +180,13 @@ def pytest_configure(config: pytest.Config) -> None:
     if mode not in _FIXTURE_MODES:
         raise pytest.UsageError(f"hotpath_benchmark_fixture must be one of {_FIXTURE_MODES}, "
                                 f"not {mode!r}")
+    from hotpath import config as hp_config
     try:
-        config.stash[_SESSION_KEY] = _BenchSession(config)
+        settings = hp_config.load(str(config.invocation_params.dir))
+    except hp_config.ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    try:
+        config.stash[_SESSION_KEY] = _BenchSession(config, settings)
     except ValueError as exc:
         raise pytest.UsageError(f"--hotpath-compare-fail: {exc}") from None
     if config.getoption("hotpath_compare_fail") and not config.getoption("hotpath_compare"):

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from hotpath import _timing
+from hotpath.progress import note
 
 from .clock import ClockChoice, Probe, fixed, median, probe_round
 from .clock import choose as choose_auto
@@ -493,7 +494,9 @@ def run_rounds(targets: Sequence[Timed], raws: Sequence[_Raw], choice: ClockChoi
             total += (raw.calibration + (ref_cost[j] or 0.0)) * raw.loops
         rounds = _rounds_for(targets[0].options, total)
     k = len(targets)
+    names = ", ".join(dict.fromkeys(t.name for t in targets))
     for r in range(rounds):
+        note(f"{names}: round {r + 1} of {rounds}")
         for i in range(k):
             j = (i + r) % k
             t, raw = targets[j], raws[j]

@@ -105,10 +105,13 @@ class MemoryProfiler(RunMixin):
     ``max_frames`` frames); samples RSS and the tracked heap every ``interval`` seconds
     (0: only at start and stop). ``native``: also record C extensions' malloc/free/mmap
     when the preload shim is loaded. One MemoryProfiler records at a time per process.
+
+    ``temporal`` (seconds, 0: off): also record which stacks hold memory over time, at
+    most every ``temporal`` seconds (``_Temporal``), for the report's temporal view.
     """
 
     def __init__(self, mode: str = "exact", sample_bytes: int = 16384, max_frames: int = 64,
-                 interval: float = 0.01, native: bool = True) -> None:
+                 interval: float = 0.01, native: bool = True, temporal: float = 0.0) -> None:
         if mode not in ("exact", "sampled"):
             raise ValueError(f"mode must be 'exact' or 'sampled', not {mode!r}")
         from hotpath import _core
@@ -119,6 +122,8 @@ class MemoryProfiler(RunMixin):
         self.native = bool(native)
         self._tracker = _core.MemTracker()
         self._started = False
+        self.temporal = float(temporal)
+        self._temporal: _Temporal | None = None
 
     # -- recording -----------------------------------------------------------------------------
 
@@ -127,11 +132,16 @@ class MemoryProfiler(RunMixin):
         self._tracker.start(self.mode, float(self.sample_bytes), self.max_frames,
                             self.interval, self.native)
         self._started = True
+        self._temporal = None
+        if self.temporal > 0:
+            self._temporal = _Temporal(self._tracker, self.temporal)
         return self
 
     def stop(self) -> None:
         """Stop recording; the data stays for ``snapshot``/``memory_data``/``print_stats``.
         Raises MemoryError if the tracker ran out of memory (what it had is kept)."""
+        if self._temporal is not None:
+            self._temporal.stop()
         self._tracker.stop()
 
     enable, disable = start, stop
@@ -174,12 +184,92 @@ class MemoryProfiler(RunMixin):
         """The JSON-able section ``profile.extra["memory"]`` (layout in docs/memory.md).
         ``trim``: file prefixes whose frames are cut from the outer end of every stack
         (hotpath's own files always are). ``entry``: see ``memory_data``."""
-        return memory_data(self.snapshot(), lines=lines, trim=trim, entry=entry)
+        return memory_data(self.snapshot(), lines=lines, trim=trim, entry=entry,
+                           temporal=self._temporal.samples if self._temporal else None)
 
     def print_stats(self, stream: TextIO | None = None, limit: int = 10) -> None:
         """The text report: top lines and functions, the peak, leak candidates."""
         from hotpath.report.memory import print_memory
         print_memory(self.memory_data(), stream=stream, limit=limit)
+
+
+# -- which stacks hold memory over time -------------------------------------------------------
+
+class _Temporal:
+    """A thread that snapshots the tracker now and then and keeps, per snapshot,
+    the live bytes of each node of the stack tree that holds any: ``samples`` is a list
+    of (seconds since start, {node index: live bytes}). Node indexes are stable while the
+    tracker records (nodes are only appended), so ``memory_data`` maps them to stacks.
+
+    Its own allocations are not the program's: the thread pauses recording for itself
+    first. Cost: a snapshot walks the whole tree under the GIL, so the thread waits at
+    least ``COST_FACTOR`` times as long as the last snapshot took and at least
+    ``interval``; past ``MAX_SAMPLES`` every other sample is dropped and the
+    interval doubles, so a long run keeps between MAX_SAMPLES/2 and MAX_SAMPLES evenly
+    spread samples.
+    """
+
+    MAX_SAMPLES = 200
+    #: wait this many times as long as the last snapshot took (≤ 5% of the program's time)
+    COST_FACTOR = 20
+
+    def __init__(self, tracker: Any, interval: float) -> None:
+        import _thread
+        import threading
+        import time
+        self._tracker = tracker
+        self._interval = interval
+        self._clock = time.perf_counter
+        self._t0 = self._clock()
+        self.samples: list[tuple[float, dict[int, int]]] = []
+        self._done = threading.Event()
+        self._finished = _thread.allocate_lock()
+        self._finished.acquire()
+        self._pid = os.getpid()
+        # A bare thread (no threading.Thread): its first Python frame is _run, which
+        # pauses recording at once, so threading's bootstrap allocates nothing the
+        # program would be charged for, and hotpath's wait for the program's threads
+        # does not see it.
+        _thread.start_new_thread(self._run, ())
+
+    def _sample(self) -> float:
+        """One sample; returns what it cost (seconds)."""
+        t = self._clock()
+        try:
+            nodes = self._tracker.snapshot()["nodes"]
+        except Exception:                   # the tracker stopped or ran out of memory
+            return 0.0
+        live = {i: n[4] - n[6] for i, n in enumerate(nodes) if n[4] > n[6]}
+        self.samples.append((round(t - self._t0, 6), live))
+        if len(self.samples) > self.MAX_SAMPLES:
+            del self.samples[1::2]
+            self._interval *= 2
+        return self._clock() - t
+
+    def _run(self) -> None:
+        try:
+            self._tracker.pause()           # this thread's objects are not the program's
+            cost = self._sample()
+            while not self._done.wait(max(self._interval, self.COST_FACTOR * cost)):
+                cost = self._sample()
+        except Exception:
+            pass
+        finally:
+            self._finished.release()
+
+    def stop(self) -> None:
+        """Stop sampling (with a last sample at the end). In a forked child, where the
+        thread does not exist (and the tracker stopped at the fork), nothing."""
+        if os.getpid() != self._pid:
+            return
+        if not self._done.is_set():
+            self._done.set()
+            self._finished.acquire()
+            self._tracker.pause()
+            try:
+                self._sample()
+            finally:
+                self._tracker.resume()
 
 
 # -- the JSON-able section ----------------------------------------------------------------------
@@ -209,7 +299,9 @@ def _trim_prefixes(extra: Iterable[str]) -> tuple[str, ...]:
 
 def memory_data(snap: dict[str, Any], lines: list[dict[str, Any]] | None = None,
                 trim: Iterable[str] = (),
-                entry: types.CodeType | None = None) -> dict[str, Any]:
+                entry: types.CodeType | None = None,
+                temporal: list[tuple[float, dict[int, int]]] | None = None
+                ) -> dict[str, Any]:
     """Turn a ``MemTracker.snapshot()`` into the ``extra["memory"]`` section.
 
     Frames are resolved to (function, line); frames of hotpath itself (and runpy) are cut
@@ -223,6 +315,9 @@ def memory_data(snap: dict[str, Any], lines: list[dict[str, Any]] | None = None,
     work in the program's thread — the tail of its start-up, waiting for threads, restoring signal
     handlers, finishing — and is dropped like the tool's other allocations (the memory
     side of ``session.program.keep_program_calls``). Other threads' stacks stay as they are.
+
+    ``temporal``: ``_Temporal.samples``, turned into the section's ``temporal`` (the live
+    bytes of the ``TEMPORAL_STACKS`` stacks that held most at any sample, the rest summed).
     """
     prefixes = _trim_prefixes(trim)
     functions: list[list[Any]] = []
@@ -231,6 +326,7 @@ def memory_data(snap: dict[str, Any], lines: list[dict[str, Any]] | None = None,
     frames: list[list[int]] = []
     merged: dict[tuple[tuple[int, ...], int], list[int]] = {}
     dropped = [0, 0]
+    node_key: dict[int, tuple[tuple[int, ...], int]] = {}   # node → its stack's key
 
     # Nodes: (parent, code, line, counters...), parents first; 0 = overflow, 1 = root,
     # 2 = root of stacks cut at max_frames; line -1 marks a native allocation's node.
@@ -311,6 +407,7 @@ def memory_data(snap: dict[str, Any], lines: list[dict[str, Any]] | None = None,
             dropped[1] += ac
             continue
         key = (ids, int(native))
+        node_key[i] = key
         row = merged.get(key)
         if row is None:
             merged[key] = [truncated, ac, ab, fc, fb, pc, pb]
@@ -367,7 +464,53 @@ def memory_data(snap: dict[str, Any], lines: list[dict[str, Any]] | None = None,
     }
     if lines:
         data["lines"] = lines
+    if temporal:
+        peak = (float(snap["peak_time"]), {i: row[6] for i, row in enumerate(merged.values())
+                                           if row[6] > 0})
+        data["temporal"] = _temporal_section(temporal, node_key, list(merged), peak)
     return data
+
+
+#: stacks kept by name in the temporal section (the rest are summed as "other")
+TEMPORAL_STACKS = 30
+
+
+def _temporal_section(samples: list[tuple[float, dict[int, int]]],
+                      node_key: dict[int, Any], keys: list[Any],
+                      peak: tuple[float, dict[int, int]]) -> dict[str, Any]:
+    """{"t": [seconds], "stacks": [stack index], "live": [[bytes per t] per stack],
+    "other": [bytes per t]}: the stacks that held most at any sample, largest first.
+    ``peak``: (time, {stack index: bytes held}) at the tracked heap's peak, which the
+    tracker knows exactly and the samples would mostly miss; it becomes one more point."""
+    index = {k: i for i, k in enumerate(keys)}
+    per_sample: list[dict[int, int]] = []
+    times: list[float] = []
+    for t, live in samples:
+        if peak is not None and peak[0] <= t:
+            times.append(round(peak[0], 6))
+            per_sample.append(peak[1])
+            peak = None                                     # type: ignore[assignment]
+        times.append(t)
+        acc: dict[int, int] = {}
+        for node, b in live.items():
+            k = node_key.get(node)
+            if k is not None:
+                s = index[k]
+                acc[s] = acc.get(s, 0) + b
+        per_sample.append(acc)
+    if peak is not None:
+        times.append(round(peak[0], 6))
+        per_sample.append(peak[1])
+    most: dict[int, int] = {}
+    for acc in per_sample:
+        for s, b in acc.items():
+            if b > most.get(s, 0):
+                most[s] = b
+    top = sorted(most, key=lambda s: (-most[s], s))[:TEMPORAL_STACKS]
+    chosen = set(top)
+    return {"t": times, "stacks": top,
+            "live": [[acc.get(s, 0) for acc in per_sample] for s in top],
+            "other": [sum(b for s, b in acc.items() if s not in chosen) for acc in per_sample]}
 
 
 # -- memit ---------------------------------------------------------------------------------

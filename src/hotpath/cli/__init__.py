@@ -66,17 +66,20 @@ def _main_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    from hotpath.config import ConfigError
     try:
         if argv and argv[0] == "run":
             from .run import main as run_main
             return run_main(argv[1:])
         parser = _main_parser()
+        from hotpath import config             # [tool.hotpath] defaults; flags win
+        config.apply_to_parser(parser, config.load())
         opts = parser.parse_args(argv)
         if not getattr(opts, "func", None):
             parser.print_help(sys.stderr)
             return EXIT_USAGE
         return int(opts.func(opts) or 0)
-    except UserError as e:
+    except (UserError, ConfigError) as e:
         sys.stderr.write(f"hotpath: error: {e}\n")
         return EXIT_USAGE
 

@@ -25,18 +25,24 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(opts: argparse.Namespace) -> int:
+    from hotpath.progress import note, progress
     from hotpath.report import diff
-    a, b = load_profile(opts.a), load_profile(opts.b)
     if opts.limit < 0:
         raise UserError("--limit must be 0 or more")
     check_filter(opts.filter)
     try:
-        diff.check_comparable(a, b, names=(opts.a, opts.b))
-        if opts.output:            # first, so that a bad path fails before any output
-            try:
-                diff.write_diff_html(a, b, opts.output, names=(opts.a, opts.b))
-            except OSError as e:
-                raise UserError(f"cannot write {opts.output!r}: {e.strerror or e}") from None
+        with progress("comparing the profiles"):   # gone before the table prints
+            note(f"reading {opts.a}")
+            a = load_profile(opts.a)
+            note(f"reading {opts.b}")
+            b = load_profile(opts.b)
+            diff.check_comparable(a, b, names=(opts.a, opts.b))
+            if opts.output:            # first, so that a bad path fails before any output
+                note(f"writing {opts.output}")
+                try:
+                    diff.write_diff_html(a, b, opts.output, names=(opts.a, opts.b))
+                except OSError as e:
+                    raise UserError(f"cannot write {opts.output!r}: {e.strerror or e}") from None
         diff.print_diff(a, b, stream=sys.stdout, sort=opts.sort, metric=opts.metric,
                         limit=opts.limit, name_filter=opts.filter, names=(opts.a, opts.b))
     except diff.DiffError as e:    # different kinds, or a view that does not apply

@@ -25,23 +25,30 @@ def run(opts: argparse.Namespace) -> int:
     from hotpath import report
     if opts.format == "lprof":              # one file, or the sum of several
         from hotpath.report.lprof import export_command
+        from hotpath.progress import progress
         try:
-            sys.stderr.write(export_command(opts.file, opts.output))
+            with progress("exporting lprof"):
+                text = export_command(opts.file, opts.output)
+            sys.stderr.write(text)
         except (OSError, ValueError) as e:
             raise UserError(str(e)) from None
         return 0
     if len(opts.file) > 1:
         raise UserError("only --format lprof combines several profiles")
     opts.file = opts.file[0]
-    data = load_profile(opts.file)
     if opts.format not in report.FORMATS:
         raise UserError(f"unknown format {opts.format!r}; choose from {', '.join(sorted(report.FORMATS))}")
-    try:
-        note = report.export(data, opts.format, opts.output)
-    except report.ExportError as e:
-        raise UserError(f"{opts.file}: {e}") from None
-    except OSError as e:
-        raise UserError(f"cannot write {opts.output!r}: {e.strerror or e}") from None
+    from hotpath.progress import note as step, progress
+    with progress(f"exporting {opts.format}"):
+        step("reading the profile")
+        data = load_profile(opts.file)
+        step(f"writing {opts.output}")
+        try:
+            note = report.export(data, opts.format, opts.output)
+        except report.ExportError as e:
+            raise UserError(f"{opts.file}: {e}") from None
+        except OSError as e:
+            raise UserError(f"cannot write {opts.output!r}: {e.strerror or e}") from None
     if note:
         sys.stderr.write(f"hotpath: note: {note}\n")
     sys.stderr.write(f"hotpath: wrote {opts.output} ({opts.format})\n")

@@ -27,7 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(opts: argparse.Namespace) -> int:
     from hotpath.report.text import print_hot_tree, print_table
     check_filter(opts.filter)
-    data = load_profile(opts.file)
+    from hotpath.progress import progress
+    with progress("reading the profile"):       # the tables print after the line is gone
+        data = load_profile(opts.file)
     threads = None
     if opts.process is not None:
         from hotpath.model.processes import processes, threads_of

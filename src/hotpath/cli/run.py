@@ -8,6 +8,8 @@ under them and writes one profile file.
 """
 from __future__ import annotations
 
+import os
+
 from .common import UserError, check_writable
 
 TYPE_CHECKING = False
@@ -216,6 +218,9 @@ def main(argv: list[str]) -> int:
     own = [f"--_memory-mode={a[9:]}" if a.startswith("--memory=") else a for a in own]
     own = [f"--_sample-rate={a[9:]}" if a.startswith("--sample=") else a for a in own]
     opts = _parse_plain(own) or _run_parser().parse_args(own)
+    from hotpath import config                  # [tool.hotpath] defaults; flags win
+    settings = config.load()
+    config.apply_to_options(opts, own, settings)
     chosen = [x for x in (opts.module, opts.code, opts.script) if x is not None]
     if len(chosen) != 1:
         _usage_error("give exactly one of: a script, -m module, -c code")
@@ -233,7 +238,9 @@ def main(argv: list[str]) -> int:
         program.check()
     except ProgramNotFound as e:
         raise UserError(str(e)) from None
-    out_path = opts.output or f"{program.stem}.hprof"
+    out_path = opts.output or os.path.join(settings.get("output-dir", ""), f"{program.stem}.hprof")
+    if not opts.output and settings.get("output-dir"):
+        os.makedirs(settings["output-dir"], exist_ok=True)
     check_writable(out_path)
     if opts.lprof:
         if not (opts.lines or opts.function) or opts.memory:

@@ -34,15 +34,19 @@ def _browser_available() -> bool:
 
 
 def run(opts: argparse.Namespace) -> int:
+    from hotpath.progress import note, progress
     from hotpath.report.html import write_html
-    data = load_profile(opts.file)
     out = opts.output or os.path.splitext(opts.file)[0] + ".html"
     if os.path.realpath(out) == os.path.realpath(opts.file):   # a link to the profile too
         raise UserError(f"refusing to overwrite the profile {opts.file!r}; choose -o OUT.html")
-    try:
-        write_html(data, out, focus=opts.focus)
-    except OSError as e:
-        raise UserError(f"cannot write {out!r}: {e.strerror or e}") from None
+    with progress("writing the HTML report"):
+        note("reading the profile")
+        data = load_profile(opts.file)
+        note("building the page")
+        try:
+            write_html(data, out, focus=opts.focus)
+        except OSError as e:
+            raise UserError(f"cannot write {out!r}: {e.strerror or e}") from None
     path = os.path.abspath(out)
     if not opts.no_browser and _browser_available():
         import pathlib

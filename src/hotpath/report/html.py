@@ -22,8 +22,11 @@ Line and memory data (``profile.extra["lines"]`` from ``hotpath run --lines``,
   for ``@profile`` functions of a memory run;
 * **Memory** — totals and the peak, memory over time (RSS and tracked heap, drawn as SVG
   by the page), the top lines and functions, what held the peak, and leak candidates with
-  their stacks. Amounts are aggregated here (``model.memory.MemoryView``), so the page
-  gets a few hundred rows however many stacks the profile holds.
+  their stacks, an allocation flame graph (at the peak, leaks, or everything allocated;
+  bytes or blocks) and the temporal view (which stacks held memory when), both from
+  ``report.memflame`` and drawn by ``html/memory.js``. Amounts are aggregated here
+  (``model.memory.MemoryView``), so the page gets a few hundred rows and at most
+  ``memflame.MAX_NODES`` flame graph nodes however many stacks the profile holds.
 """
 from __future__ import annotations
 
@@ -36,6 +39,7 @@ from ..model.lines import LineData
 from ..model.usercode import UserCode
 from ..outfile import open_output
 from . import pages
+from .memflame import memory_flame, memory_temporal
 from .base import (PathShortener, exporter_name, format_seconds, node_spans, thread_label,
                    xml_escape)
 from .source import SourceReader
@@ -377,6 +381,10 @@ def _memory_section(profile: Profile, blocks: _Blocks, shorten: PathShortener
         "leaksMore": [len(rest), sum(s.live_bytes for s in rest)],
         "imports": [len(imports), sum(s.live_bytes for s in imports)],
         "minLeak": MIN_LEAK_BYTES,
+        # the allocation flame graph and the temporal view (report/memflame.py)
+        "flame": memory_flame(v, shorten),
+        "flameNoImports": memory_flame(v, shorten, hide_imports=True),
+        "temporal": memory_temporal(v, shorten),
     }
 
 

@@ -6,20 +6,24 @@ The files (installed as package data; read with ``importlib.resources``):
 * ``page.html`` — the one ``string.Template`` of both pages: the head (the
   Content-Security-Policy allows nothing external), the header's title, metadata and
   warning, the page's ``$body``, the tooltip, the footer, the data block and the script.
-  Its fields are ``$title`` (escaped), ``$base_css`` and ``$page_css``, ``$body``,
-  ``$data`` (JSON made safe by ``html.json_for_script``), ``$common_js`` and ``$page_js``;
+  Its fields are ``$title`` (escaped), ``$base_css``, ``$page_css`` and ``$extra_css``,
+  ``$body``, ``$data`` (JSON made safe by ``html.json_for_script``), ``$common_js``,
+  ``$page_js`` and ``$extra_js``;
   only this file is a template, so the CSS, JS and markup it receives need no escaping
   of ``$`` or braces.
 * ``<page>.html`` — the page's own markup, from its controls inside ``<header>`` to the
   end of ``<main>`` (for ``report``: tabs, controls, the profile, source and memory views);
   it includes the flame graph section and the function table that ``common.js`` drives.
 * ``base.css`` (header, controls, flame graph, table, tooltip, footer) and ``<page>.css``.
-* ``common.js`` and ``<page>.js``: one strict-mode closure (``page.html``), then
-  ``init()``; an error it throws is left in ``body[data-error]``.
-* a page's further parts (``PARTS``), appended to its own CSS and JS in that order: the
-  report's hot-path view and the toggles that hide library frames are ``hot.css`` and
-  ``hot.js`` (its functions are called from ``report.js``: ``initHot``, ``showHot``,
-  ``hideFrames``, ``keepRow``, ``kindOf``, ``legend``).
+* ``common.js``, ``<page>.js`` and the page's extras (``EXTRAS``): one strict-mode
+  closure (``page.html``), then ``init()``; an error it throws is left in
+  ``body[data-error]``.
+* ``EXTRAS``: more assets of a page, each a ``<name>.js`` and ``<name>.css`` added after
+  the page's own, in order: the report's ``hot`` (the hot-path view and the toggles that
+  hide library frames; its functions are called from ``report.js``: ``initHot``,
+  ``showHot``, ``hideFrames``, ``keepRow``, ``kindOf``, ``legend``) and ``memory`` (the
+  allocation flame graph and temporal view of the memory view, which builds its own
+  markup and is called from ``report.js``).
 
 ``common.js`` holds the page-independent machinery: reading the data block, formatting,
 the ``el`` element helper, the canvas flame graph (layout, drawing, hit-testing, zoom,
@@ -49,8 +53,8 @@ from string import Template
 __all__ = ["render"]
 
 PAGES = ("report", "diff")
-#: page → further files (``<part>.css`` and ``<part>.js``) after its own, in this order
-PARTS = {"report": ("hot",), "diff": ()}
+#: page → the names of its extra assets (``<name>.js`` and ``<name>.css``), in order
+EXTRAS = {"report": ("hot", "memory"), "diff": ()}
 
 
 @cache
@@ -67,9 +71,11 @@ def render(page: str, title: str, data: str) -> str:
     return Template(_read("page.html")).substitute(
         title=title,
         base_css=_read("base.css"),
-        page_css="".join(_read(f"{part}.css") for part in (page, *PARTS[page])),
+        page_css=_read(f"{page}.css"),
         body=_read(f"{page}.html"),
         data=data,
         common_js=_read("common.js"),
-        page_js="\n".join(_read(f"{part}.js") for part in (page, *PARTS[page])),
+        page_js=_read(f"{page}.js"),
+        extra_css="".join(_read(f"{x}.css") for x in EXTRAS[page]),
+        extra_js="\n".join(_read(f"{x}.js") for x in EXTRAS[page]),
     )

@@ -17,6 +17,9 @@ from .program import _enter_program
 
 __all__ = ["MemoryMode", "REEXEC_MARK", "reexec_with_preload", "preloaded_setup"]
 
+#: shortest wait between the report's temporal samples (which stacks hold memory when)
+TEMPORAL_INTERVAL = 0.05
+
 
 class MemoryMode(Mode):
     """The tracker for the whole run, and the line-by-line view of functions chosen with
@@ -32,7 +35,7 @@ class MemoryMode(Mode):
         if sample_bytes < 1:
             raise ValueError("--memory-sample-bytes must be at least 1")
         self.mp = MemoryProfiler(mode, sample_bytes=sample_bytes, interval=interval,
-                                 native=native)
+                                 native=native, temporal=TEMPORAL_INTERVAL)
         self.limit = limit
         self.settings = {"mode": mode, "sample_bytes": sample_bytes, "interval": interval}
         self.lines = MemLineProfiler(self.mp)

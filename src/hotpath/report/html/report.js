@@ -505,6 +505,7 @@ function renderMemory() {
   if (MEM.leaksMore[0]) box.appendChild(el("p", "\u2026 and " + fmtInt(MEM.leaksMore[0]) + " more stacks holding " + fmtBytes(MEM.leaksMore[1]), "muted"));
   if (MEM.imports[0]) box.appendChild(el("p", "Not listed: " + fmtBytes(MEM.imports[1]) + " allocated while importing modules, in " +
                                               fmtInt(MEM.imports[0]) + " stacks (module state).", "muted"));
+  if (MEM.flame) memInit();            // memory.js: the flame graph and temporal view
 }
 
 // Memory over time as inline SVG: tracked heap (area) and RSS (line), the peak marked;
@@ -615,7 +616,7 @@ function showView(name) {
     const first = $("hp-src-list").querySelector("a");
     openSource(first ? Number(first.dataset.b) : 0);
   }
-  if (name === "memory" && MEM) { const w = $("hp-mem-chart").clientWidth; if (w !== chartWidth) { chartWidth = w; drawChart(); } }
+  if (name === "memory" && MEM) { const w = $("hp-mem-chart").clientWidth; if (w !== chartWidth) { chartWidth = w; drawChart(); memRedraw(); } }
   try { history.replaceState(null, "", "#" + name); } catch (e) { /* file: URLs may refuse */ }
 }
 
