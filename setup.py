@@ -55,7 +55,7 @@ core_sources = (
                               "memcaller.c", "memforget.c", "memhooks.c", "memmaps.c",
                               "memstacks.c", "memtimeline.c", "memtrace.c"])
 )
-timing_sources = sources(TIMING, ["timing.c"])
+timing_sources = sources(TIMING, ["timing.c", "counters.c"])
 preload_sources = sources(PRELOAD, ["preload.c"])
 include_dirs = [CORE, "src/hotpath"]   # "common/x.h", "func/x.h", ...; "_preload/preload.h"
 
