@@ -25,6 +25,7 @@ are exact; the PMU's count a few interrupts' worth of noise).
 from __future__ import annotations
 
 import errno
+import math
 import json
 import os
 import pickle
@@ -49,7 +50,13 @@ COUNTERS = ("instructions", "cycles", "cache_misses", "branch_misses")
 #: Rounds counted per target (counts hardly vary: three give a median and a spread).
 ROUNDS = 3
 #: A region never loops more than this (callgrind runs code ~50x slower).
-MAX_LOOPS = 20_000
+MAX_LOOPS = 1 << 15
+#: Instructions a counted round aims at: the loop count is the power of two nearest
+#: to this over the per-call count of a probe round, so it does not move with the load
+#: (as a timed calibration would) and neither do per-call counts that amortise
+#: something (a list's growth) over the loop.
+TARGET = 2_000_000
+PROBE_LOOPS = 8
 
 
 class CountsUnavailable(RuntimeError):
@@ -133,31 +140,42 @@ def _count_once(func, n: int, args: tuple, kwargs: dict, gc: bool, how: str) -> 
 # ------------------------------------------------------------------- counting
 
 
-def count_target(t: Any, loops: int, rounds: int = ROUNDS, how: str | None = None) -> dict:
-    """Count a prepared :class:`~hotpath.bench.runner.Timed` in this process (backend
-    perf or callgrind): ``rounds`` rounds of ``loops`` calls, each followed by the same
-    round of its reference. Returns per-call samples for each counter, net of the
-    reference when the target subtracts, plus ``loops``, ``backend`` and ``overhead``
-    (the reference's per-call counts)."""
+def count_target(t: Any, loops: int | None = None, rounds: int = ROUNDS,
+                 how: str | None = None) -> dict:
+    """Count a :class:`~hotpath.bench.runner.Timed` in this process (backend perf or
+    callgrind): ``rounds`` rounds of ``loops`` calls (None: from a probe round, see
+    TARGET), each followed by the same round of its reference. Returns per-call samples
+    for each counter, net of the reference when the target subtracts, plus ``loops``,
+    ``backend`` and ``overhead`` (the reference's per-call counts)."""
     how = how or backend()
     if how == "valgrind":
         raise CountsUnavailable("count_target runs in-process only (perf or callgrind)")
-    loops = max(1, min(int(loops), MAX_LOOPS))
     subtract = t.options.subtract
-    # Warm-up, uncounted: the interpreter specialises in the first calls.
-    for reference in ((False, True) if subtract else (False,)):
-        func, n, args, kwargs = t.count_call(reference, loops)
-        _timing.run(func, n, args, kwargs, _timing.CLOCK_PERF, t.options.gc)
+    gc = t.options.gc
     samples: dict[str, list[float]] = {}
     overhead: dict[str, list[float]] = {}
     try:
-        for _ in range(rounds):
+        # Warm-up, uncounted: the interpreter specialises in the first calls.
+        for reference in ((False, True) if subtract else (False,)):
+            func, n, args, kwargs = t.count_call(reference, PROBE_LOOPS)
+            _timing.run(func, n, args, kwargs, _timing.CLOCK_PERF, gc)
+        # A probe round, counted and thrown away: it sets the loop count, and the heap
+        # (allocator pools, free lists) settles only once a counted round has run.
+        func, n, args, kwargs = t.count_call(False, PROBE_LOOPS)
+        per_call = max(1.0, _count_once(func, n, args, kwargs, gc, how)["instructions"]
+                       / PROBE_LOOPS)
+        if loops is None:
+            loops = 1 << max(0, round(math.log2(max(1.0, TARGET / per_call))))
+        loops = max(1, min(int(loops), MAX_LOOPS))
+        for i in range(rounds + 1):
             func, n, args, kwargs = t.count_call(False, loops)
             gross = _count_once(func, n, args, kwargs, t.options.gc, how)
             ref: dict = {}
             if subtract:
                 func, n, args, kwargs = t.count_call(True, loops)
                 ref = _count_once(func, n, args, kwargs, t.options.gc, how)
+            if i == 0:
+                continue
             for k, v in gross.items():
                 base = ref.get(k, 0)
                 samples.setdefault(k, []).append((v - base) / loops)
@@ -235,8 +253,11 @@ def spec_for(t: Any, loops: int) -> dict:
     return spec
 
 
-def measure_counts(targets: Sequence[Any], loops: Sequence[int]) -> list[dict]:
-    """Counts of each Timed target, here or in a valgrind worker (one for all)."""
+def measure_counts(targets: Sequence[Any], loops: Sequence[int | None] | None = None
+                   ) -> list[dict]:
+    """Counts of each Timed target, here or in a valgrind worker (one for all); loop
+    counts None (the default) come from a probe round each."""
+    loops = list(loops) if loops is not None else [None] * len(targets)
     how = backend()
     if how == "valgrind":
         return count_in_valgrind([spec_for(t, n) for t, n in zip(targets, loops)])

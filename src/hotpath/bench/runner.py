@@ -584,7 +584,7 @@ def add_counts(targets: Sequence[Timed], results: Sequence[BenchResult]) -> None
     from .counts import measure_counts
     for t, r in zip(targets, results):
         t.close()
-    counted = measure_counts(list(targets), [r.loops for r in results])
+    counted = measure_counts(list(targets))
     for r, c in zip(results, counted):
         r.counts = c
 

@@ -68,6 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if argv and argv[0] == "run":
             from .run import main as run_main
             return run_main(argv[1:])
+        if argv[:2] == ["bench", "history"]:        # a sub-command of bench
+            from hotpath.bench.history import history_main
+            return history_main(argv[2:])
         parser = _main_parser()
         opts = parser.parse_args(argv)
         if not getattr(opts, "func", None):
