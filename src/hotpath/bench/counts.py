@@ -44,6 +44,8 @@ __all__ = ["backend", "CountsUnavailable", "count_target", "count_in_valgrind",
 #: Set for a process running under callgrind as valgrind_command starts it: the
 #: --callgrind-out-file prefix, whose numbered dumps are the regions' counts.
 OUT_ENV = "HOTPATH_CALLGRIND_OUT"
+#: Set for the pytest re-run under callgrind: where its session writes the counts.
+COUNTS_ONLY_ENV = "HOTPATH_COUNTS_ONLY"
 #: "perf" or "valgrind": force a backend.
 CHOICE_ENV = "HOTPATH_COUNTER"
 COUNTERS = ("instructions", "cycles", "cache_misses", "branch_misses")
@@ -262,6 +264,39 @@ def measure_counts(targets: Sequence[Any], loops: Sequence[int | None] | None = 
     if how == "valgrind":
         return count_in_valgrind([spec_for(t, n) for t, n in zip(targets, loops)])
     return [count_target(t, n, how=how) for t, n in zip(targets, loops)]
+
+
+def write_counts_only(counts: dict) -> None:
+    """The pytest re-run under callgrind: write {benchmark full name: counts}."""
+    with open(os.environ[COUNTS_ONLY_ENV], "w", encoding="utf-8") as fh:
+        json.dump(counts, fh)
+
+
+def count_tests_in_valgrind(nodeids: Sequence[str], rootdir: str,
+                            extra_args: Sequence[str] = (),
+                            timeout: float | None = None) -> dict:
+    """Run the tests ``nodeids`` once more, under callgrind, where the benchmark fixture
+    only counts (COUNTS_ONLY_ENV); returns {benchmark full name: counts}. Any callable
+    a test benchmarks is counted as it is: nothing is pickled."""
+    with tempfile.TemporaryDirectory(prefix="hotpath-cg-") as tmp:
+        prefix = os.path.join(tmp, "cg.out")
+        out_path = os.path.join(tmp, "counts.json")
+        env = worker_env(prefix)
+        env[COUNTS_ONLY_ENV] = out_path
+        cmd = valgrind_command(prefix) + [
+            sys.executable, "-m", "pytest", "-q", "-p", "hotpath", "-p", "no:cacheprovider",
+            # Plugins a counting run has no use for, slow to import under valgrind.
+            "-p", "no:xdist", "-p", "no:hypothesispytest", "-p", "no:timeout",
+            "--hotpath-measure=instructions", "--rootdir", rootdir, *extra_args,
+            *dict.fromkeys(nodeids)]
+        proc = subprocess.run(cmd, cwd=rootdir, env=env, capture_output=True, text=True,
+                              timeout=timeout)
+        if not os.path.exists(out_path):
+            tail = ((proc.stdout or "") + (proc.stderr or "")).strip().splitlines()[-6:]
+            raise RuntimeError(f"the re-run under valgrind counted nothing (exit "
+                               f"{proc.returncode}): " + " | ".join(tail))
+        with open(out_path, encoding="utf-8") as fh:
+            return json.load(fh)
 
 
 def _worker(spec_path: str, out_path: str) -> int:
