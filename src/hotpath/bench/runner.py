@@ -582,7 +582,7 @@ def add_counts(targets: Sequence[Timed], results: Sequence[BenchResult]) -> None
     """Count the instructions of measured targets (one valgrind worker for all, where
     one is needed) and attach them to their results (``result.counts``)."""
     from .counts import measure_counts
-    for t, r in zip(targets, results):
+    for t in targets:
         t.close()
     counted = measure_counts(list(targets))
     for r, c in zip(results, counted):
