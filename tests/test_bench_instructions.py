@@ -6,7 +6,6 @@ skipped, saying so, where valgrind is not installed (Debian: apt-get install val
 """
 import errno
 import json
-import os
 import shutil
 
 import pytest
