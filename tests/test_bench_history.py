@@ -59,7 +59,9 @@ def test_history_names_the_commit_of_a_regression(runner, tmp_path):
     files = sorted((repo / ".benchmarks" / "hotpath").glob("*/*/*.json"))
     assert len(files) == 3
     assert [json.loads(f.read_text())["commit_info"]["id"] for f in files] == shas
-    p = runner.hotpath("bench", "history", "work", "--plot", "hist.svg")
+    # A fivefold regression; the machine that runs the suite is shared, so identical
+    # code may move by tens of percent between runs: only a doubling counts here.
+    p = runner.hotpath("bench", "history", "work", "--plot", "hist.svg", "--min-effect", "1")
     assert p.returncode == 0, p.stderr
     changed = [line for line in p.stdout.splitlines() if "CHANGED at" in line]
     assert len(changed) == 1, p.stdout
