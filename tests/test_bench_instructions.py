@@ -165,3 +165,15 @@ def test_fixture_counts_in_a_rerun_under_callgrind(pytester, force_valgrind):
     by_name = {b["name"]: b["hotpath"] for b in doc["benchmarks"]}
     assert by_name["test_closure"]["instructions"] > 100
     assert by_name["test_async"]["instructions"] > 0 and by_name["test_async"]["async"]
+
+
+def test_without_counters_or_valgrind_one_clear_error(runner, pytester, monkeypatch):
+    monkeypatch.setenv("HOTPATH_COUNTER", "valgrind")      # as if perf events were absent
+    monkeypatch.setenv("PATH", "/nonexistent")             # and valgrind not installed
+    p = runner.hotpath("bench", "--measure", "instructions", "--max-time", "0.01", "1 + 1")
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert "valgrind is not installed" in p.stderr
+    pytester.makepyfile(test_x="def test_x(hotpath_benchmark):\n    hotpath_benchmark(len, ())\n")
+    result = pytester.runpytest("--hotpath-measure=instructions")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--hotpath-measure=instructions: *valgrind is not installed*"])

@@ -35,6 +35,7 @@ from typing import Sequence
 from hotpath.outfile import writable_problem
 
 from .compare import compare_timed, render_table
+from .counts import CountsUnavailable
 from .gate import Gate
 from .jsonio import load_results
 from .result import BenchResult
@@ -251,6 +252,9 @@ def run(args: argparse.Namespace) -> int:
                 add_counts([cells[(n, s)] for s in size_list for n in names], results)
     except SyntaxError:
         traceback.print_exc(limit=0, file=err)
+        return 2
+    except CountsUnavailable as exc:
+        print(f"hotpath bench: error: --measure instructions: {exc}", file=err)
         return 2
     except Exception:
         traceback.print_exc(file=err)

@@ -25,8 +25,8 @@ are exact; the PMU's count a few interrupts' worth of noise).
 from __future__ import annotations
 
 import errno
-import math
 import json
+import math
 import os
 import pickle
 import shutil

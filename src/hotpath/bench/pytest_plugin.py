@@ -206,6 +206,12 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("hotpath_compare_fail") and config.getoption("hotpath_compare") is None:
         raise pytest.UsageError("--hotpath-compare-fail needs --hotpath-compare=FILE")
     session = config.stash[_SESSION_KEY]
+    if session.measure == "instructions":
+        from .counts import CountsUnavailable, backend
+        try:
+            backend()
+        except CountsUnavailable as exc:
+            raise pytest.UsageError(f"--hotpath-measure=instructions: {exc}") from None
     if session.compare_path == "":
         from .history import latest, run_dir
         found = latest()
