@@ -105,8 +105,7 @@ def backend() -> str:
 class _Dumps:
     """The numbered dumps of this process's callgrind run, read in order."""
 
-    prefix: str | None = None
-    next = 1
+    next = 1          # the number callgrind gives this process's next dump
 
     @classmethod
     def total(cls) -> int:

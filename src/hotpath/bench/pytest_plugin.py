@@ -44,6 +44,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import os
 from typing import Any
 
 import pytest
@@ -375,7 +376,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if bs is None:
         return
     from .counts import COUNTS_ONLY_ENV, write_counts_only
-    import os
     if os.environ.get(COUNTS_ONLY_ENV):     # the valgrind re-run: hand the counts back
         write_counts_only({_key(r): r.counts for r in bs.results if r.counts})
         return
@@ -486,8 +486,6 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     bs: _BenchSession | None = terminalreporter.config.stash.get(_SESSION_KEY, None)
     if bs is None or not bs.results:
         return
-    import os
-
     from .counts import COUNTS_ONLY_ENV
     if os.environ.get(COUNTS_ONLY_ENV):      # the re-run under callgrind reports nothing
         return
