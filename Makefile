@@ -18,7 +18,7 @@ VENV   ?= .venv-$(PYVER)
 VPY    := $(VENV)/bin/python
 PIP    := $(VPY) -m pip --disable-pip-version-check -q
 
-.PHONY: run test test-all asan bench install install-test browser clean lint lint-py lint-c
+.PHONY: run test test-all asan bench install install-test browser valgrind clean lint lint-py lint-c
 
 $(VPY):
 	@[ -n "$(PYEXE)" ] || { echo "make: no working interpreter '$(PYTHON)' on PATH or in pyenv;" \
@@ -32,7 +32,7 @@ install: $(VPY)
 	HOTPATH_STRICT=1 $(PIP) install --force-reinstall --no-deps --no-build-isolation .
 	@$(VPY) -c 'import hotpath._core, hotpath._timing' || { echo "hotpath: the C core did not build"; exit 1; }
 
-install-test: $(VPY) browser
+install-test: $(VPY) browser valgrind
 	$(PIP) install -r requirements-dev.txt
 	$(MAKE) --no-print-directory install PYTHON='$(PYTHON)'
 
@@ -43,6 +43,13 @@ browser:
 	@{ command -v chromium && command -v chromedriver || [ -x /usr/lib/chromium/chromedriver ]; } >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
 	  (apt-get -o Acquire::Check-Valid-Until=false update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) ; } || \
 	  echo "make: chromium not available; browser tests will be skipped"
+
+# valgrind (Debian's package) counts instructions where the CPU gives no hardware
+# counters (hotpath bench --measure instructions); its tests skip, saying so, without it.
+valgrind:
+	@command -v valgrind >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  (apt-get -o Acquire::Check-Valid-Until=false update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null) ; } || \
+	  echo "make: valgrind not available; instruction-count tests will be skipped"
 
 # Lint. lint-py: ruff; lint-c: clang-format (the style in .clang-format) over the C sources, checked, not
 # rewritten (`clang-format -i` them to fix); Debian's package is installed when missing and

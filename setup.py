@@ -56,7 +56,7 @@ core_sources = (
                               "memstacks.c", "memtimeline.c", "memtrace.c"])
     + sources(f"{CORE}/sample", ["sampleprof.c", "sampletree.c"])
 )
-timing_sources = sources(TIMING, ["timing.c"])
+timing_sources = sources(TIMING, ["timing.c", "counters.c"])
 preload_sources = sources(PRELOAD, ["preload.c"])
 include_dirs = [CORE, "src/hotpath"]   # "common/x.h", "func/x.h", ...; "_preload/preload.h"
 

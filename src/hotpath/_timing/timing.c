@@ -10,6 +10,12 @@
  *   calibrate(func, target_ns, args, kwargs, clock, gc, max_loops)
  *                                                the loop count whose round lasts at
  *                                                least target_ns
+ *   count(func, loops, args, kwargs, gc, perf)   one round inside hp_timing_counted_region,
+ *                                                the only code counted: by perf events
+ *                                                (perf=True: returns the counts) or by
+ *                                                callgrind toggled on that function's name
+ *   perf_status()                                0 when perf events count instructions
+ *                                                here, else the errno that refused them
  *   noop(*args, **kwargs)                        a do-nothing builtin: the reference for
  *                                                the loop's own cost with C callables
  *   clock_info()                                 resolution and read cost of each clock
@@ -29,10 +35,12 @@
  */
 #include "common/compat.h" /* Python.h and the version predicates */
 
+#include <errno.h>
 #include <stdint.h>
 #include <time.h>
 
 #include "timing.h"
+#include "counters.h"
 
 /* ------------------------------------------------------------------------ clocks */
 
@@ -401,6 +409,128 @@ static PyObject *hp_timing_calibrate(PyObject *module, PyObject *args, PyObject 
     return Py_BuildValue("(LL)", loops, (long long)elapsed);
 }
 
+/* ------------------------------------------------------------ counted regions */
+
+/* Keep the region a real function under its own name, never inlined, cloned or
+ * merged: callgrind switches counting on and off by that name
+ * (--toggle-collect=hp_timing_counted_region, HP_TIMING_REGION_SYMBOL). */
+#if defined(__GNUC__) && !defined(__clang__)
+#  define HP_TIMING_REGION_ATTR __attribute__((noipa, used))
+#elif defined(__GNUC__)
+#  define HP_TIMING_REGION_ATTR __attribute__((noinline, used))
+#else
+#  define HP_TIMING_REGION_ATTR
+#endif
+
+/* `loops` calls of func and nothing else, between hp_ctr_start and hp_ctr_stop when
+ * ctr is not NULL. 0, or -1 with the callable's exception set (the counters are
+ * stopped either way). */
+HP_TIMING_REGION_ATTR static int hp_timing_counted_region(PyObject *func,
+                                                          const hp_timing_call *call,
+                                                          long long loops, const hp_ctr_group *ctr)
+{
+    int rc = 0;
+    if (ctr != NULL) {
+        hp_ctr_start(ctr);
+    }
+    for (long long i = 0; i < loops; i++) {
+        PyObject *r = hp_timing_call_once(func, call);
+        if (r == NULL) {
+            rc = -1;
+            break;
+        }
+        Py_DECREF(r);
+    }
+    if (ctr != NULL) {
+        hp_ctr_stop(ctr);
+    }
+    return rc;
+}
+
+PyDoc_STRVAR(hp_timing_count_doc,
+             "count(func, loops, args=None, kwargs=None, gc=False, perf=False) -> dict | None\n\n"
+             "Call func(*args, **kwargs) `loops` times inside hp_timing_counted_region, the one\n"
+             "function whose code is counted. perf=True counts it with perf events and returns\n"
+             "{'instructions': n, 'cycles': n, 'cache_misses': n, 'branch_misses': n} (those the\n"
+             "CPU gives; OSError when perf events cannot count instructions here). perf=False\n"
+             "returns None: callgrind, toggled on the region's name, does the counting.");
+
+static PyObject *hp_timing_count(PyObject *module, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"func", "loops", "args", "kwargs", "gc", "perf", NULL};
+    PyObject *func, *fargs = NULL, *fkwargs = NULL;
+    long long loops;
+    int keep_gc = 0, use_perf = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OL|OOpp:count", kwlist, &func, &loops, &fargs,
+                                     &fkwargs, &keep_gc, &use_perf)) {
+        return NULL;
+    }
+    if (loops < 0) {
+        PyErr_SetString(PyExc_ValueError, "loops must be >= 0");
+        return NULL;
+    }
+    hp_timing_call call;
+    if (hp_timing_call_init(&call, fargs, fkwargs) < 0) {
+        return NULL;
+    }
+    hp_ctr_group group;
+    if (use_perf && hp_ctr_open(&group) < 0) {
+        hp_timing_call_clear(&call);
+        return PyErr_SetFromErrno(PyExc_OSError);
+    }
+    int gc_was = hp_timing_gc_off(keep_gc);
+    int rc = hp_timing_counted_region(func, &call, loops, use_perf ? &group : NULL);
+    hp_timing_gc_restore(gc_was);
+    hp_timing_call_clear(&call);
+    int64_t values[HP_CTR_N];
+    int read_rc = use_perf ? hp_ctr_read(&group, values) : 0;
+    if (use_perf) {
+        hp_ctr_close(&group);
+    }
+    if (rc < 0) {
+        return NULL;
+    }
+    if (read_rc < 0) {
+        return PyErr_SetFromErrno(PyExc_OSError);
+    }
+    if (!use_perf) {
+        Py_RETURN_NONE;
+    }
+    PyObject *d = PyDict_New();
+    if (d == NULL) {
+        return NULL;
+    }
+    for (int i = 0; i < HP_CTR_N; i++) {
+        if (values[i] < 0) {
+            continue;
+        }
+        PyObject *v = PyLong_FromLongLong((long long)values[i]);
+        if (v == NULL || PyDict_SetItemString(d, hp_ctr_names[i], v) < 0) {
+            Py_XDECREF(v);
+            Py_DECREF(d);
+            return NULL;
+        }
+        Py_DECREF(v);
+    }
+    return d;
+}
+
+PyDoc_STRVAR(hp_timing_perf_status_doc,
+             "perf_status() -> int\n\n"
+             "0 when perf events can count this thread's instructions, else the errno\n"
+             "perf_event_open gave (ENOENT or EOPNOTSUPP: no hardware counters, as in many VMs;\n"
+             "EACCES or EPERM: perf_event_paranoid forbids it; ENOSYS: not Linux).");
+
+static PyObject *hp_timing_perf_status(PyObject *module, PyObject *unused)
+{
+    hp_ctr_group group;
+    if (hp_ctr_open(&group) < 0) {
+        return PyLong_FromLong(errno ? errno : -1);
+    }
+    hp_ctr_close(&group);
+    return PyLong_FromLong(0);
+}
+
 PyDoc_STRVAR(hp_timing_noop_doc,
              "noop(*args, **kwargs) -> None\n\n"
              "Do nothing. The reference call for the loop's own cost with C callables.");
@@ -448,6 +578,9 @@ static PyMethodDef hp_timing_methods[] = {
      hp_timing_run_each_doc},
     {"calibrate", (PyCFunction)(void (*)(void))hp_timing_calibrate, METH_VARARGS | METH_KEYWORDS,
      hp_timing_calibrate_doc},
+    {"count", (PyCFunction)(void (*)(void))hp_timing_count, METH_VARARGS | METH_KEYWORDS,
+     hp_timing_count_doc},
+    {"perf_status", hp_timing_perf_status, METH_NOARGS, hp_timing_perf_status_doc},
     {"noop", (PyCFunction)(void (*)(void))hp_timing_noop, METH_FASTCALL | METH_KEYWORDS,
      hp_timing_noop_doc},
     {"clock_info", hp_timing_clock_info, METH_NOARGS, hp_timing_clock_info_doc},
@@ -484,7 +617,8 @@ static int hp_timing_exec(PyObject *module)
     }
     if (PyModule_AddIntConstant(module, "CLOCK_PERF", HP_TIMING_CLOCK_PERF) < 0 ||
         PyModule_AddIntConstant(module, "CLOCK_PROCESS", HP_TIMING_CLOCK_PROCESS) < 0 ||
-        PyModule_AddIntConstant(module, "CLOCK_THREAD", HP_TIMING_CLOCK_THREAD) < 0) {
+        PyModule_AddIntConstant(module, "CLOCK_THREAD", HP_TIMING_CLOCK_THREAD) < 0 ||
+        PyModule_AddStringConstant(module, "REGION_SYMBOL", "hp_timing_counted_region") < 0) {
         return -1;
     }
     return 0;

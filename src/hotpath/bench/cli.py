@@ -11,8 +11,15 @@ with the first — where timeit joins its arguments into one multi-line statemen
 ``--sizes 100,1000,10000`` runs every statement at every size with ``n`` (or
 ``--size-name``) bound to the size before the setup runs, and prints the comparison
 tables; ``--plot FILE`` draws normalised runtime against size. ``--save FILE`` writes
-JSON; ``--compare FILE`` compares with a saved run and ``--compare-fail median:5%``
-turns that into an exit status.
+JSON (``--save`` alone: into the history under .benchmarks/, keyed by commit, machine
+and Python); ``--compare FILE`` compares with a saved run (``--compare`` alone: the
+latest of this machine and Python) and ``--compare-fail median:5%`` (or
+``instructions:0.5%``) turns that into an exit status. ``--measure instructions``
+counts instructions per call beside the times (:mod:`hotpath.bench.counts`);
+``--histogram PREFIX`` draws each benchmark's rounds.
+
+``hotpath bench history [NAME]``: each saved benchmark over the commits and the commit
+where it changed (:mod:`hotpath.bench.history`).
 
 Exit status: 0 ok; 1 a statement raised, or a ``--compare-fail`` gate failed; 2 usage.
 """
@@ -28,6 +35,7 @@ from typing import Sequence
 from hotpath.outfile import writable_problem
 
 from .compare import compare_timed, render_table
+from .counts import CountsUnavailable
 from .gate import Gate
 from .jsonio import load_results
 from .result import BenchResult
@@ -93,11 +101,21 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     h.add_argument("--plot", metavar="FILE",
                    help="with several statements or --sizes: plot normalised runtime "
                         "(.svg always; .png with matplotlib)")
-    h.add_argument("--save", metavar="FILE", help="write the results as JSON")
+    h.add_argument("--measure", choices=["time", "instructions"], default="time",
+                   help="instructions: also count the instructions (and hardware events where "
+                        "the CPU gives them) of one execution, exactly and immune to load "
+                        "(perf events, else valgrind's callgrind)")
+    h.add_argument("--histogram", metavar="PREFIX",
+                   help="draw each benchmark's rounds: PREFIX-<name>.svg (and .png with "
+                        "matplotlib)")
+    h.add_argument("--save", metavar="FILE", nargs="?", const="",
+                   help="write the results as JSON; without FILE, into the history "
+                        "(.benchmarks/hotpath/<machine>/<python>/, keyed by commit)")
     h.add_argument("--json", action="store_true",
                    help="print the results as JSON instead of text")
-    h.add_argument("--compare", metavar="FILE",
-                   help="compare with the same statements in a file written by --save")
+    h.add_argument("--compare", metavar="FILE", nargs="?", const="",
+                   help="compare with the same statements in a file written by --save; "
+                        "without FILE, the latest saved run of this machine and Python")
     h.add_argument("--compare-fail", metavar="EXPR", action="append", default=[],
                    help="with --compare: exit 1 when STAT got worse by more than the limit "
                         "and significantly, e.g. median:5%% or min:0.000001 (may repeat)")
@@ -173,7 +191,7 @@ def run(args: argparse.Namespace) -> int:
         if problem:                         # before the run, not after it
             print(f"hotpath bench: error: {flag}: {problem}", file=err)
             return 2
-    if gates and not args.compare:
+    if gates and args.compare is None:
         print("hotpath bench: error: --compare-fail needs --compare FILE", file=err)
         return 2
     if not 1 <= args.baseline <= len(args.statements):
@@ -185,6 +203,14 @@ def run(args: argparse.Namespace) -> int:
               file=err)
         return 2
     earlier = None
+    if args.compare == "":
+        from .history import latest, run_dir
+        found = latest()
+        if found is None:
+            print(f"hotpath bench: error: --compare: no saved run in {run_dir()} (save one "
+                  "with --save)", file=err)
+            return 2
+        args.compare = str(found)
     if args.compare:                        # read (and check) it before measuring anything
         try:
             earlier = load_results(args.compare)
@@ -196,7 +222,8 @@ def run(args: argparse.Namespace) -> int:
     opts = Options(min_time=args.min_time, max_time=args.max_time, min_rounds=args.min_rounds,
                    number=args.number, repeat=args.repeat, warmup=args.warmup,
                    timer="process" if args.process else args.timer, gc=args.gc,
-                   subtract=not args.gross, processes=args.processes, memory=args.memory)
+                   subtract=not args.gross, processes=args.processes, memory=args.memory,
+                   measure=args.measure)
     setup = "\n".join(args.setup) or "pass"
     names = _label(args.statements)
     size_list = sizes if sizes is not None else [None]
@@ -222,8 +249,14 @@ def run(args: argparse.Namespace) -> int:
                                     alpha=args.alpha, min_effect=args.min_effect,
                                     size_name=args.size_name)
                 results = [cmp.results[(n, s)] for s in size_list for n in names]
+                if args.measure == "instructions":
+                    from .runner import add_counts
+                    add_counts([cells[(n, s)] for s in size_list for n in names], results)
     except SyntaxError:
         traceback.print_exc(limit=0, file=err)
+        return 2
+    except CountsUnavailable as exc:
+        print(f"hotpath bench: error: --measure instructions: {exc}", file=err)
         return 2
     except Exception:
         traceback.print_exc(file=err)
@@ -251,12 +284,21 @@ def run(args: argparse.Namespace) -> int:
         else:
             written = cmp.plot(args.plot)
             print("plot: " + ", ".join(written), file=err if args.json else out)
-    if args.save:
-        if cmp is not None:
-            cmp.save(args.save)
+    if args.histogram:
+        from .plot import write_histograms
+        written = write_histograms(args.histogram, results)
+        print("histogram: " + ", ".join(written), file=err if args.json else out)
+    if args.save is not None:
+        doc = cmp.to_document() if cmp is not None else json.loads(results[0].to_json())
+        if args.save == "":
+            from .history import autosave
+            saved = str(autosave(doc))
         else:
-            results[0].save(args.save)
-        print(f"saved: {args.save}", file=err if args.json else out)
+            saved = args.save
+            with open(saved, "w", encoding="utf-8") as fh:
+                json.dump(doc, fh, indent=2)
+                fh.write("\n")
+        print(f"saved: {saved}", file=err if args.json else out)
     status = 0
     if earlier is not None:
         status = _compare_with(args.compare, earlier, results, gates, args.alpha,
@@ -284,7 +326,10 @@ def _compare_with(path: str, earlier: list[BenchResult], results: list[BenchResu
             rows.append([label, "(not in the earlier run)"])
             continue
         diffs = r.differences(old)
-        rows.append([label, r.compare(old, alpha, min_effect).describe()
+        counted = ""
+        if r.instructions is not None and old.instructions:
+            counted = f"; instructions {r.instructions / old.instructions - 1:+.2%}"
+        rows.append([label, r.compare(old, alpha, min_effect).describe() + counted
                      + (f"  (not alike: {'; '.join(diffs)})" if diffs else "")])
         for g in gates:
             outcome = g.check(r, old, alpha)
@@ -299,6 +344,10 @@ def _compare_with(path: str, earlier: list[BenchResult], results: list[BenchResu
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m hotpath.bench.cli ...``: the bench subcommand on its own."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["history"]:
+        from .history import history_main
+        return history_main(argv[1:])
     args = build_parser("python -m hotpath.bench.cli").parse_args(argv)
     return run(args)
 

@@ -13,18 +13,24 @@ setup, teardown, rounds, warmup_rounds, iterations)`` return what the target ret
   and the N calls are then timed in one loop (pytest-benchmark refuses this);
 * ``async def`` targets are awaited, each round in one event-loop run;
 * ``benchmark.baseline = True`` (or ``case(..., baseline=True)``) makes this benchmark
-  the one its group is compared with.
+  the one its group is compared with;
+* ``measure="instructions"`` (``--hotpath-measure``): each plain call's benchmark also
+  gets its instruction counts (:mod:`hotpath.bench.counts`); ``pedantic`` benchmarks
+  are timed only.
 """
 from __future__ import annotations
 
 import asyncio
 import gc as _gc
 import inspect
+import os
 import time
+from dataclasses import replace
 from typing import Any, Callable
 
 from hotpath import _timing
 
+from . import counts
 from .result import BenchResult
 from .clock import Probe, fixed, probe_round
 from .clock import choose as choose_auto
@@ -87,6 +93,9 @@ class BenchmarkFixture:
         self.options = options
         self.results: list[tuple[BenchResult, "_Case | None"]] = []
         self._unnamed = 0
+        #: measure="instructions" where only valgrind counts: this test's benchmarks
+        #: are counted when the session re-runs it under callgrind.
+        self.counts_pending = False
 
     @property
     def enabled(self) -> bool:
@@ -154,8 +163,23 @@ class BenchmarkFixture:
             return _call_once(func, args, kwargs)
         name, fullname = self._label(case, func)
         t = Timed(func, args, kwargs, options=self.options, name=name)
+        counting = self.options.measure == "instructions"
         try:
-            result = measure(t)
+            if counting and os.environ.get(counts.COUNTS_ONLY_ENV):
+                # The session's re-run under callgrind: count, time nothing.
+                result = BenchResult(name=name, samples=[], loops=0,
+                                     options=self.options.as_dict(),
+                                     counts=counts.count_target(t))
+            else:
+                t.options = replace(self.options, measure="time")
+                result = measure(t)
+                result.options["measure"] = self.options.measure
+                if counting:
+                    how = counts.backend()
+                    if how == "valgrind":
+                        self.counts_pending = True
+                    else:
+                        result.counts = counts.count_target(t, how=how)
         finally:
             t.close()
         self._store(result, case, name, fullname)

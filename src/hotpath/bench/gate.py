@@ -7,6 +7,13 @@ earlier value (``5%``) or an absolute time in seconds (``0.001``, or with a unit
 ``10us``) — **and**, when both runs kept their raw samples, the two-sided Mann–Whitney
 U test says the difference is real (p < alpha). A noisy run that happens to land 6%
 slower without being distinguishable from the earlier one does not fail the build.
+
+``instructions:0.5%`` (or ``cycles``, ``cache_misses``, ``branch_misses``; absolute
+limits are counts per call: ``instructions:200``) gates on the counts of
+``measure="instructions"``: the median per-call count got worse by more than the limit
+and every round now counted more than every round then (counts barely vary, so the
+ranges not overlapping is the test; a rank test on three rounds could never reach
+p < 0.05).
 """
 from __future__ import annotations
 
@@ -19,7 +26,8 @@ from .stats import ALPHA, format_p, format_time, mann_whitney_u
 
 __all__ = ["Gate", "GateOutcome"]
 
-_STATS = ("min", "max", "mean", "median", "stddev", "iqr")
+_COUNTERS = ("instructions", "cycles", "cache_misses", "branch_misses")
+_STATS = ("min", "max", "mean", "median", "stddev", "iqr") + _COUNTERS
 _LOCATION = ("min", "max", "mean", "median")
 _UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0}
 
@@ -52,14 +60,47 @@ class Gate:
         unit = m.group(3)
         if unit == "%":
             return cls(m.group(1), value / 100, True)
+        if m.group(1) in _COUNTERS:
+            if unit:
+                raise ValueError(f"invalid gate {expr!r}: a count limit is N% or a number of "
+                                 "events per call, without a time unit")
+            return cls(m.group(1), value, False)
         return cls(m.group(1), value * _UNITS.get(unit or "s", 1.0), False)
 
     def __str__(self) -> str:
-        t = f"{self.threshold * 100:g}%" if self.percent else format_time(self.threshold)
+        if self.percent:
+            t = f"{self.threshold * 100:g}%"
+        else:
+            t = f"{self.threshold:g}" if self.stat in _COUNTERS else format_time(self.threshold)
         return f"{self.stat}:{t}"
+
+    def _check_counts(self, current: BenchResult, earlier: BenchResult) -> GateOutcome:
+        now, then = current.count_samples(self.stat), earlier.count_samples(self.stat)
+        what = self.stat.replace("_", " ")
+        if not now or not then:
+            side = "this run" if not now else "the earlier run"
+            return GateOutcome(True, f"{current.name}: no {what} counted in {side} (measure "
+                                     "with --measure instructions): FAIL")
+        old, new = earlier.count(self.stat), current.count(self.stat)
+        delta = new - old
+        if self.percent:
+            change = delta / old if old > 0 else (math.inf if delta > 0 else 0.0)
+            over = change > self.threshold
+            desc = f"{what} {change:+.2%} (limit +{self.threshold:.2%})"
+        else:
+            over = delta > self.threshold
+            desc = f"{what} {delta:+,.1f} per call (limit +{self.threshold:g})"
+        apart = min(now) > max(then)
+        desc += f", {old:,.1f} -> {new:,.1f} per call"
+        failed = over and apart
+        verdict = ("FAIL" if failed else
+                   "ok (over the limit but the rounds overlap)" if over else "ok")
+        return GateOutcome(failed, f"{current.name}: {desc}: {verdict}")
 
     def check(self, current: BenchResult, earlier: BenchResult,
               alpha: float = ALPHA) -> GateOutcome:
+        if self.stat in _COUNTERS:
+            return self._check_counts(current, earlier)
         old = getattr(earlier.stats, self.stat)
         new = getattr(current.stats, self.stat)
         delta = new - old

@@ -279,3 +279,135 @@ def _png_axes(ax, series: Series, title: str, xlabel: str, ylabel: str,
     ax.set_ylabel(ylabel + (" (log scale)" if logy else ""))
     ax.grid(True, color="#e5e5e5")
     ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+
+
+def write_plot(path: str, series: Series, title: str, xlabel: str, ylabel: str,
+               xticklabels: Sequence[str] | None = None,
+               reference: float | None = 1.0) -> list[str]:
+    """Write the chart to ``path``: an SVG by hand, a PNG with matplotlib (ImportError
+    without it), chosen by the suffix; returns the paths written."""
+    if path.lower().endswith(".png"):
+        png_plot(series, path, title, xlabel, ylabel, xticklabels, reference)
+    else:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(svg_plot(series, title, xlabel, ylabel, xticklabels, reference))
+    return [path]
+
+
+def history_plot(path: str, points: dict, labels: Sequence[str]) -> list[str]:
+    """Each benchmark over the commits (``labels``, oldest first), normalised to its
+    first point: ``points`` maps a name to hotpath.bench.history Points."""
+    index = {lab: i for i, lab in enumerate(labels)}
+    series: Series = {}
+    for name, pts in points.items():
+        if not pts or not pts[0].value:
+            continue
+        first = pts[0].value
+        series[name] = [(float(index[p.label]), p.value / first) for p in pts
+                        if p.label in index]
+    return write_plot(path, series, "Benchmarks over commits", "commit",
+                      "relative to the first commit", list(labels))
+
+
+def histogram_svg(samples: Sequence[float], title: str, xlabel: str, bins: int | None = None,
+                  width: int = 640, height: int = 380) -> str:
+    """A histogram of one benchmark's samples (counts per bin), as a self-contained SVG,
+    the median marked with a dashed line."""
+    xs = sorted(x for x in samples if math.isfinite(x))
+    if not xs:
+        xs = [0.0]
+    n = len(xs)
+    bins = bins or max(1, min(40, int(math.ceil(math.sqrt(n)))))
+    lo, hi = xs[0], xs[-1]
+    if hi <= lo:
+        hi = lo + (abs(lo) * 0.01 or 1.0)
+    step = (hi - lo) / bins
+    counts = [0] * bins
+    for x in xs:
+        counts[min(bins - 1, int((x - lo) / step))] += 1
+    left, right, top, bottom = 60, 20, 40, 50
+    pw, ph = width - left - right, height - top - bottom
+    cmax = max(counts)
+    px = lambda v: left + (v - lo) / (hi - lo) * pw  # noqa: E731
+    py = lambda c: top + ph - c / cmax * ph  # noqa: E731
+    med = xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
+           f'<rect width="{width}" height="{height}" fill="white"/>',
+           f'<text x="{left + pw / 2}" y="22" text-anchor="middle" font-size="15">'
+           f'{escape(title)}</text>']
+    for i, c in enumerate(counts):
+        x0 = px(lo + i * step)
+        out.append(f'<rect class="bin" x="{x0:.1f}" y="{py(c):.1f}" width="{pw / bins:.1f}" '
+                   f'height="{top + ph - py(c):.1f}" fill="#56B4E9" stroke="#333">'
+                   f'<title>{c} rounds in [{lo + i * step:.4g}, {lo + (i + 1) * step:.4g})'
+                   '</title></rect>')
+    for t in nice_ticks(0, cmax, 5):
+        if t <= cmax:
+            out.append(f'<text x="{left - 6}" y="{py(t) + 4:.1f}" text-anchor="end">{t:g}</text>')
+    for t in nice_ticks(lo, hi, 6):
+        if lo <= t <= hi:
+            out.append(f'<text x="{px(t):.1f}" y="{top + ph + 16}" text-anchor="middle">'
+                       f'{_fmt(t)}</text>')
+    out.append(f'<line x1="{px(med):.1f}" x2="{px(med):.1f}" y1="{top}" y2="{top + ph}" '
+               'stroke="#D55E00" stroke-dasharray="5,3" stroke-width="2"/>')
+    out.append(f'<text x="{left + pw / 2}" y="{height - 10}" text-anchor="middle">'
+               f'{escape(xlabel)}</text>')
+    out.append(f'<text transform="translate(16 {top + ph / 2}) rotate(-90)" '
+               'text-anchor="middle">rounds</text>')
+    out.append(f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#333"/>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def histogram_png(samples: Sequence[float], path: str, title: str, xlabel: str) -> None:
+    """The same histogram drawn with matplotlib (ImportError without it)."""
+    import matplotlib
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 3.8), dpi=100)
+    try:
+        xs = [x for x in samples if math.isfinite(x)]
+        ax.hist(xs, bins=max(1, min(40, int(math.ceil(math.sqrt(len(xs)))))),
+                color="#56B4E9", edgecolor="#333")
+        if xs:
+            s = sorted(xs)
+            ax.axvline(s[len(s) // 2], color="#D55E00", linestyle="--")
+        ax.set_title(title)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("rounds")
+        fig.tight_layout()
+        fig.savefig(path)
+    finally:
+        plt.close(fig)
+
+
+def write_histograms(prefix: str, results: Sequence) -> list[str]:
+    """One histogram per benchmark: ``PREFIX-<name>.svg``, and ``.png`` beside it when
+    matplotlib is installed; returns the paths written."""
+    import os
+    import re
+
+    from .stats import UNITS, choose_unit
+    parent = os.path.dirname(prefix)
+    if parent:
+        os.makedirs(parent, exist_ok=True)
+    written, seen = [], set()
+    for r in results:
+        slug = re.sub(r"[^A-Za-z0-9._-]+", "_", r.fullname or r.name).strip("_") or "bench"
+        while slug in seen:
+            slug += "_"
+        seen.add(slug)
+        unit = choose_unit([r.stats.median])
+        scale = UNITS[unit]
+        xs = [x / scale for x in r.samples]
+        title = f"{r.name}: {len(xs)} rounds"
+        base = f"{prefix}-{slug}"
+        with open(base + ".svg", "w", encoding="utf-8") as fh:
+            fh.write(histogram_svg(xs, title, f"time per call ({unit})"))
+        written.append(base + ".svg")
+        if have_matplotlib():
+            histogram_png(xs, base + ".png", title, f"time per call ({unit})")
+            written.append(base + ".png")
+    return written

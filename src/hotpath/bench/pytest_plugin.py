@@ -19,11 +19,21 @@ pytest-benchmark's ``@pytest.mark.benchmark(group=..., min_rounds=..., max_time=
 min_time=..., timer=..., disable_gc=..., warmup=...)`` is read too.
 
 Options: ``--hotpath-save=FILE`` (JSON, a superset of pytest-benchmark's),
-``--hotpath-compare=FILE`` (a file from ``--hotpath-save``, ``hotpath bench --save`` or
-pytest-benchmark), ``--hotpath-compare-fail=median:5%`` (fail the session when a
+``--hotpath-autosave`` (into the history under ``.benchmarks/``, keyed by commit, machine
+and Python: see :mod:`hotpath.bench.history`), ``--hotpath-compare=FILE`` (a file from
+``--hotpath-save``, ``hotpath bench --save`` or pytest-benchmark; without FILE the
+latest saved run of this machine and Python), ``--hotpath-compare-fail=median:5%`` (fail the session when a
 benchmark got worse by more than that *and* significantly), ``--hotpath-disable``,
 ``--hotpath-skip``, ``--hotpath-only`` and the timing options below. ``--hotpath-timer``
-chooses the clock (each table header names it).
+chooses the clock (each table header names it). ``--hotpath-measure=instructions``
+counts each benchmark's instructions per call beside its times (perf events in the test
+process; where there are none, the benchmarking tests are run once more at the end
+under valgrind's callgrind, which counts only the benchmarked calls).
+``--hotpath-histogram=PREFIX`` draws each benchmark's rounds.
+
+Under pytest-xdist (``-n N``) every worker measures its own tests and sends its results
+to the controller, which prints one table and writes one file (and warns that the
+workers share the cores: times are inflated and noisy, instruction counts are not).
 
 While pytest-benchmark is not active, its own flags (``--benchmark-only``,
 ``--benchmark-save``, ``--benchmark-compare``, ...) work too, with its storage layout:
@@ -34,6 +44,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import os
 from typing import Any
 
 import pytest
@@ -80,9 +91,19 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
     g.addoption("--hotpath-save", metavar="FILE",
                 help="write every benchmark to FILE as JSON (pytest-benchmark's layout, "
                      "with raw samples)")
-    g.addoption("--hotpath-compare", metavar="FILE",
+    g.addoption("--hotpath-compare", metavar="FILE", nargs="?", const="",
                 help="compare every benchmark with the same one in FILE (written by "
-                     "--hotpath-save, hotpath bench --save, or pytest-benchmark)")
+                     "--hotpath-save, hotpath bench --save, or pytest-benchmark); without "
+                     "FILE, the latest run saved by --hotpath-autosave on this machine")
+    g.addoption("--hotpath-autosave", action="store_true",
+                help="save the run into the history: .benchmarks/hotpath/<machine>/"
+                     "<python>/<time>_<commit>[_dirty].json (see hotpath bench history)")
+    g.addoption("--hotpath-measure", choices=["time", "instructions"], default="time",
+                help="instructions: also count each benchmark's instructions per call "
+                     "(exact and immune to load: perf events, else valgrind)")
+    g.addoption("--hotpath-histogram", metavar="PREFIX",
+                help="draw each benchmark's rounds: PREFIX-<test>.svg (and .png with "
+                     "matplotlib)")
     g.addoption("--hotpath-compare-fail", metavar="EXPR", action="append", default=[],
                 help="with --hotpath-compare: fail when STAT got worse by more than the "
                      "limit and the Mann-Whitney U test says it is real, e.g. median:5%%, "
@@ -132,12 +153,17 @@ class _BenchSession:
         self.alpha = config.getoption("hotpath_alpha")
         self.gates = [Gate.parse(e) for e in config.getoption("hotpath_compare_fail")]
         self.compare_path = config.getoption("hotpath_compare")
+        self.measure = config.getoption("hotpath_measure")
+        self.workers = 0                  # xdist workers whose results arrived here
         self.save_path = config.getoption("hotpath_save")
         self.gate_lines: list[str] = []
         self.compare_rows: list[list[str]] = []
         self.failed = False
         self.timer_name = "auto"
         self.earlier: list[BenchResult] | None = None
+        self.count_nodeids: list[str] = []   # tests to count again under valgrind
+        self.count_note: str | None = None
+        self.autosaved: str | None = None
 
     def timer(self) -> str:
         """--hotpath-timer, else pytest-benchmark's --benchmark-timer (when hotpath
@@ -164,7 +190,8 @@ class _BenchSession:
         o = dict(min_time=c.getoption("hotpath_min_time"), max_time=max_time,
                  min_rounds=c.getoption("hotpath_min_rounds"), warmup=c.getoption("hotpath_warmup"),
                  timer=self.timer_name, gc=c.getoption("hotpath_gc"),
-                 subtract=not c.getoption("hotpath_gross"), memory=c.getoption("hotpath_memory"))
+                 subtract=not c.getoption("hotpath_gross"), memory=c.getoption("hotpath_memory"),
+                 measure=self.measure)
         o.update(overrides)
         return Options(**o)
 
@@ -189,10 +216,23 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[_SESSION_KEY] = _BenchSession(config, settings)
     except ValueError as exc:
         raise pytest.UsageError(f"--hotpath-compare-fail: {exc}") from None
-    if config.getoption("hotpath_compare_fail") and not config.getoption("hotpath_compare"):
+    if config.getoption("hotpath_compare_fail") and config.getoption("hotpath_compare") is None:
         raise pytest.UsageError("--hotpath-compare-fail needs --hotpath-compare=FILE")
     session = config.stash[_SESSION_KEY]
-    if session.compare_path:
+    if session.measure == "instructions":
+        from .counts import CountsUnavailable, backend
+        try:
+            backend()
+        except CountsUnavailable as exc:
+            raise pytest.UsageError(f"--hotpath-measure=instructions: {exc}") from None
+    if session.compare_path == "":
+        from .history import latest, run_dir
+        found = latest()
+        if found is None:
+            raise pytest.UsageError(f"--hotpath-compare: no saved run in {run_dir()} (save "
+                                    "one with --hotpath-autosave)")
+        session.compare_path = str(found)
+    if session.compare_path and not _is_xdist_worker(config):
         # Read (and check) the earlier run before any test runs — and before
         # --hotpath-save may overwrite the same file.
         try:
@@ -212,6 +252,10 @@ def pytest_configure(config: pytest.Config) -> None:
             "markers", "benchmark(**options): pytest-benchmark style settings, read by "
             "hotpath's benchmark fixture")
     session.timer_name = session.timer()
+
+
+def _is_xdist_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
 
 
 def _uses_fixture(item: pytest.Item, config: pytest.Config) -> bool:
@@ -282,7 +326,10 @@ def hotpath_benchmark(request: pytest.FixtureRequest):
         param=callspec.id if callspec else None,
         disabled=request.config.getoption("hotpath_disable"))
     yield fixture
-    session.results.extend(fixture.finalize())
+    finished = fixture.finalize()
+    session.results.extend(finished)
+    if fixture.counts_pending:
+        session.count_nodeids.append(node.nodeid)
 
 
 def _jsonable(params: dict) -> dict:
@@ -303,10 +350,61 @@ def _key(r: BenchResult) -> str:
     return r.fullname or r.name
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """xdist controller: a worker finished; take the results it measured."""
+    bs: _BenchSession | None = node.config.stash.get(_SESSION_KEY, None)
+    out = getattr(node, "workeroutput", None) or {}
+    payload = out.get("hotpath_results")
+    if bs is None or not payload:
+        return
+    entries = json.loads(payload)
+    bs.results.extend(BenchResult.from_dict(e) for e in entries)
+    bs.workers += 1
+    if out.get("hotpath_count_note"):
+        bs.count_note = out["hotpath_count_note"]
+
+
+def _count_under_valgrind(session: pytest.Session, bs: _BenchSession) -> None:
+    """Run the benchmarking tests once more under callgrind, counting only, and attach
+    each benchmark's counts to its result (by full name)."""
+    from .counts import count_tests_in_valgrind
+    try:
+        pm = session.config.pluginmanager
+        extra = [] if pm.has_plugin(_PYTEST_BENCHMARK) else ["-p", "no:benchmark"]
+        counted = count_tests_in_valgrind(bs.count_nodeids, str(session.config.rootpath),
+                                          extra)
+    except Exception as exc:               # reported, never a traceback at the end
+        bs.count_note = f"instruction counts failed: {exc}"
+        return
+    for r in bs.results:
+        c = counted.get(_key(r))
+        if c is not None:
+            r.counts = c
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     bs: _BenchSession | None = session.config.stash.get(_SESSION_KEY, None)
-    if bs is None or not bs.results:
+    if bs is None:
         return
+    from .counts import COUNTS_ONLY_ENV, write_counts_only
+    if os.environ.get(COUNTS_ONLY_ENV):     # the valgrind re-run: hand the counts back
+        write_counts_only({_key(r): r.counts for r in bs.results if r.counts})
+        return
+    if bs.count_nodeids:
+        _count_under_valgrind(session, bs)
+    if _is_xdist_worker(session.config):
+        # The controller saves, compares and reports: send it everything measured here.
+        out = session.config.workeroutput
+        out["hotpath_results"] = json.dumps([r.to_dict() for r in bs.results])
+        if bs.count_note:
+            out["hotpath_count_note"] = bs.count_note
+        return
+    if not bs.results:
+        return
+    if session.config.getoption("hotpath_autosave"):
+        from .history import autosave
+        bs.autosaved = str(autosave(document([r.to_dict() for r in bs.results], kind="pytest")))
     pb = session.config.stash.get(_PB_KEY, None)
     pb_writes = pb is not None and bool(pb.json_path or pb.save_name)
     if bs.save_path or pb_writes:
@@ -326,7 +424,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 bs.compare_rows.append([r.name, "(not in the earlier run)"])
                 continue
             diffs = r.differences(old)
+            counted = ""
+            if r.instructions is not None and old.instructions:
+                counted = f"; instructions {r.instructions / old.instructions - 1:+.2%}"
             bs.compare_rows.append([r.name, r.compare(old, bs.alpha, MIN_EFFECT).describe()
+                                    + counted
                                     + (f"  (not alike: {'; '.join(diffs)})" if diffs else "")])
             for gate in bs.gates:
                 outcome = gate.check(r, old, bs.alpha)
@@ -356,6 +458,7 @@ def _group_table(results: list[BenchResult], alpha: float,
     unit = choose_unit([r.stats.median for r in results if r.stats.median > 0])
     f = lambda x: format_time(x, unit)  # noqa: E731
     fastest = min(results, key=lambda r: r.stats.median)
+    counted = any(r.instructions is not None for r in results)
     order = pb_flags.sort_key(pb.sort) if pb and pb.sort else (lambda r: r.stats.median)
     if pb is not None and pb.columns:
         return render_table(
@@ -379,17 +482,24 @@ def _group_table(results: list[BenchResult], alpha: float,
                f"{s.low_outliers};{s.high_outliers}", str(s.rounds), f"{r.loops:,}", vs]
         if mixed:
             row.insert(-1, clock_label(r.clock))
+        if counted:
+            row.insert(-1, "-" if r.instructions is None else f"{r.instructions:,.1f}")
         rows.append(row)
     head = ["Name", "Min", "Median", "Mean ± sd", "IQR", "Outliers", "Rounds", "Iterations",
             "vs baseline" if base is not None else "vs fastest"]
     if mixed:
         head.insert(-1, "Clock")
+    if counted:
+        head.insert(-1, "Instructions")
     return render_table(head, rows)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     bs: _BenchSession | None = terminalreporter.config.stash.get(_SESSION_KEY, None)
     if bs is None or not bs.results:
+        return
+    from .counts import COUNTS_ONLY_ENV
+    if os.environ.get(COUNTS_ONLY_ENV):      # the re-run under callgrind reports nothing
         return
     tr = terminalreporter
     pb = tr.config.stash.get(_PB_KEY, None)
@@ -409,6 +519,24 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     tr.write_line("Times per call on the clock named above (--hotpath-timer: auto, perf = "
                   "the wall clock as pytest-benchmark, process, thread); loop's own cost "
                   "subtracted unless --hotpath-gross; outliers low;high beyond 1.5 IQR.")
+    if any(r.counts for r in bs.results):
+        backends = sorted({r.counts.get("backend", "?") for r in bs.results if r.counts})
+        tr.write_line("Instructions: per call, the loop's own count subtracted, counted by "
+                      + ", ".join(backends) + " (exact: unmoved by the machine's load).")
+    if bs.count_note:
+        tr.write_line(f"WARNING: hotpath: {bs.count_note}", yellow=True)
+    if bs.workers > 1:
+        tr.write_line(f"WARNING: hotpath: {bs.workers} pytest-xdist workers measured at the "
+                      "same time and share the machine's cores: times are inflated and noisy. "
+                      + ("Instruction counts are not affected." if bs.measure == "instructions"
+                         else "Compare with --hotpath-measure=instructions, which is immune, "
+                         "or run benchmarks with -n 0."), yellow=True)
+    hist = tr.config.getoption("hotpath_histogram")
+    if hist:
+        from .plot import write_histograms
+        tr.write_line("hotpath: histograms: " + ", ".join(write_histograms(hist, bs.results)))
+    if bs.autosaved:
+        tr.write_line(f"hotpath: saved {len(bs.results)} benchmarks to {bs.autosaved}")
     warned = [(r, w) for r in bs.results for w in r.warnings()]
     for r, w in warned:
         tr.write_line(f"WARNING: {r.name}: {w}", yellow=True)

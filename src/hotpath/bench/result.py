@@ -97,6 +97,29 @@ class BenchResult:
     saved_stats: dict | None = None   # statistics as loaded, when there are no samples
     #: timer="auto": the gross wall-clock rounds, when CPU time was kept as ``gross``.
     wall: list[float] | None = None
+    #: measure="instructions": {"backend", "loops", "rounds", "samples": {counter:
+    #: per-call counts, one per round}, "overhead": {counter: reference per call}}.
+    counts: dict | None = None
+
+    def count_samples(self, counter: str = "instructions") -> list[float]:
+        """Per-call counts of ``counter``, one per round (empty without counts)."""
+        if not self.counts:
+            return []
+        return list(self.counts.get("samples", {}).get(counter) or [])
+
+    def count(self, counter: str = "instructions") -> float | None:
+        """The median per-call count of ``counter``, or None when it was not counted."""
+        xs = sorted(self.count_samples(counter))
+        if not xs:
+            return None
+        mid = len(xs) // 2
+        return xs[mid] if len(xs) % 2 else (xs[mid - 1] + xs[mid]) / 2
+
+    @property
+    def instructions(self) -> float | None:
+        """Instructions per call (median of the counted rounds, the loop's own count
+        subtracted), or None unless measured with measure="instructions"."""
+        return self.count("instructions")
 
     # ---------------------------------------------------------------- statistics
 
@@ -239,6 +262,8 @@ class BenchResult:
             lines.append("  " + "; ".join(notes))
         if self.options:
             lines.append(f"  clock: {self.clock_description()}")
+        if self.counts:
+            lines.append("  " + self.counts_line())
         if s.iqr_outliers:
             lines.append(f"  outliers: {s.low_outliers} low, {s.high_outliers} high "
                          "(beyond 1.5 IQR of the quartiles)")
@@ -251,6 +276,23 @@ class BenchResult:
         for w in self.warnings():
             lines.append(f"  WARNING: {w}")
         return "\n".join(lines)
+
+    def counts_line(self) -> str:
+        """``instructions 5,243 per call (cycles ..., ...; callgrind, 3 rounds x 1,000
+        loops, spread 0.00%)``."""
+        c = self.counts or {}
+        parts = []
+        for name in ("instructions", "cycles", "cache_misses", "branch_misses"):
+            v = self.count(name)
+            if v is not None:
+                parts.append(f"{name.replace('_', ' ')} {v:,.1f}")
+        xs = self.count_samples()
+        med = self.instructions
+        spread = ((max(xs) - min(xs)) / abs(med)) if xs and med else 0.0
+        return (f"{parts[0] if parts else 'instructions ?'} per call"
+                + (f" ({', '.join(parts[1:])})" if parts[1:] else "")
+                + f"; {c.get('backend', '?')}, {c.get('rounds', len(xs))} rounds x "
+                f"{c.get('loops', 0):,} loops, spread {spread:.3%}")
 
     def __str__(self) -> str:
         return self.summary()
@@ -287,6 +329,9 @@ class BenchResult:
             hp["gross"] = list(self.gross)
         if include_data and self.wall:
             hp["wall"] = list(self.wall)
+        if self.counts:
+            hp["counts"] = self.counts
+            hp["instructions"] = self.instructions
         return {
             "group": self.group, "name": self.name, "fullname": self.fullname or self.name,
             "params": self.params, "param": self.param, "extra_info": dict(self.extra_info),
@@ -309,7 +354,7 @@ class BenchResult:
             param=d.get("param"), fullname=d.get("fullname"),
             extra_info=dict(d.get("extra_info") or {}), is_async=hp.get("async", False),
             baseline=hp.get("baseline", False), saved_stats=None if data else stats,
-            wall=hp.get("wall"))
+            wall=hp.get("wall"), counts=hp.get("counts"))
 
     def to_json(self, include_data: bool = True, indent: int | None = 2) -> str:
         """A complete hotpath bench file (pytest-benchmark's layout) holding this result."""

@@ -80,6 +80,9 @@ class Options:
     collector on while timing. ``subtract``: subtract the loop's own cost.
     ``processes``: run the rounds in that many fresh worker processes, one after
     another. ``memory``: also record the peak memory one call allocates (tracemalloc).
+    ``measure``: ``"time"``, or ``"instructions"`` to count the instructions (and, with
+    hardware counters, cycles, cache and branch misses) of one call as well
+    (:mod:`hotpath.bench.counts`), reported beside the times.
     """
 
     min_time: float = 0.002
@@ -93,6 +96,7 @@ class Options:
     subtract: bool = True
     processes: int = 0
     memory: bool = False
+    measure: str = "time"
 
     def clock_name(self) -> str | None:
         """The C clock to use, or None for a Python callable timer."""
@@ -115,7 +119,8 @@ class Options:
                 "min_rounds": self.min_rounds, "number": self.number,
                 "repeat": self.repeat, "warmup": self.warmup, "timer": timer,
                 "disable_gc": not self.gc, "subtract": self.subtract,
-                "processes": self.processes, "memory": self.memory}
+                "processes": self.processes, "memory": self.memory,
+                "measure": self.measure}
 
 
 # ------------------------------------------------------------- compiled statements
@@ -330,6 +335,24 @@ class Timed:
         finally:
             if gc_was:
                 _gc.enable()
+
+    def count_call(self, reference: bool, loops: int) -> tuple[Callable, int, tuple, dict]:
+        """What a counted round calls (see hotpath.bench.counts): as :meth:`_call`; an
+        ``async def`` target's round is one call that runs ``loops`` awaits in the
+        event loop (created once per benchmark), the reference's the same around
+        an empty coroutine, so the loop's own count is subtracted."""
+        if not self.is_async:
+            return self._call(reference, loops)
+        if self._runner is None:
+            self._runner = asyncio.Runner()
+        func = self.reference if reference else self.func
+        args, kwargs, run = self.args, self.kwargs, self._runner.run
+
+        async def round_():
+            for _ in range(loops):
+                await func(*args, **kwargs)
+
+        return (lambda: run(round_())), 1, (), {}
 
     def close(self) -> None:
         if self._runner is not None:
@@ -548,7 +571,25 @@ def measure(t: Timed, *, group: str | None = None, params: dict | None = None) -
         raw = _measure_in_workers(t)
     else:
         raw = measure_interleaved([t])[0]
-    return _finish(t, raw, group=group, params=params)
+    result = _finish(t, raw, group=group, params=params)
+    if t.options.measure == "instructions":
+        add_counts([t], [result])
+    return result
+
+
+_measure_target = measure          # bench()'s `measure` argument hides the function
+MEASURES = ("time", "instructions")
+
+
+def add_counts(targets: Sequence[Timed], results: Sequence[BenchResult]) -> None:
+    """Count the instructions of measured targets (one valgrind worker for all, where
+    one is needed) and attach them to their results (``result.counts``)."""
+    from .counts import measure_counts
+    for t in targets:
+        t.close()
+    counted = measure_counts(list(targets))
+    for r, c in zip(results, counted):
+        r.counts = c
 
 
 # ------------------------------------------------------------- worker processes
@@ -623,7 +664,7 @@ def bench(target: Callable | str, *args: Any, kwargs: dict | None = None,
           min_time: float = Options.min_time, max_time: float = Options.max_time,
           min_rounds: int = Options.min_rounds, warmup: int = Options.warmup,
           timer: Any = "auto", gc: bool = False, subtract: bool = True,
-          processes: int = 0, memory: bool = False) -> BenchResult:
+          processes: int = 0, memory: bool = False, measure: str = "time") -> BenchResult:
     """Benchmark a callable or a statement and return a :class:`BenchResult`.
 
     ``hotpath.bench(fn, *args, kwargs={...})`` times ``fn(*args, **kwargs)``;
@@ -634,13 +675,16 @@ def bench(target: Callable | str, *args: Any, kwargs: dict | None = None,
     ``number`` / ``repeat`` fix the loops per round / the rounds (timeit's ``-n`` /
     ``-r``); otherwise a round lasts at least ``min_time`` seconds and rounds continue
     for about ``max_time`` seconds (at least ``min_rounds``). See :class:`Options` for
-    ``timer``, ``gc``, ``subtract``, ``processes`` and ``memory``.
+    ``timer``, ``gc``, ``subtract``, ``processes``, ``memory`` and ``measure``
+    (``"instructions"``: ``result.instructions`` is the per-call instruction count).
 
     Nothing is printed: ``print(result)`` shows the timeit-style summary.
     """
     opts = Options(min_time=min_time, max_time=max_time, min_rounds=min_rounds,
                    number=number, repeat=repeat, warmup=warmup, timer=timer, gc=gc,
-                   subtract=subtract, processes=processes, memory=memory)
+                   subtract=subtract, processes=processes, memory=memory, measure=measure)
+    if measure not in MEASURES:
+        raise ValueError(f"measure must be one of {MEASURES}, not {measure!r}")
     if isinstance(target, str):
         if args or kwargs:
             raise TypeError("a statement takes no arguments; bind names in setup")
@@ -657,7 +701,7 @@ def bench(target: Callable | str, *args: Any, kwargs: dict | None = None,
                 raise TypeError("pass either arguments or a setup that returns them")
             args = _as_args(setup())
         t = Timed(target, args, kwargs, options=opts, name=name)
-    return measure(t)
+    return _measure_target(t)
 
 
 def _as_args(value: Any) -> tuple:

@@ -87,6 +87,13 @@ def check_entry(entry: Any, where: str) -> None:
         raise bad("'hotpath.memory_peak' must be an integer or null")
     if hp.get("source") is not None and not isinstance(hp["source"], str):
         raise bad("'hotpath.source' must be a string or null")
+    counts = hp.get("counts")
+    if counts is not None:
+        samples = counts.get("samples") if isinstance(counts, dict) else None
+        if not isinstance(samples, dict) or not all(
+                isinstance(k, str) and _numbers(v) for k, v in samples.items()):
+            raise bad("'hotpath.counts' must be an object with 'samples': "
+                      "{counter: list of numbers}")
     for key in ("async", "baseline"):
         if key in hp and not isinstance(hp[key], bool):
             raise bad(f"'hotpath.{key}' must be true or false")

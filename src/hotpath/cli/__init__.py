@@ -71,6 +71,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if argv and argv[0] == "run":
             from .run import main as run_main
             return run_main(argv[1:])
+        if argv[:2] == ["bench", "history"]:        # a sub-command of bench
+            from hotpath.bench.history import history_main
+            return history_main(argv[2:])
         parser = _main_parser()
         from hotpath import config             # [tool.hotpath] defaults; flags win
         config.apply_to_parser(parser, config.load())
