@@ -480,7 +480,9 @@ def test_source_view_from_the_function_table(browser, tmp_path):
     assert sorted(rows) == list(range(29, 45))
     cls, cells = rows[36]
     assert cells[1] == "99,900" and cells[5].strip() == "norm = math.sqrt(p.x ** 2 + p.y ** 2)"
-    assert float(cells[4]) > 20 and cls in ("h3", "h4")            # the hot line stands out
+    # the hot line stands out: the costliest of the function (its share moves with load)
+    assert float(cells[4]) == max(float(c[4]) for _, c in rows.values() if c[4])
+    assert float(cells[4]) > 10 and cls in ("h2", "h3", "h4")
     assert rows[30][1][1:5] == ["", "", "", ""] and rows[30][0] == ""
     pct = sum(float(c[4]) for _, c in rows.values() if c[4])
     assert pct == pytest.approx(100, abs=0.6)
