@@ -220,7 +220,7 @@ def count_in_valgrind(specs: Sequence[dict], timeout: float | None = None) -> li
         prefix = os.path.join(tmp, "cg.out")
         with open(spec_path, "wb") as fh:
             fh.write(payload)
-        cmd = valgrind_command(prefix) + [sys.executable, "-m", "hotpath.bench.counts",
+        cmd = valgrind_command(prefix) + [sys.executable, "-m", "hotpath.bench.countworker",
                                           spec_path, out_path]
         proc = subprocess.run(cmd, env=worker_env(prefix), capture_output=True, text=True,
                               timeout=timeout)
@@ -230,16 +230,6 @@ def count_in_valgrind(specs: Sequence[dict], timeout: float | None = None) -> li
                                f"{proc.returncode}): " + " | ".join(tail))
         with open(out_path, encoding="utf-8") as fh:
             return json.load(fh)
-
-
-def _timed_from_spec(spec: dict):
-    from .runner import Options, Timed
-    opts = Options(**spec["options"])
-    if spec.get("stmt") is not None:
-        return Timed(spec["stmt"], setup=spec.get("setup") or "pass", options=opts,
-                     name=spec.get("name"))
-    return Timed(spec["func"], spec.get("args", ()), spec.get("kwargs") or {}, options=opts,
-                 name=spec.get("name"))
 
 
 def spec_for(t: Any, loops: int) -> dict:
@@ -296,19 +286,3 @@ def count_tests_in_valgrind(nodeids: Sequence[str], rootdir: str,
                                f"{proc.returncode}): " + " | ".join(tail))
         with open(out_path, encoding="utf-8") as fh:
             return json.load(fh)
-
-
-def _worker(spec_path: str, out_path: str) -> int:
-    with open(spec_path, "rb") as fh:
-        specs = pickle.load(fh)
-    out = []
-    for spec in specs:
-        t = _timed_from_spec(spec)
-        out.append(count_target(t, spec["loops"], how="callgrind"))
-    with open(out_path, "w", encoding="utf-8") as fh:
-        json.dump(out, fh)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(_worker(sys.argv[1], sys.argv[2]))
