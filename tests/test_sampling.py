@@ -102,7 +102,7 @@ def test_threads_are_sampled_each_with_its_gil_share(runner):
     gil = data.meta["sampling"]["threads"]
     busy = gil[str(by_name["busy"].thread_id)]
     sleeper = gil[str(by_name["sleeper"].thread_id)]
-    assert busy["samples"] > 20 and sleeper["samples"] > 20       # wall: both counted
+    assert busy["samples"] > 20 and sleeper["samples"] > 20, gil  # wall: both counted
     assert busy["gil_samples"] > sleeper["gil_samples"]           # the sleeper waits in C
     assert "held the GIL in:" in wall.stderr
 
@@ -205,12 +205,20 @@ def test_a_thread_holding_the_gil_is_asked_to_drop_it():
     # A worker runs Python while the main thread waits in join(): the sampler thread
     # must take the GIL from it. With a 100 s switch interval, waiting for take_gil's own
     # drop request would give one sample at the end; hotpath asks for the drop at once.
+    # (The worker first sleeps, so that the main thread is in join() before it spins: a
+    # third thread waiting for the GIL could take it in the sampler's place, and the
+    # sampler would then wait out the switch interval, as any waiting thread does.)
     import threading
+
+    def spinner():
+        time.sleep(0.05)
+        _spin(0.4)
+
     old = sys.getswitchinterval()
     sys.setswitchinterval(100.0)
     try:
         with hotpath.Sampler(rate=1000) as s:
-            th = threading.Thread(target=_spin, args=(0.4,), name="spinner")
+            th = threading.Thread(target=spinner, name="spinner")
             th.start()
             th.join()
     finally:
