@@ -306,8 +306,13 @@ static int before_tick(void *arg)
     SamplerObject *s = arg;
     const void *holder = hp_gil_holder(s->interp);
     s->holder = holder;
-    if (s->main_ts && holder == s->main_ts && __atomic_load_n(&s->pending, __ATOMIC_ACQUIRE))
-        return 1; /* not served yet: taking the GIL would wait for the same check */
+    if (s->main_ts && holder == s->main_ts && __atomic_load_n(&s->pending, __ATOMIC_ACQUIRE)) {
+        /* not served yet: taking the GIL would wait for the same check. Trip the breaker
+         * again: on 3.11/3.12 the main thread may have recomputed it to 0 between the
+         * request and the last poke (a lost poke would stop the sampling for good) */
+        hp_eval_breaker_poke(s->interp);
+        return 1;
+    }
     if (__atomic_exchange_n(&s->pending, 0, __ATOMIC_ACQ_REL) != 0 || !s->main_ts ||
         holder != s->main_ts) {
         hp_gil_request_drop(s->interp, holder); /* take it without a switch-interval wait */
