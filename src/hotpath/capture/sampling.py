@@ -9,11 +9,12 @@ times are *estimates* — each sample stands for the wall time since the previou
 (``clock="wall"``) or for the thread's own CPU time since its previous sample
 (``clock="cpu"``: threads off the CPU are not counted).
 
-Rate: a tick must wait for the GIL, which a thread running Python gives up only after
-the switch interval (``sys.setswitchinterval``, 5 ms by default). While sampling, the
-switch interval is lowered to half the sample interval (never raised) and restored at
-stop, so 1 kHz is reached; a program's threads then also switch that often. The rate
-reached is in ``meta["sampling"]["effective_hz"]``.
+Rate: no thread is made to wait. When the main thread holds the GIL (a program running
+Python), it takes the sample itself, at its next eval-breaker check, from a pending call
+the sampler thread posts (no thread switch); otherwise the sampler thread takes the GIL,
+asking its holder to drop it at once rather than after the switch interval
+(``sys.setswitchinterval`` is left alone). The rate reached is in
+``meta["sampling"]["effective_hz"]``.
 
     with hotpath.Sampler() as s:
         work()
@@ -22,7 +23,6 @@ reached is in ``meta["sampling"]["effective_hz"]``.
 from __future__ import annotations
 
 import os
-import sys
 
 from hotpath import _core
 
@@ -72,7 +72,6 @@ class Sampler(RunMixin):
         self.rate = parse_rate(rate)
         self.clock = clock
         self._c = _core.Sampler(1.0 / self.rate, clock == "cpu", max_nodes)
-        self._switch: float | None = None
 
     @property
     def running(self) -> bool:
@@ -81,20 +80,12 @@ class Sampler(RunMixin):
     def start(self) -> None:
         """Start sampling. RuntimeError when a sampler is already running."""
         self._c.start()
-        want = 0.5 / self.rate
-        old = sys.getswitchinterval()
-        if want < old:
-            self._switch = old
-            sys.setswitchinterval(want)
         _live.add(self)
 
     def stop(self) -> None:
-        """Stop sampling (joins the sampler thread); restores the switch interval."""
+        """Stop sampling (joins the sampler thread)."""
         self._c.stop()
         _live.discard(self)
-        if self._switch is not None:
-            sys.setswitchinterval(self._switch)
-            self._switch = None
 
     def clear(self) -> None:
         """Forget every sample (when stopped)."""
@@ -126,6 +117,7 @@ def profile_from_samples(snap: dict[str, Any], rate: float, clock: str,
     threads = {str(t["ident"]): {"samples": t["samples"], "gil_samples": t["gil_samples"]}
                for t in snap["threads"]}
     sampling = {"rate_hz": rate, "clock": clock, "ticks": snap["ticks"],
+                "main_ticks": snap.get("main_ticks", 0),
                 "samples": samples,
                 "effective_hz": round(snap["ticks"] / secs, 1) if secs > 0 else 0.0,
                 "threads": threads}
@@ -152,9 +144,6 @@ _live: set[Sampler] = set()
 def _after_fork_in_child() -> None:
     for s in list(_live):
         s._c._atfork_child()
-        if s._switch is not None:
-            sys.setswitchinterval(s._switch)
-            s._switch = None
     _live.clear()
 
 

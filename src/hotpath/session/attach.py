@@ -11,7 +11,7 @@ Two sides, one request:
 * the target side (``agent``, run by that script) starts the capture in the main thread,
   starts one daemon thread (``hotpath-attach``) that waits for the duration or the stop
   file, then stops the capture, removes every hook it set (the sampler thread, the
-  profiler or line tracer, the switch interval) and writes the profile atomically
+  profiler or line tracer) and writes the profile atomically
   (``OUT.tmp`` renamed). Anything that fails is caught and written to ``OUT.error``; the
   target's own code never sees an exception from hotpath.
 

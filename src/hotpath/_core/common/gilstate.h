@@ -24,4 +24,26 @@
  * GIL; never fails. The pointer is only compared, never dereferenced. */
 const void *hp_gil_holder(PyInterpreterState *interp);
 
+/* After Py_AddPendingCall from a thread other than the main one: make the main thread's
+ * eval loop look at its pending calls. On 3.11 and 3.12 Py_AddPendingCall recomputes the
+ * eval breaker in the calling thread, where "can this thread run the main thread's
+ * pending calls" is false, so the call waits until something else trips the breaker
+ * (a GIL drop request, a signal); this sets the breaker (interp->ceval.eval_breaker;
+ * the main thread recomputes it after handling). 3.13+ sets the main thread's own
+ * breaker bit itself: nothing to do. Needs no GIL; never fails. */
+void hp_eval_breaker_poke(PyInterpreterState *interp);
+
+/* Ask `holder`, the thread state that holds `interp`'s GIL (hp_gil_holder), to drop it
+ * at its next eval-breaker check: what a thread waiting in CPython's take_gil does itself
+ * once a switch interval has passed, done at once by a sampler about to take the GIL (so
+ * it need not lower sys.setswitchinterval, which would shorten every thread's waits).
+ *   3.11, 3.12  interp->ceval's gil_drop_request and eval_breaker (atomic stores);
+ *   3.13+       the holder's own eval_breaker bit _PY_GIL_DROP_REQUEST_BIT, set under the
+ *               GIL's mutex after checking that `holder` still holds it (as take_gil
+ *               does): a thread state is freed only after its thread released the GIL,
+ *               which needs that mutex, so `holder` is alive while it is written.
+ * A request nobody needs is harmless (the holder hands the GIL over and takes it back;
+ * the next take_gil clears it). Needs no GIL; never fails. */
+void hp_gil_request_drop(PyInterpreterState *interp, const void *holder);
+
 #endif /* HP_GILSTATE_H */

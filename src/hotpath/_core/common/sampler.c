@@ -73,9 +73,10 @@ static void *sampler_main(void *arg)
     }
     PyGILState_STATE g = PyGILState_Ensure();
     PyThreadState *me = PyEval_SaveThread();
+    s->me = me;
     for (int first = 1; next(s, first); first = 0) {
-        if (s->before)
-            s->before(s->arg);
+        if (s->before && s->before(s->arg))
+            continue;
         PyEval_RestoreThread(me);
         s->tick(s->arg, me);
         me = PyEval_SaveThread();
@@ -89,6 +90,7 @@ int hp_sampler_start(hp_sampler *s)
 {
     s->stop = 0;
     s->due = 0.0;
+    s->me = NULL;
     if (pthread_create(&s->thread, NULL, sampler_main, s) != 0)
         return -1;
     s->started = 1;

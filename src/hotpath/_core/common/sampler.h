@@ -10,7 +10,9 @@
  *   python = 0  the thread never touches Python; the tick runs without the GIL, `me` NULL
  * A python = 1 sampler may also set `before`: run in the thread without the GIL just
  * before each tick takes it (the sampling mode asks there who holds the GIL, which the
- * tick itself can no longer see: it holds it then).
+ * tick itself can no longer see: it holds it then). When `before` returns nonzero, the
+ * thread does not take the GIL and skips this tick: `before` has had the work done
+ * elsewhere (the sampling mode hands it to the GIL's holder as a pending call).
  * With `fixed_rate`, the interval runs from the previous tick's due time, not from its
  * end (the sampling mode's rate: its ticks wait for the GIL).
  * The thread first waits `interval` seconds, unless `tick_at_once` (then it ticks at
@@ -47,8 +49,11 @@ typedef struct {
                        * bring a burst of catch-up ticks */
     double due;       /* fixed_rate: CLOCK_MONOTONIC seconds of the next tick (thread) */
     hp_sampler_tick tick;
-    void (*enter)(void *arg);  /* NULL, or run once in the thread before the first tick */
-    void (*before)(void *arg); /* NULL, or (python = 1) run before each tick, no GIL */
+    void (*enter)(void *arg); /* NULL, or run once in the thread before the first tick */
+    int (*before)(void *arg); /* NULL, or (python = 1) run before each tick, no GIL;
+                                * nonzero: skip the tick (done elsewhere) */
+    PyThreadState *me;        /* python = 1: the thread's own thread state, set by the
+                                * thread before its first `before` (then read-only) */
     void *arg;
 } hp_sampler;
 

@@ -1,8 +1,9 @@
 /* linesampler.c — the automatic mode's sampler thread (see linesampler.h).
  *
  * The thread is common/sampler.c's: it has a thread state of its own and holds the GIL
- * only while it takes a sample; a sample leaves that thread state's exception as it
- * found it. Choosing a function goes through the owner's `choose` (the LineTracer's:
+ * only while it takes a sample; it reads each thread's stack with frames.h's
+ * hp_stack_codes, the walk the sampling mode (sample/sampleprof.c) uses. A sample leaves
+ * that thread state's exception as it found it. Choosing a function goes through the owner's `choose` (the LineTracer's:
  * hp_line_store_add and activation, as add_code() does).
  *
  * A sample taken while the thread is importing a module (importlib's bootstrap frames
@@ -64,30 +65,20 @@ static int starts_with(PyObject *s, const char *prefix)
     return memcmp(PyUnicode_DATA(s), prefix, (size_t)n) == 0;
 }
 
-/* Whether the stack from `f` (innermost) outwards holds an import in progress:
- * every import of a module not yet loaded runs importlib._bootstrap's Python code
- * (frozen: "<frozen importlib._bootstrap>", "..._bootstrap_external>"), which calls the
- * module's body. Reads frames only (GIL held); no allocation. */
-static int importing(_PyInterpreterFrame *f)
+/* Whether the `n` code objects of a stack (innermost first, hp_stack_codes) show an
+ * import in progress: every import of a module not yet loaded runs importlib._bootstrap's
+ * Python code (frozen: "<frozen importlib._bootstrap>", "..._bootstrap_external>"), which
+ * calls the module's body. An import further out than HP_LINE_SAMPLE_DEPTH frames is not
+ * seen. Reads code objects only (GIL held); no allocation. */
+static int importing(PyCodeObject *const *codes, int n)
 {
-    for (; f; f = hp_frame_previous(f)) {
-        if (hp_frame_skipped(f))
-            continue;
-        PyObject *fn = hp_frame_code(f)->co_filename;
+    for (int i = 0; i < n; i++) {
+        PyObject *fn = codes[i]->co_filename;
         if (PyUnicode_Check(fn) && PyUnicode_GET_LENGTH(fn) > 0 &&
             PyUnicode_READ_CHAR(fn, 0) == '<' && starts_with(fn, "<frozen importlib._bootstrap"))
             return 1;
     }
     return 0;
-}
-
-/* The innermost frame of `ts` to attribute a sample to, or NULL. */
-static _PyInterpreterFrame *innermost(PyThreadState *ts)
-{
-    _PyInterpreterFrame *f = hp_tstate_frame(ts);
-    while (f && hp_frame_skipped(f))
-        f = hp_frame_previous(f);
-    return f;
 }
 
 /* One sample of every other thread's innermost frame; chooses functions past the
@@ -110,20 +101,20 @@ static void take_sample(void *arg, PyThreadState *me)
          ts = PyThreadState_Next(ts)) {
         if (ts == me)
             continue;
-        _PyInterpreterFrame *f = innermost(ts);
-        if (!f || importing(f))
+        int n = hp_stack_codes(ts, s->stack, HP_LINE_SAMPLE_DEPTH, NULL);
+        if (n == 0 || importing(s->stack, n))
             continue; /* no Python code running, or import-time work */
-        PyCodeObject *co = (PyCodeObject *)Py_NewRef(hp_frame_code(f));
+        PyCodeObject *co = (PyCodeObject *)Py_NewRef(s->stack[0]);
         s->total++;
         s->total_seconds += dt;
-        unsigned long long n = 1;
+        unsigned long long hits = 1;
         double secs = dt;
         PyObject *old = PyDict_GetItemWithError(s->counts, (PyObject *)co);
         if (old && PyTuple_Check(old) && PyTuple_GET_SIZE(old) == 2) {
-            n += PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(old, 0));
+            hits += PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(old, 0));
             secs += PyFloat_AsDouble(PyTuple_GET_ITEM(old, 1));
         }
-        PyObject *v = Py_BuildValue("(Kd)", n, secs);
+        PyObject *v = Py_BuildValue("(Kd)", hits, secs);
         if (!v || PyDict_SetItem(s->counts, (PyObject *)co, v) < 0) {
             Py_XDECREF(v);
             Py_DECREF(co);
@@ -134,9 +125,9 @@ static void take_sample(void *arg, PyThreadState *me)
         /* The share is counted in samples, not in the seconds they stand for: one
          * sample that waited long for the GIL (a loaded machine) must not make a
          * function look hot; the seconds only set the minimum own time. */
-        if (s->chosen < s->max_chosen && n >= s->min_samples && secs >= s->min_seconds &&
-            (double)n >= s->fraction * (double)s->total && eligible(s, co)) {
-            if (s->owner.choose(s->owner.owner, (PyObject *)co, n, secs))
+        if (s->chosen < s->max_chosen && hits >= s->min_samples && secs >= s->min_seconds &&
+            (double)hits >= s->fraction * (double)s->total && eligible(s, co)) {
+            if (s->owner.choose(s->owner.owner, (PyObject *)co, hits, secs))
                 s->chosen++;
             PyErr_Clear();
         }

@@ -26,6 +26,10 @@
 
 #include <stdint.h>
 
+/* Frames read per sample (frames.h's hp_stack_codes, the walk the sampling mode uses):
+ * the innermost is counted; all of them are looked at for an import in progress. */
+#define HP_LINE_SAMPLE_DEPTH 512
+
 /* The owner's side. `recording`: whether samples count now, with *since the tick the
  * current recording started (the first sample's time runs from it). `choose`: make `code` (a
  * function past every threshold, not yet chosen by this sampler) one whose lines are
@@ -51,6 +55,7 @@ typedef struct {
     double total_seconds; /* wall time they stand for, summed over threads */
     int64_t last;         /* tick of the previous sample */
     uint32_t chosen;
+    PyCodeObject *stack[HP_LINE_SAMPLE_DEPTH]; /* the tick's scratch (borrowed) */
 } hp_line_sampler;
 
 /* Set up a zeroed sampler for `owner`: its thread's mutex and condition, and the
