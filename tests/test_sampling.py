@@ -14,9 +14,9 @@ import pytest
 import hotpath
 
 # Five pure-Python functions with costs 16 : 8 : 4 : 2 : 1, called interleaved (about
-# 0.8 s in all): well separated, so the order of the top three by self time holds on a
-# loaded machine (the smallest, 2 : 1, can be swapped by a preemption of a few ms in
-# either profile, so for those two only the set is compared).
+# 0.8 s in all): well separated, so the order of the top two by self time holds on a
+# loaded machine (the smaller ones, with tens of samples each when the sampler is starved
+# of CPU, were seen swapped, so for those only the set is compared).
 SEPARATED = """
     def k16():
         s = 0
@@ -56,7 +56,9 @@ def test_sampled_hot_functions_agree_with_the_deterministic_profile(runner):
     exact_top, sampled_top = (top_python(runner.cwd / f) for f in ("exact.hprof",
                                                                       "sampled.hprof"))
     assert set(exact_top) == set(sampled_top) == {"k16", "k8", "k4", "k2", "k1"}
-    assert exact_top[:3] == sampled_top[:3] == ["k16", "k8", "k4"]
+    # the order of the two hottest (16 : 8) holds at any load; k4 against k2 (4 : 2, tens
+    # of samples each on a loaded machine) was seen swapped under load, so only the set
+    assert exact_top[:2] == sampled_top[:2] == ["k16", "k8"]
     assert "note: sampled: times are estimates (wall time" in sampled.stderr
     data = hotpath.load(str(runner.cwd / "sampled.hprof"))
     assert data.meta["sampled"] is True and data.meta["mode"] == "sample"
