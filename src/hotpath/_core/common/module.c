@@ -89,6 +89,8 @@ static PyMethodDef hp_methods[] = {
     {"clock_info", clock_info, METH_NOARGS, "The tick source and seconds per tick."},
     {"_frames_selfcheck", frames_selfcheck, METH_NOARGS,
      "Check the internal frame reads against the public frame API (raises if they differ)."},
+    {"_tree_stats", (PyCFunction)(void (*)(void))hp_func_tree_stats, METH_FASTCALL,
+     "Flat and caller-callee totals of a columnar call tree (model.calltree.call_stats)."},
     {NULL}};
 
 static PyModuleDef_Slot hp_slots[] = {

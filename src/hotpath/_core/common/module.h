@@ -17,4 +17,8 @@ extern PyType_Spec hp_mem_tracker_spec;   /* mem/memtrack.c */
  * the free function that sends death notices). 0 / -1 with an exception set. */
 int hp_func_reg_request_extra_index(void);
 
+/* func/treestats.c: _core._tree_stats (METH_FASTCALL), flat and edge totals of a
+ * columnar call tree for the model. */
+PyObject *hp_func_tree_stats(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+
 #endif /* HP_MODULE_H */
