@@ -295,3 +295,23 @@ def test_trees_the_c_walk_refuses_still_get_stats():
     assert isinstance(t.total_ticks, list)
     p = Profile([Function("f.py", i, f"f{i}") for i in range(7)], [t])
     check_same(p)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_c_spans_and_check_equal_the_python_loops(seed):
+    """node_spans' C pass (measured trees) gives the Python rule's widths, consistent or
+    not; the reader's C check finds the first node out of range as the loops do."""
+    from hotpath._core import _tree_check, _tree_spans
+    rng = random.Random(seed)
+    t = random_tree(rng, 1200, 9)          # random totals: many children wider than parents
+    as_lists = ThreadProfile(1, "t", list(t.nodes))
+    as_lists.self_ticks = list(as_lists.self_ticks)       # a list: the Python loops
+    with pytest.raises(TypeError):
+        _tree_spans(as_lists.self_ticks, t.total_ticks, t.parent)
+    assert node_spans(t) == node_spans(as_lists)
+    assert _tree_spans(t.self_ticks, t.total_ticks, t.parent) == node_spans(as_lists)
+    assert _tree_check(t.func, t.parent, 9) == 0
+    assert _tree_check(t.func, t.parent, 8) == next(i for i in range(1, 1200) if t.func[i] >= 8)
+    bad = array("i", t.parent)
+    bad[700] = 700
+    assert _tree_check(t.func, bad, 9) == 700

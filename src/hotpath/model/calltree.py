@@ -405,11 +405,8 @@ class Profile:
         fstats: dict[int, FunctionStats] = {}
         estats: dict[tuple[int, int], FunctionStats] = {}
         threads = list(self.threads if threads is None else threads)
-        # keys are caller * nf + callee: nf covers every index a tree uses
-        nf = max([len(self.functions), 1] + [max(t.func) + 1 for t in threads
-                                             if len(t.func) > 1])
         for t in threads:
-            frows, erows = _thread_rows(t, nf, edges, ordered)
+            frows, erows = _thread_rows(t, len(self.functions), edges, ordered)
             for f, *row in frows:
                 s = fstats.get(f)
                 if s is None:
@@ -458,7 +455,7 @@ def _c_tree_stats() -> Any:
     return _tree_stats
 
 
-def _thread_rows(t: ThreadProfile, nf: int, edges: bool, ordered: bool
+def _thread_rows(t: ThreadProfile, nfuncs: int, edges: bool, ordered: bool
                  ) -> tuple[list[tuple], list[tuple]]:
     """``([(func, calls, primitive, self, cum)], [(caller, callee, calls, ...)])`` of
     ``t``, keys in the order a depth-first walk first meets them (see ``_scan``).
@@ -474,6 +471,8 @@ def _thread_rows(t: ThreadProfile, nf: int, edges: bool, ordered: bool
             return c_stats(*t.columns(), edges)
         except (TypeError, ValueError, OverflowError):
             pass
+    # keys are caller * nf + callee: nf covers every index the tree uses
+    nf = max(nfuncs, max(t.func) + 1 if len(t.func) > 1 else 1, 1)
     frows, erows = _scan_columns(t, nf, edges, ordered)
     return ([(f, *row) for f, row in frows.items()],
             [(*divmod(key, nf), *row) for key, row in erows.items()])
