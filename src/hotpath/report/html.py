@@ -27,8 +27,11 @@ Line and memory data (``profile.extra["lines"]`` from ``hotpath run --lines``,
 """
 from __future__ import annotations
 
+import base64
 import json
+import sys
 import time
+from array import array
 from typing import Any, Iterable
 
 from ..model import Profile, ThreadProfile
@@ -56,6 +59,32 @@ def json_for_script(obj: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+#: Typed arrays the page can rebuild, narrowest first: (JS name, array code, min, max).
+_PACKINGS = (("u8", "B", 0, 255), ("i8", "b", -128, 127), ("u16", "H", 0, 65535),
+             ("i16", "h", -32768, 32767), ("u32", "I", 0, 2 ** 32 - 1),
+             ("i32", "i", -2 ** 31, 2 ** 31 - 1), ("f64", "d", -2 ** 53, 2 ** 53))
+
+
+def packed_column(values: Any) -> Any:
+    """A column of ints for the page: ``{"$b64": base64 of the values as little-endian
+    <type>, "type": "u8" | "i8" | "u16" | "i16" | "u32" | "i32" | "f64"}`` in the
+    narrowest type that holds them exactly (``f64`` up to 2**53), which ``common.js``
+    turns back into a typed array while parsing the data; a plain list when empty or
+    beyond 2**53. Encoding is a bulk copy, not a JSON number per node.
+    """
+    if not len(values):
+        return []
+    lo, hi = min(values), max(values)
+    for name, code, least, most in _PACKINGS:
+        if least <= lo and hi <= most:
+            packed = array(code, values) if getattr(values, "typecode", "") != code else values
+            if sys.byteorder == "big":
+                packed = array(code, packed)
+                packed.byteswap()
+            return {"$b64": base64.b64encode(packed).decode("ascii"), "type": name}
+    return list(values)
+
+
 def report_data(profile: Profile, threads: Iterable[ThreadProfile] | None = None
                 ) -> dict[str, Any]:
     """The JSON-able data the page reads (documented field by field in the JS)."""
@@ -81,9 +110,11 @@ def report_data(profile: Profile, threads: Iterable[ThreadProfile] | None = None
         out_threads.append({
             "name": thread_label(t),
             "truncated": t.truncated,
-            # calling-context tree; node 0 is the root; t = width (ticks)
-            "nodes": {"f": list(t.func), "p": list(t.parent), "n": list(t.calls),
-                      "s": list(t.self_ticks), "t": spans},
+            # calling-context tree; node 0 is the root; t = width (ticks); each column
+            # packed (``packed_column``), since JSON of 673k-node trees cost 0.3 s
+            "nodes": {"f": packed_column(t.func), "p": packed_column(t.parent),
+                      "n": packed_column(t.calls), "s": packed_column(t.self_ticks),
+                      "t": packed_column(spans)},
             # flat stats: function, calls, primitive calls, self, cumulative
             "fs": {"f": list(fs), "n": [s.calls for s in fs.values()],
                    "p": [s.primitive_calls for s in fs.values()],
