@@ -70,6 +70,9 @@ def _run_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-native", action="store_true",
                    help="--memory: track Python's allocators only, not C extensions' malloc "
                         "(which needs a re-run under LD_PRELOAD)")
+    p.add_argument("--memory-png", action="store_true",
+                   help="--memory: also draw memory over time as a PNG with matplotlib "
+                        "(the SVG is always written; importing matplotlib costs ~1 s)")
     p.add_argument("-m", dest="module", metavar="MODULE", help="run a module, as python -m")
     p.add_argument("-c", dest="code", metavar="CODE", help="run code, as python -c")
     p.add_argument("script", nargs="?", help="the script to run (- reads it from stdin)")
@@ -80,11 +83,11 @@ def _run_parser() -> argparse.ArgumentParser:
 _DEFAULTS = {"output": None, "sort": "tottime", "limit": 20, "no_builtins": False,
              "max_nodes": 1 << 20, "quiet": False, "lines": None, "function": None,
              "lprof": None, "memory": None, "memory_sample_bytes": 16384,
-             "no_native": False, "module": None, "code": None, "script": None}
+             "no_native": False, "memory_png": False, "module": None, "code": None, "script": None}
 _FLAGS = {"--no-builtins": ("no_builtins", True), "-q": ("quiet", True),
           "--quiet": ("quiet", True), "--lines": ("lines", "explicit"),
           "--_lines-auto": ("lines", "auto"), "--memory": ("memory", "exact"),
-          "--no-native": ("no_native", True)}
+          "--no-native": ("no_native", True), "--memory-png": ("memory_png", True)}
 _VALUED = {"-o": "output", "--output": "output", "--sort": "sort", "--limit": "limit",
            "--max-nodes": "max_nodes", "-f": "function", "--function": "function",
            "--lprof": "lprof", "--memory-sample-bytes": "memory_sample_bytes",
@@ -245,7 +248,7 @@ def _modes(opts: argparse.Namespace, argv: list[str]) -> list:
         from hotpath.session.memory import MemoryMode, preloaded_setup
         preloaded_setup(not opts.no_native, ["run", *argv])
         return [MemoryMode(opts.memory, opts.function, sample_bytes=opts.memory_sample_bytes,
-                           native=not opts.no_native, limit=opts.limit)]
+                           native=not opts.no_native, limit=opts.limit, png=opts.memory_png)]
     from hotpath.session.functions import FunctionsMode
     modes = [FunctionsMode(builtins=not opts.no_builtins, max_nodes=opts.max_nodes,
                            sort=opts.sort, limit=opts.limit)]

@@ -7,7 +7,7 @@
 * ``show_mem_lines`` — one memory_profiler table (Line #, Mem usage, Increment,
   Occurrences, Line Contents).
 * ``timeline_svg`` / ``write_timeline`` — memory over time (RSS, tracked heap, reserved but
-  untouched mappings): an SVG always, a PNG too when matplotlib can be imported.
+  untouched mappings): an SVG always, a PNG too when asked and matplotlib can be imported.
 
 Everything reads only the section, through the model's ``MemoryView``
 (``hotpath.model.memory``).
@@ -290,13 +290,16 @@ def timeline_svg(obj: Profile | dict[str, Any], width: int = 900, height: int = 
     return "\n".join(out) + "\n"
 
 
-def write_timeline(obj: Profile | dict[str, Any], base: str) -> list[str]:
-    """Write ``base.svg`` always and ``base.png`` when matplotlib is importable; returns
-    the paths written."""
+def write_timeline(obj: Profile | dict[str, Any], base: str, png: bool = False) -> list[str]:
+    """Write ``base.svg``, and with ``png`` also ``base.png`` when matplotlib is
+    importable (importing it costs about a second, more than the rest of a memory run's
+    analysis: only on request); returns the paths written."""
     paths = []
     with open_output(base + ".svg", "w", encoding="utf-8") as f:
         f.write(timeline_svg(obj))
     paths.append(base + ".svg")
+    if not png:
+        return paths
     try:
         import matplotlib
         matplotlib.use("Agg")
