@@ -24,6 +24,11 @@ enabled, and hotpath records the same number of calls as cProfile (a profiler th
 silently stopped recording would look fast).
 
     python benchmarks/bench_funcprof.py [--quick] [--reps N] [--only NAME] [--json PATH]
+    python benchmarks/bench_funcprof.py --instructions [--only NAME] [--json PATH]
+
+--instructions counts instructions under callgrind instead of timing (each workload at
+its --quick size, each variant in two processes, with and without running the workload,
+so start-up and preparation cancel): the same ratios, immune to the machine's load.
 """
 from __future__ import annotations
 
@@ -319,7 +324,78 @@ def print_table(res: dict, out=sys.stdout) -> None:
 
 # ---- main ---------------------------------------------------------------------------
 
+# ---- --instructions: callgrind counts, load-immune -------------------------------------
+
+def instr_child(variant: str, path: str, run: bool) -> None:
+    """One process for --instructions: prepare the workload (quick size), then enable,
+    run it (or not) and disable `variant`'s hook."""
+    spec = importlib.util.spec_from_file_location("hotpath_bench_workload", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    fn = mod.prepare(True)
+    hook = make_hook(variant)
+    gc.collect()
+    if hook is not None:
+        hook.enable()
+    if run:
+        fn()
+    if hook is not None:
+        hook.disable()
+
+
+def callgrind_count(args: list[str]) -> int | None:
+    """Instructions one run of this interpreter with ``args`` executes, or None."""
+    import shutil
+    import subprocess
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return None
+    r = subprocess.run([valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                        sys.executable, *args], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, text=True)
+    for line in r.stderr.splitlines():
+        if "Collected :" in line:
+            return int(line.split(":")[-1])
+    return None
+
+
+def instructions_table(mods, out=sys.stdout) -> list[dict]:
+    """Per workload (quick size) and variant: the instructions the enabled span executes
+    (a run with the workload minus one without, so start-up and preparation cancel), and
+    hotpath's excess over plain as a ratio of cProfile's and of the floor's."""
+    rows = []
+    me = str(Path(__file__).resolve())
+    print(f"instructions (callgrind, quick sizes) -- {platform.python_implementation()} "
+          f"{platform.python_version()}", file=out)
+    print(f"{'workload':<18} {'plain':>13} {'floor +':>13} {'cProfile +':>13} "
+          f"{'hotpath +':>13}  hp/cProfile  hp/floor", file=out)
+    for mod in mods:
+        path = mod.__spec__.origin
+        counts = {}
+        for v in VARIANTS:
+            with_run = callgrind_count([me, "--_instr-child", v, path, "1"])
+            without = callgrind_count([me, "--_instr-child", v, path, "0"])
+            counts[v] = None if with_run is None or without is None else with_run - without
+        if None in counts.values():
+            print("valgrind not available (or a run failed): no instruction counts", file=out)
+            return rows
+        plain = counts["plain"]
+        extra = {v: counts[v] - plain for v in VARIANTS[1:]}
+        r_cp = extra["hotpath"] / extra["cProfile"] if extra["cProfile"] else None
+        r_fl = extra["hotpath"] / extra["floor"] if extra["floor"] else None
+        rows.append({"workload": mod.NAME, "instructions": counts, "above_plain": extra,
+                     "hotpath_over_cprofile": r_cp, "hotpath_over_floor": r_fl})
+        print(f"{mod.NAME:<18} {plain:>13,} {extra['floor']:>13,} {extra['cProfile']:>13,} "
+              f"{extra['hotpath']:>13,}  {ratio(r_cp):>11}  {ratio(r_fl):>8}", file=out,
+              flush=True)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--_instr-child"]:
+        instr_child(argv[1], argv[2], argv[3] == "1")
+        return 0
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="small workloads, 3 repetitions: a smoke run")
     ap.add_argument("--reps", type=int, help="repetitions per variant (default 11, 3 with --quick)")
@@ -328,7 +404,16 @@ def main(argv: list[str] | None = None) -> int:
                     help="cpu: process CPU time (default; time the process spends descheduled "
                          "by other load does not count); wall: perf_counter")
     ap.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
+    ap.add_argument("--instructions", action="store_true",
+                    help="instead of timing: count each variant's instructions under "
+                         "callgrind (quick sizes; load-immune)")
     args = ap.parse_args(argv)
+    if args.instructions:
+        mods = load_workloads(args.only)
+        rows = instructions_table(mods)
+        if args.json:
+            Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
+        return 0
     reps = args.reps or (3 if args.quick else 11)
     clock = time.process_time if args.clock == "cpu" else time.perf_counter
     import hotpath

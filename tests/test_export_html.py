@@ -7,12 +7,15 @@ would — dispatching clicks, mouse moves and typing — and writes what it saw 
 """
 from __future__ import annotations
 
+import base64
 import html
 import json
 import re
 import shutil
 import os
 import subprocess
+import sys
+from array import array
 from html.parser import HTMLParser
 
 import pytest
@@ -81,7 +84,35 @@ def test_report_data_matches_model():
     assert got == {f: (s.calls, s.primitive_calls, s.self_ticks, s.cum_ticks) for f, s in fs.items()}
     assert data["files"][data["funcs"]["file"][8]] == "json/decoder.py"
     assert data["funcs"]["kind"][2] == 2 and data["funcs"]["kind"][0] == 0
-    assert t0["nodes"]["t"][0] == 139
+    assert unpack(t0["nodes"]["t"])[0] == 139
+    t = prof.threads[0]
+    assert [unpack(t0["nodes"][k]) for k in "fpns"] == [
+        list(t.func), list(t.parent), list(t.calls), list(t.self_ticks)]
+
+
+def unpack(col):
+    """A packed column of the page's data (html.packed_column) as a list, as the JS
+    decodes it."""
+    if isinstance(col, list):
+        return col
+    code = {"u8": "B", "i8": "b", "u16": "H", "i16": "h", "u32": "I", "i32": "i",
+            "f64": "d"}[col["type"]]
+    a = array(code, base64.b64decode(col["$b64"]))
+    if sys.byteorder == "big":
+        a.byteswap()
+    return [int(v) for v in a]
+
+
+@pytest.mark.parametrize("values", [[0, 1, 255], [-1, 0, 127], [0, 65535], [-32768, 5],
+                                    [0, 2 ** 32 - 1], [-2 ** 31, 7], [0, 2 ** 40, -3],
+                                    [2 ** 53], [-1], []])
+def test_packed_columns_hold_every_value_exactly(values):
+    from hotpath.report.html import packed_column
+    col = packed_column(array("q", values))
+    assert unpack(col) == values
+    if values and max(map(abs, values)) < 256:
+        assert col["type"] in ("u8", "i8")               # the narrowest type
+    assert packed_column([2 ** 60, 0]) == [2 ** 60, 0]   # beyond f64's exact ints: a list
 
 
 def test_export_registry(tmp_path):

@@ -133,6 +133,16 @@ def test_numpy_arrays_at_the_line_that_made_them(runner):
     assert "prog.py:7 (build)" in r.stderr
     svg = runner.cwd / "prog.memory.svg"
     assert ET.parse(str(svg)).getroot().tag.endswith("svg")
+    assert not (runner.cwd / "prog.memory.png").exists()     # only with --memory-png
+
+
+def test_memory_png_is_drawn_when_asked(runner):
+    pytest.importorskip("matplotlib")
+    runner.write("prog.py", "data = [bytearray(1000) for _ in range(2000)]\n")
+    r = runner.hotpath("run", "--memory", "--no-native", "--memory-png", "-q", "prog.py")
+    assert r.returncode == 0, r.stderr
+    png = runner.cwd / "prog.memory.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_no_native_tracks_python_only(runner):

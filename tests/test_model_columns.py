@@ -241,3 +241,77 @@ def test_stats_memory_is_bounded_by_functions_not_nodes():
     # 50 functions and their edges: 60-70 KiB, by version; anything kept per node (an
     # int is 28 B) would be 560 KiB or more
     assert grown / 20_000 < 8, f"{grown} bytes kept for 20,000 nodes"
+
+
+# -- the C walk (_core._tree_stats) and the Python loops it stands in for --------------------
+
+def test_python_loops_equal_the_c_walk(monkeypatch):
+    """The C walk is what call_stats uses; the Python loops stay as its fallback: both
+    give the oracle's numbers and order (bit sets and the walk alike)."""
+    rng = random.Random(11)
+    p = Profile([Function("f.py", i, f"f{i}") for i in range(30)],
+                [random_tree(rng, 2500, 30, tid) for tid in (1, 2)])
+    assert calltree._c_tree_stats() is not None
+    with_c = p.call_stats()
+    monkeypatch.setattr(calltree, "_c_tree_stats", lambda: None)
+    check_same(p)
+    assert p.call_stats() == with_c
+    monkeypatch.setattr(calltree, "MAX_MASK_FUNCTIONS", 2)
+    check_same(p)
+
+
+def test_c_walk_takes_every_stored_width_and_refuses_what_is_not_a_tree():
+    from hotpath._core import _tree_stats
+    rng = random.Random(3)
+    t = random_tree(rng, 800, 9)
+    want = _tree_stats(*t.columns(), True)
+    assert want[0] and want[1]
+    # the file stores each column in its narrowest width, signed or not
+    narrow = [array(code, col) for code, col in zip("bhHHI", t.columns())]
+    assert _tree_stats(*narrow, True) == want
+    assert _tree_stats(*t.columns(), False) == (want[0], [])
+    with pytest.raises(TypeError):
+        _tree_stats(list(t.func), *t.columns()[1:], True)         # not a buffer
+    with pytest.raises(TypeError):
+        _tree_stats(array("d", t.func), *t.columns()[1:], True)   # not ints
+    bad = array("i", t.parent)
+    bad[5] = 7                                                     # a parent after its child
+    with pytest.raises(ValueError):
+        _tree_stats(t.func, bad, *t.columns()[2:], True)
+    with pytest.raises(ValueError):
+        _tree_stats(t.func, t.parent[:-1], *t.columns()[2:], True)
+    big = array("Q", t.calls)
+    big[3] = 2 ** 63 + 1
+    with pytest.raises(OverflowError):
+        _tree_stats(t.func, t.parent, big, *t.columns()[3:], True)
+
+
+def test_trees_the_c_walk_refuses_still_get_stats():
+    """Columns that became lists (a value no array holds) and totals beyond 64 bits go
+    through the Python loops, with the same rules."""
+    rng = random.Random(5)
+    t = random_tree(rng, 600, 7)
+    t.nodes[4] = Node(t.func[4], t.parent[4], t.calls[4], t.self_ticks[4], 2 ** 70)
+    assert isinstance(t.total_ticks, list)
+    p = Profile([Function("f.py", i, f"f{i}") for i in range(7)], [t])
+    check_same(p)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_c_spans_and_check_equal_the_python_loops(seed):
+    """node_spans' C pass (measured trees) gives the Python rule's widths, consistent or
+    not; the reader's C check finds the first node out of range as the loops do."""
+    from hotpath._core import _tree_check, _tree_spans
+    rng = random.Random(seed)
+    t = random_tree(rng, 1200, 9)          # random totals: many children wider than parents
+    as_lists = ThreadProfile(1, "t", list(t.nodes))
+    as_lists.self_ticks = list(as_lists.self_ticks)       # a list: the Python loops
+    with pytest.raises(TypeError):
+        _tree_spans(as_lists.self_ticks, t.total_ticks, t.parent)
+    assert node_spans(t) == node_spans(as_lists)
+    assert _tree_spans(t.self_ticks, t.total_ticks, t.parent) == node_spans(as_lists)
+    assert _tree_check(t.func, t.parent, 9) == 0
+    assert _tree_check(t.func, t.parent, 8) == next(i for i in range(1, 1200) if t.func[i] >= 8)
+    bad = array("i", t.parent)
+    bad[700] = 700
+    assert _tree_check(t.func, bad, 9) == 700

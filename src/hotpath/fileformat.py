@@ -31,6 +31,7 @@ import struct
 import sys
 import zlib
 from array import array
+from itertools import chain
 from operator import lt
 
 from .extras import ShapeError, check_extra
@@ -274,6 +275,7 @@ def _json_bytes(value: Any, what: str) -> bytes:
 
 
 _SCALARS = frozenset((int, float, str, bool, type(None)))
+_SEQUENCES = frozenset((list, tuple))
 
 
 def _check_keys(value: Any, what: str) -> None:
@@ -290,8 +292,15 @@ def _check_keys(value: Any, what: str) -> None:
             todo.extend(v.values())
         elif isinstance(v, (list, tuple)):
             # only the containers: a list of numbers costs one C-level pass
-            if not _SCALARS.issuperset(map(type, v)):
-                todo.extend(x for x in v if type(x) not in _SCALARS)
+            if _SCALARS.issuperset(map(type, v)):
+                continue
+            inner = [x for x in v if type(x) not in _SCALARS]
+            if _SEQUENCES.issuperset(map(type, inner)):
+                # lists of lists (a memory section's 100k stacks): their items, flattened
+                # at C speed, are the next one container to look at, not 100k of them
+                todo.append(list(chain.from_iterable(inner)))
+            else:
+                todo.extend(inner)
 
 
 def _encode_functions(functions: list[Function]) -> bytes:
@@ -666,7 +675,10 @@ class _Decoder:
         if func[0] != ROOT or parent[0] != -1:
             raise self.fail(f"{where}: node 0 is not a root (func {func[0]}, parent "
                             f"{parent[0]})", offset)
-        if n > 1:
+        check = _c_tree_check()
+        if n > 1 and check is not None and not check(func, parent, nfuncs):
+            pass                          # every node checked in C (the usual case)
+        elif n > 1:
             rest_f = func[1:]
             if min(rest_f) < 0 or max(rest_f) >= nfuncs:
                 bad = next(i for i in range(1, n) if not 0 <= func[i] < nfuncs)
@@ -697,6 +709,16 @@ class _Decoder:
             raise self.fail(f"section EXTRA {name!r} has the wrong shape: {e}",
                             offset) from None
         return name, value
+
+
+def _c_tree_check() -> Any:
+    """The C core's structural check (``_core._tree_check``), or None without the
+    extension; imported when a file is read, not with this module."""
+    try:
+        from ._core import _tree_check
+    except ImportError:
+        return None
+    return _tree_check
 
 
 def _ints(buf: memoryview, width: int, signed: bool) -> array:

@@ -86,6 +86,9 @@ def _run_parser() -> argparse.ArgumentParser:
     p.add_argument("--_sample-rate", dest="sample", help=argparse.SUPPRESS)
     p.add_argument("--sample-clock", choices=["wall", "cpu"], default="wall",
                    help="--sample: wall time (default), or cpu: only threads on a CPU")
+    p.add_argument("--memory-png", action="store_true",
+                   help="--memory: also draw memory over time as a PNG with matplotlib "
+                        "(the SVG is always written; importing matplotlib costs ~1 s)")
     p.add_argument("-m", dest="module", metavar="MODULE", help="run a module, as python -m")
     p.add_argument("-c", dest="code", metavar="CODE", help="run code, as python -c")
     p.add_argument("script", nargs="?", help="the script to run (- reads it from stdin)")
@@ -96,13 +99,13 @@ def _run_parser() -> argparse.ArgumentParser:
 _DEFAULTS = {"output": None, "sort": "tottime", "limit": 20, "no_builtins": False,
              "max_nodes": 1 << 20, "quiet": False, "lines": None, "function": None,
              "lprof": None, "memory": None, "memory_sample_bytes": 16384,
-             "no_native": False, "sample": None, "sample_clock": "wall", "no_follow": False,
-             "module": None, "code": None, "script": None, "focus": None}
+             "no_native": False, "memory_png": False, "sample": None, "sample_clock": "wall",
+             "no_follow": False, "module": None, "code": None, "script": None, "focus": None}
 _FLAGS = {"--no-builtins": ("no_builtins", True), "-q": ("quiet", True),
           "--quiet": ("quiet", True), "--lines": ("lines", "explicit"),
           "--_lines-auto": ("lines", "auto"), "--memory": ("memory", "exact"),
-          "--no-native": ("no_native", True), "--sample": ("sample", "1000"),
-          "--no-follow": ("no_follow", True)}
+          "--no-native": ("no_native", True), "--memory-png": ("memory_png", True),
+          "--sample": ("sample", "1000"), "--no-follow": ("no_follow", True)}
 _VALUED = {"-o": "output", "--output": "output", "--sort": "sort", "--limit": "limit",
            "--max-nodes": "max_nodes", "-f": "function", "--function": "function",
            "--lprof": "lprof", "--memory-sample-bytes": "memory_sample_bytes",
@@ -282,7 +285,7 @@ def _modes(opts: argparse.Namespace, argv: list[str]) -> list:
         from hotpath.session.memory import MemoryMode, preloaded_setup
         preloaded_setup(not opts.no_native, ["run", *argv])
         return [MemoryMode(opts.memory, opts.function, sample_bytes=opts.memory_sample_bytes,
-                           native=not opts.no_native, limit=opts.limit)]
+                           native=not opts.no_native, limit=opts.limit, png=opts.memory_png)]
     if opts.sample:
         from hotpath.session.sampling import SampleMode
         return [SampleMode(opts.sample, opts.sample_clock, max_nodes=opts.max_nodes,

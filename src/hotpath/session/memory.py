@@ -31,13 +31,14 @@ class MemoryMode(Mode):
 
     def __init__(self, mode: str = "exact", specs: Iterable[str] = (),
                  sample_bytes: int = 16384, native: bool = True, interval: float = 0.01,
-                 limit: int = 10) -> None:
+                 limit: int = 10, png: bool = False) -> None:
         if sample_bytes < 1:
             raise ValueError("--memory-sample-bytes must be at least 1")
         self.mp = MemoryProfiler(mode, sample_bytes=sample_bytes, interval=interval,
                                  native=native, temporal=TEMPORAL_INTERVAL)
         self.limit = limit
         self.settings = {"mode": mode, "sample_bytes": sample_bytes, "interval": interval}
+        self.png = png           #: draw the PNG too (matplotlib), not only the SVG
         self.lines = MemLineProfiler(self.mp)
         tracker = self.mp._tracker
         # Not a Python audit hook: CPython would build each audited event's name, a hook
@@ -85,11 +86,12 @@ class MemoryMode(Mode):
                                                       entry=_enter_program.__code__)
 
     def after_write(self, profile: Profile, path: str) -> str:
-        """The memory-over-time pictures (base.memory.svg, .png) next to the profile."""
+        """The memory-over-time picture (base.memory.svg; .png too when asked) next to
+        the profile."""
         from hotpath.report.memory import write_timeline
         base = os.path.splitext(path)[0] + ".memory"
         try:
-            pictures = write_timeline(profile, base)
+            pictures = write_timeline(profile, base, png=self.png)
         except OSError as e:
             pictures = []
             sys.stderr.write(f"hotpath: warning: cannot write the timeline: {e}\n")

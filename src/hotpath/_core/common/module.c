@@ -93,6 +93,12 @@ static PyMethodDef hp_methods[] = {
     {"clock_info", clock_info, METH_NOARGS, "The tick source and seconds per tick."},
     {"_frames_selfcheck", frames_selfcheck, METH_NOARGS,
      "Check the internal frame reads against the public frame API (raises if they differ)."},
+    {"_tree_stats", (PyCFunction)(void (*)(void))hp_func_tree_stats, METH_FASTCALL,
+     "Flat and caller-callee totals of a columnar call tree (model.calltree.call_stats)."},
+    {"_tree_check", (PyCFunction)(void (*)(void))hp_func_tree_check, METH_FASTCALL,
+     "0, or the first node whose function or parent is out of range (fileformat)."},
+    {"_tree_spans", (PyCFunction)(void (*)(void))hp_func_tree_spans, METH_FASTCALL,
+     "Every node's width, max(total, self + children's widths) (report.base.node_spans)."},
     {NULL}};
 
 static PyModuleDef_Slot hp_slots[] = {

@@ -18,4 +18,12 @@ extern PyType_Spec hp_sample_sampler_spec; /* sample/sampleprof.c */
  * the free function that sends death notices). 0 / -1 with an exception set. */
 int hp_func_reg_request_extra_index(void);
 
+/* func/treestats.c: _core._tree_stats (METH_FASTCALL), flat and edge totals of a
+ * columnar call tree for the model. */
+PyObject *hp_func_tree_stats(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+/* _core._tree_check (the file reader's structural check) and _core._tree_spans (node
+ * widths for layouts), over the same columns. */
+PyObject *hp_func_tree_check(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+PyObject *hp_func_tree_spans(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+
 #endif /* HP_MODULE_H */

@@ -1,4 +1,15 @@
-const D = JSON.parse(document.getElementById("hp-data").textContent);
+const D = JSON.parse(document.getElementById("hp-data").textContent, unpackColumn);
+// Large number columns come packed (html.py packed_column): {"$b64": base64 of
+// little-endian values, "type": "u8"|"i8"|"u16"|"i16"|"u32"|"i32"|"f64"}; they become
+// typed arrays here, which index and have .length like the arrays they replace.
+function unpackColumn(key, v) {
+  if (v === null || typeof v !== "object" || typeof v.$b64 !== "string") return v;
+  const T = { u8: Uint8Array, i8: Int8Array, u16: Uint16Array, i16: Int16Array,
+              u32: Uint32Array, i32: Int32Array, f64: Float64Array }[v.type];
+  const bin = atob(v.$b64), bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return new T(bytes.buffer);
+}
 const FN = D.funcs, NF = FN.name.length;
 const $ = (id) => document.getElementById(id);
 const ROWH = 18, MAXROWS = 1500, ANCESTORS = 40, FONT = "12px system-ui,-apple-system,sans-serif";
