@@ -47,7 +47,8 @@ if TYPE_CHECKING:
 
     from .modes import Mode
 
-__all__ = ["ENV", "Follow", "start_child", "mode_from_spec", "hoist_own_frames"]
+__all__ = ["ENV", "Follow", "start_child", "mode_from_spec", "start_modes", "end_modes",
+           "hoist_own_frames"]
 
 ENV = "HOTPATH_FOLLOW"
 _HOTPATH_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # .../hotpath
@@ -80,6 +81,48 @@ def mode_from_spec(spec: dict[str, Any]) -> Mode:
                           native=bool(spec.get("native", False)),
                           interval=float(spec.get("interval", 0.01)))
     raise ValueError(f"unknown mode {kind!r}")
+
+
+def start_modes(specs: list[dict[str, Any]], inherited: list[Mode] | None = None
+                ) -> list[Mode]:
+    """Build, install and start in this process the modes ``specs`` describe (a followed
+    child, a Dask worker); ``inherited``: the modes of this process before a fork, whose
+    line-profiled code the new ones profile too. On failure the modes built so far are
+    abandoned and the exception propagates."""
+    modes: list[Mode] = []
+    try:
+        for spec in specs:
+            m = mode_from_spec(spec)
+            m.install()
+            modes.append(m)
+        for old, new in zip(inherited or [], modes):
+            _carry_lines(old, new)
+        for m in modes:
+            m.start()
+    except Exception:
+        for m in modes:
+            try:
+                m.abandon()
+            except Exception:
+                pass
+        raise
+    return modes
+
+
+def end_modes(modes: list[Mode]) -> Profile:
+    """Stop ``modes`` (those of ``start_modes``) and put what they recorded into one new
+    profile, without hotpath's own frames. Meta of the process is the caller's."""
+    # Stop first, allocating nothing before (a memory mode would count it).
+    i = len(modes)
+    while i:
+        i -= 1
+        modes[i].stop()
+    from hotpath.model import Profile
+    profile = Profile()
+    for m in reversed(modes):
+        m.finish(profile)
+    hoist_own_frames(profile)
+    return profile
 
 
 # -- the parent ---------------------------------------------------------------------------
@@ -296,21 +339,8 @@ class Recorder:
         _current = self
         err = _mute()
         try:
-            for spec in self.config.get("modes", []):
-                m = mode_from_spec(spec)
-                m.install()
-                self.modes.append(m)
-            for old, new in zip(inherited, self.modes):
-                _carry_lines(old, new)
-            for m in self.modes:
-                m.start()
+            self.modes = start_modes(self.config.get("modes", []), inherited)
         except Exception as e:
-            for m in self.modes:
-                try:
-                    m.abandon()
-                except Exception:
-                    pass
-            self.modes = []
             self.done = True
             try:
                 self._marker(failed=f"it could not be profiled: {type(e).__name__}: {e}")
@@ -352,16 +382,8 @@ class Recorder:
         self.writing = True
         err = _mute()
         try:
-            i = len(self.modes)
-            while i:
-                i -= 1
-                self.modes[i].stop()
+            profile = end_modes(self.modes)
             from hotpath import fileformat
-            from hotpath.model import Profile
-            profile = Profile()
-            for m in reversed(self.modes):
-                m.finish(profile)
-            hoist_own_frames(profile)
             profile.meta.update({
                 "pid": self.pid, "ppid": self.ppid, "argv": self.argv, "label": self.label,
                 "start_time": self.start, "end_time": time.time(),
