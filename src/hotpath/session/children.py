@@ -283,6 +283,22 @@ def _label(argv: list[str]) -> str:
     return ""
 
 
+def _dask_worker_label() -> str:
+    """"dask worker NAME (ADDRESS)" in a process that ran one Dask worker (a
+    ``LocalCluster``'s nanny starts each in a process of its own); "" otherwise."""
+    mod = sys.modules.get("distributed.worker")
+    if mod is None:
+        return ""
+    try:
+        workers = list(mod.Worker._instances)
+        if len(workers) != 1:
+            return ""
+        w = workers[0]
+        return f"dask worker {w.name} ({w.address_safe})"
+    except Exception:
+        return ""
+
+
 def start_child(config: dict[str, Any]) -> None:
     """From ``sitecustomize``: record this interpreter as a child of the run."""
     global _config
@@ -379,6 +395,7 @@ class Recorder:
                 self.label = f"multiprocessing: {mp.current_process().name}"
             except Exception:
                 pass
+        self.label = _dask_worker_label() or self.label
         self.writing = True
         err = _mute()
         try:
