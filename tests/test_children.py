@@ -3,6 +3,7 @@
 Merged call counts are exact; the per-process view names every child."""
 from __future__ import annotations
 
+import os
 import sys
 
 import pytest
@@ -267,3 +268,48 @@ def test_exports_and_page_of_several_processes(runner):
     assert '"processes":[{"pid":%d' % pids[0] in page
     d = runner.hotpath("diff", path, path)
     assert d.returncode == 0, d.stderr
+
+
+MEMORY = """
+    import multiprocessing as mp, sys
+    KEEP = []
+
+    def grab(n):
+        KEEP.append(bytearray(n))
+        return n
+
+    def child_main():
+        grab(3_000_000)
+
+    if __name__ == "__main__":
+        ctx = mp.get_context(sys.argv[1])
+        if sys.argv[1] == "fork":
+            with ctx.Pool(2) as p:
+                print(sum(p.map(grab, [1_000_000] * 4, chunksize=1)))
+        else:
+            child = ctx.Process(target=child_main)
+            child.start()
+            child.join()
+            print(child.exitcode)
+"""
+
+
+@pytest.mark.parametrize("method, expected", [("fork", 4_000_000), ("spawn", 3_000_000)])
+def test_memory_of_children_is_merged(runner, method, expected):
+    """--memory: the children's allocations are in the parent's file, at their lines,
+    without hotpath's own frames; none of them in the parent's own process."""
+    from hotpath.model.memory import MemoryView
+    runner.write("mem.py", MEMORY)
+    r = runner.hotpath("run", "--memory", "mem.py", method)
+    assert r.returncode == 0, r.stderr
+    prof = hotpath.load(str(runner.cwd / "mem.hprof"))
+    v = MemoryView.of(prof)
+    grab = [st for st in v.stacks
+            if st.frames and v.functions[v.frames[st.frames[0]][0]][1] == "grab"]
+    got = sum(st.alloc_bytes for st in grab)
+    assert expected <= got < expected + 4096, got      # the blocks and their headers
+    names = {v.functions[v.frames[w][0]][0] for st in v.stacks for w in st.frames}
+    own = os.path.dirname(hotpath.__file__) + os.sep
+    assert not [n for n in names if n.startswith(own)]       # hotpath's own frames
+    assert v.totals["alloc_bytes"] >= got
+    assert len([p for p in processes(prof) if not p.missing]) >= 2

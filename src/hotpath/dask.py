@@ -192,20 +192,20 @@ def _main_codes() -> dict[tuple[str, int], str]:
 
 def _name_dynamic(child: Profile) -> None:
     """Give functions the worker knew only as ``<dynamic-code>`` their file again, when
-    the client's ``__main__`` defines them (in the function table and line timings)."""
+    the client's ``__main__`` defines them (function table, line timings, memory)."""
     from dataclasses import replace
 
     from hotpath.session.dask_worker import DYNAMIC
-    if not any(f.filename == DYNAMIC for f in child.functions):
-        lines = child.extra.get("lines", {}).get("functions", [])
-        if not any(f.get("filename") == DYNAMIC for f in lines):
-            return
     files = _main_codes()
     for i, f in enumerate(child.functions):
         if f.filename == DYNAMIC:
             path = files.get((f.qualname or f.name, f.lineno)) or files.get((f.name, f.lineno))
             if path:
                 child.functions[i] = replace(f, filename=path)
+    mem = child.extra.get("memory")
+    for f in (mem.get("functions", []) if isinstance(mem, dict) else []):
+        if f[0] == DYNAMIC and files.get((f[1], f[2])):
+            f[0] = files[(f[1], f[2])]
     for f in child.extra.get("lines", {}).get("functions", []):
         if f.get("filename") == DYNAMIC:
             path = files.get((f.get("qualname") or f["name"], f["lineno"])) or \

@@ -617,6 +617,7 @@ def hoist_own_frames(profile: Profile) -> None:
 
     from hotpath.model import ROOT
     own_prefix = _HOTPATH_DIR + os.sep
+    _hoist_memory(profile, own_prefix)
     fs = profile.functions
     own = [f.filename.startswith(own_prefix) for f in fs]
     if not any(own):
@@ -661,3 +662,30 @@ def hoist_own_frames(profile: Profile) -> None:
     profile.functions = [fs[i] for i in used]
     for t in profile.threads:
         t.func = array("i", map(renumber.__getitem__, t.func))
+
+
+def _hoist_memory(profile: Profile, own_prefix: str) -> None:
+    """The same for the stacks of the memory section: hotpath's frames inside a stack
+    (the fork hook's bootstrap wrapper, between the parent's frames and the child's) are
+    taken out; stacks that become equal are added up."""
+    mem = profile.extra.get("memory")
+    if not isinstance(mem, dict) or not mem.get("stacks"):
+        return
+    own_func = {i for i, f in enumerate(mem.get("functions", []))
+                if str(f[0]).startswith(own_prefix)}
+    if not own_func:
+        return
+    own_frame = {i for i, f in enumerate(mem.get("frames", [])) if int(f[0]) in own_func}
+    if not own_frame:
+        return
+    merged: dict[tuple, list] = {}
+    for st in mem["stacks"]:
+        frames = [w for w in st[0] if w not in own_frame]
+        key = (tuple(frames), st[1], st[2])
+        have = merged.get(key)
+        if have is None:
+            merged[key] = [frames, *st[1:]]
+        else:
+            for k in range(3, 9):
+                have[k] += st[k]
+    mem["stacks"] = list(merged.values())
