@@ -106,7 +106,7 @@ def test_merged_counts_exact_and_split_per_worker(client, tmp_path):
     # the report's process tree names each worker; the file round-trips
     from hotpath.report.processes import format_processes
     text = format_processes(prof)
-    assert "3 processes" in text and f"dask worker" in text and a in text and b in text
+    assert "3 processes" in text and "dask worker" in text and a in text and b in text
     path = tmp_path / "dask.hprof"
     prof.save(str(path))
     back = hotpath.load(str(path))
