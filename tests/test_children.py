@@ -9,6 +9,7 @@ import sys
 import pytest
 
 import hotpath
+from conftest import call_counts as counts
 from hotpath.model.processes import process_tree, processes, threads_of
 
 POOL = """
@@ -26,16 +27,6 @@ POOL = """
         with ctx.Pool(2, **extra) as p:
             print(sum(p.map(work, [100] * 10, chunksize=1)))
 """
-
-
-def counts(profile, names, threads=None):
-    stats = profile.function_stats(threads)
-    out = dict.fromkeys(names, 0)
-    for i, s in stats.items():
-        f = profile.functions[i]
-        if f.name in out and not f.is_builtin:
-            out[f.name] += s.calls
-    return out
 
 
 @pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])

@@ -14,6 +14,7 @@ import time
 import pytest
 
 import hotpath
+from conftest import call_counts as counts
 from hotpath.model.processes import processes, threads_of
 
 distributed = pytest.importorskip(
@@ -47,16 +48,6 @@ def bytes_in(prof, name):
     v = MemoryView.of(prof)
     return sum(st.alloc_bytes for st in v.stacks
                if st.frames and v.functions[v.frames[st.frames[0]][0]][1] == name)
-
-
-def counts(profile, names, threads=None):
-    stats = profile.function_stats(threads)
-    out = dict.fromkeys(names, 0)
-    for i, s in stats.items():
-        f = profile.functions[i]
-        if f.name in out and not f.is_builtin:
-            out[f.name] += s.calls
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -196,32 +187,22 @@ def test_without_distributed_one_clear_error(monkeypatch):
         hotpath.dask.profile(object())
 
 
-CLUSTER_SCRIPT = """
-    import logging
-    from distributed import Client, LocalCluster
-
-    def leaf(i):
-        return i * 2
-
-    def work(n):
-        s = 0
-        for i in range(n):
-            s += leaf(i)
-        return s
-
-    if __name__ == "__main__":
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                          dashboard_address=None, silence_logs=logging.ERROR) as cluster, \\
-                Client(cluster) as client:
-            a, b = sorted(client.scheduler_info()["workers"])
-            futures = [client.submit(work, n, workers=[w], pure=False)
-                       for w, n in [(a, 100), (a, 100), (b, 60)]]
-            print(sum(client.gather(futures)))
+CLUSTER_MAIN = """
+if __name__ == "__main__":
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None, silence_logs=logging.ERROR) as cluster, \\
+            Client(cluster) as client:
+        a, b = sorted(client.scheduler_info()["workers"])
+        futures = [client.submit(work, n, workers=[w], pure=False)
+                   for w, n in [(a, 100), (a, 100), (b, 60)]]
+        print(sum(client.gather(futures)))
 """
 
 
 def test_script_starting_its_own_cluster_under_hotpath_run(runner):
-    runner.write("cluster.py", CLUSTER_SCRIPT)
+    import inspect
+    runner.write("cluster.py", "import logging\nfrom distributed import Client, LocalCluster\n"
+                 + inspect.getsource(leaf) + inspect.getsource(work) + CLUSTER_MAIN)
     r = runner.hotpath("run", "cluster.py", timeout=240)
     assert r.returncode == 0, r.stderr
     assert r.stdout == f"{2 * work(100) + work(60)}\n"
