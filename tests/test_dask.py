@@ -52,8 +52,10 @@ def bytes_in(prof, name):
 
 @pytest.fixture(scope="module")
 def client():
+    # dashboard_address=":0": no dashboard is served without bokeh, but the scheduler's
+    # HTTP server still binds, and two clusters (pytest-xdist) would race for port 8787
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=logging.ERROR,
+                                       dashboard_address=":0", silence_logs=logging.ERROR,
                                        worker_dashboard_address=None)
     c = distributed.Client(cluster)
     try:
@@ -190,7 +192,7 @@ def test_without_distributed_one_clear_error(monkeypatch):
 CLUSTER_MAIN = """
 if __name__ == "__main__":
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None, silence_logs=logging.ERROR) as cluster, \\
+                      dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \\
             Client(cluster) as client:
         a, b = sorted(client.scheduler_info()["workers"])
         futures = [client.submit(work, n, workers=[w], pure=False)
