@@ -304,3 +304,39 @@ def test_memory_of_children_is_merged(runner, method, expected):
     assert not [n for n in names if n.startswith(own)]       # hotpath's own frames
     assert v.totals["alloc_bytes"] >= got
     assert len([p for p in processes(prof) if not p.missing]) >= 2
+
+
+def test_where_the_parent_waited_on_its_children(runner):
+    """The process tree says how long the parent waited in subprocess / multiprocessing
+    calls for its children, and where each child ran within the parent's run."""
+    from hotpath.report.processes import format_processes, process_rows
+    runner.write("waits.py", """
+        import multiprocessing as mp, subprocess, sys, time
+
+        def nap(s):
+            time.sleep(s)
+            return s
+
+        if __name__ == "__main__":
+            subprocess.run([sys.executable, "-c", "import time; time.sleep(0.4)"], check=True)
+            p = mp.get_context("spawn").Process(target=nap, args=(0.3,))
+            p.start()
+            p.join()
+    """)
+    r = runner.hotpath("run", "waits.py")
+    assert r.returncode == 0, r.stderr
+    prof = hotpath.load(str(runner.cwd / "waits.hprof"))
+    rows = process_rows(prof)
+    parent, children = rows[0], rows[1:]
+    assert len(children) == 2 and all(c["waited"] is None for c in children)
+    waits = dict(parent["waits"])
+    # the children slept 0.4 s and 0.3 s: the parent waited at least that long in each
+    assert waits["subprocess.run"] >= 0.4 and waits["BaseProcess.join"] >= 0.3
+    assert parent["waited"] == pytest.approx(sum(waits.values()))
+    assert parent["waited"] <= parent["proc"].seconds
+    for c in children:          # each child's span lies within the parent's run
+        assert parent["begin"] <= c["begin"] <= c["end"] <= parent["end"]
+    text = format_processes(prof)
+    assert f"pid {parent['proc'].pid} waited on its children" in text
+    assert "subprocess.run" in text and "BaseProcess.join" in text
+    assert "waited on its children" in r.stderr
