@@ -60,8 +60,9 @@ def _wait_functions(profile: Profile) -> dict[int, str]:
     out = {}
     for i, f in enumerate(profile.functions):
         if f.is_builtin:
-            if any(w in f.name for w in _C_WAITS):
-                out[i] = f.name.replace("<built-in method ", "").rstrip(">")
+            name = f.name.removeprefix("<built-in method ").rstrip(">")
+            if name in _C_WAITS:
+                out[i] = name
             continue
         for tail, shown in by_name.get(f.qualname or f.name, ()):
             if f.filename.endswith(tail):
