@@ -61,8 +61,12 @@ class ProcessInfo:
 
     @property
     def command(self) -> str:
-        """The command line, for display."""
-        return self.label or " ".join(self.argv) or f"pid {self.pid}"
+        """The command line, for display (the program by its base name: ``python -c …``)."""
+        if self.label:
+            return self.label
+        if self.argv:
+            return " ".join([self.argv[0].rsplit("/", 1)[-1], *self.argv[1:]])
+        return f"pid {self.pid}"
 
     @property
     def seconds(self) -> float | None:
