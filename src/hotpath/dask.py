@@ -93,12 +93,12 @@ class _Run:
             self.client.register_worker_plugin
         self.start = time.time()
         register(plugin, name=self.name)
-        self.workers = self.client.run(hello, self.name, on_error="return")
+        self.workers = _run_all(self.client, hello, self.name)
 
     def end(self) -> DaskProfile:
         from hotpath.session.dask_worker import collect
         try:
-            got = self.client.run(collect, self.name, on_error="return")
+            got = _run_all(self.client, collect, self.name)
         finally:
             try:
                 self.client.unregister_worker_plugin(self.name)
@@ -107,6 +107,22 @@ class _Run:
         merge_workers(self.prof, self.workers, got, self.start, self.specs,
                       getattr(self.client.scheduler, "address", ""))
         return self.prof
+
+
+def _run_all(client: Any, func: Any, *args: Any) -> dict[str, Any]:
+    """``client.run`` on every worker; a worker that fails gives its exception (older
+    ``distributed`` without ``on_error``: the workers that answered)."""
+    try:
+        return client.run(func, *args, on_error="return")
+    except TypeError:
+        pass
+    out: dict[str, Any] = {}
+    for addr in client.scheduler_info().get("workers", {}):
+        try:
+            out.update(client.run(func, *args, workers=[addr]))
+        except Exception as e:
+            out[addr] = e
+    return out
 
 
 def merge_workers(prof: Profile, before: dict[str, Any], after: dict[str, Any],
