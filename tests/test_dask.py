@@ -195,15 +195,19 @@ if __name__ == "__main__":
                       dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \\
             Client(cluster) as client:
         a, b = sorted(client.scheduler_info()["workers"])
-        futures = [client.submit(work, n, workers=[w], pure=False)
-                   for w, n in [(a, 100), (a, 100), (b, 60)]]
-        print(sum(client.gather(futures)))
+        with hotpath.dask.profile(client) as prof:    # the followed workers say so
+            futures = [client.submit(work, n, workers=[w], pure=False)
+                       for w, n in [(a, 100), (a, 100), (b, 60)]]
+            print(sum(client.gather(futures)))
+        for p in processes(prof)[1:]:
+            print(p.status, p.reason, file=sys.stderr)
 """
 
 
 def test_script_starting_its_own_cluster_under_hotpath_run(runner):
     import inspect
-    runner.write("cluster.py", "import logging\nfrom distributed import Client, LocalCluster\n"
+    runner.write("cluster.py", "import logging, sys\nfrom distributed import Client, LocalCluster\n"
+                 "import hotpath.dask\nfrom hotpath.model.processes import processes\n"
                  + inspect.getsource(leaf) + inspect.getsource(work) + CLUSTER_MAIN)
     r = runner.hotpath("run", "cluster.py", timeout=240)
     assert r.returncode == 0, r.stderr
@@ -215,3 +219,4 @@ def test_script_starting_its_own_cluster_under_hotpath_run(runner):
     split = sorted(counts(prof, ["leaf"], threads_of(prof, p.pid))["leaf"] for p in workers)
     assert split == [60, 200]
     assert r.stderr.count("dask worker") == 2
+    assert r.stderr.count("missing it is recorded already, as a child process") == 2

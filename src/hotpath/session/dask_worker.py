@@ -53,6 +53,11 @@ class HotpathWorkerPlugin(WorkerPlugin):
                     path, _, qual = s.rpartition(":")
                     if path.endswith(".py"):
                         self._by_value.setdefault(os.path.realpath(path), set()).add(qual)
+        from . import children
+        if children._current is not None and not children._current.done:
+            self.error = ("it is recorded already, as a child process that hotpath run "
+                          "follows: its profile is in that run's file")
+            return
         try:
             self.modes = start_modes(self.specs)
         except Exception as e:
