@@ -32,6 +32,18 @@ def only_this_thread():
         sys.setswitchinterval(interval)
 
 
+def call_counts(profile, names, threads=None):
+    """Calls of the Python functions named ``names`` in ``profile`` (in ``threads``, or
+    all): name -> count, 0 for a name not recorded."""
+    stats = profile.function_stats(threads)
+    out = dict.fromkeys(names, 0)
+    for i, s in stats.items():
+        f = profile.functions[i]
+        if f.name in out and not f.is_builtin:
+            out[f.name] += s.calls
+    return out
+
+
 class Runner:
     """Runs ``python`` and ``python -m hotpath`` on the same program in a tmp dir."""
 

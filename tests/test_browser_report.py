@@ -1039,3 +1039,105 @@ def test_memory_flame_screenshot(browser, tmp_path):
         assert browser.save_screenshot(str(shot)) and _png_size(shot)[0] == W
     finally:
         browser.set_window_size(W, H)
+
+
+
+
+# -- the processes view: a whole program, and Dask workers ------------------------------------
+
+WHOLE_PROGRAM = """
+    import multiprocessing as mp, subprocess, sys, time
+
+    def simulate(seconds):
+        t = time.perf_counter() + seconds
+        n = 0
+        while time.perf_counter() < t:
+            n += 1
+        return n
+
+    if __name__ == "__main__":
+        with mp.get_context("spawn").Pool(2) as pool:
+            pool.map(simulate, [0.2] * 4)
+        subprocess.run([sys.executable, "-c", "import time; time.sleep(0.3)"], check=True)
+"""
+
+
+def _processes_page(browser, tmp_path, prof, name):
+    from hotpath.model.processes import processes
+    browser.set_window_size(W, 520)
+    _open(browser, to_html(prof), tmp_path, name, view=None)
+    browser.execute_script("hotpath.showView('processes')")
+    rows = browser.find_elements(By.CSS_SELECTOR, "#hp-procs tbody tr")
+    assert len(rows) == len(processes(prof))
+    return rows
+
+
+def test_processes_view_and_screenshot(browser, tmp_path, runner):
+    """The Processes view of a real run: a row per process under its parent, when each
+    ran, where the parent waited on its children; a click opens a child's own hot path.
+    docs/report-processes-screenshot.png with HOTPATH_UPDATE_SCREENSHOTS=1."""
+    import hotpath
+    from hotpath.model.processes import processes
+    update = os.environ.get("HOTPATH_UPDATE_SCREENSHOTS") == "1"
+    dest = ROOT / "docs" if update else tmp_path
+    runner.write("whole.py", WHOLE_PROGRAM)
+    r = runner.hotpath("run", "-q", "whole.py")
+    assert r.returncode == 0, r.stderr
+    prof = hotpath.load(str(runner.cwd / "whole.hprof"))
+    procs = processes(prof)
+    rows = _processes_page(browser, tmp_path, prof, "procs.html")
+    assert rows[0].text.startswith(f"{procs[0].pid} whole.py")
+    assert "SpawnPoolWorker" in rows[1].text and "\u2514" in rows[1].text
+    waited = rows[0].find_elements(By.CSS_SELECTOR, "td")[-1].text
+    assert waited.endswith("%)"), waited                   # "1.02 s (81.3%)"
+    note = browser.find_element(By.ID, "hp-procs-waits").text
+    assert "Pool.map" in note and "subprocess.run" in note
+    bars = browser.execute_script(
+        "return [...document.querySelectorAll('#hp-procs .run')].map(b => [b.style.left, b.style.width])")
+    assert len(bars) == len(procs) and bars[0][0] == "0%"
+    shot = dest / "report-processes-screenshot.png"
+    assert browser.save_screenshot(str(shot)) and _png_size(shot)[0] == W
+    rows[1].click()
+    assert browser.execute_script("return document.body.dataset.view") == "hot"
+    assert browser.find_element(By.ID, "hp-thread").get_attribute("value") == "p1"
+    browser.set_window_size(W, H)
+
+
+DASK_PROGRAM = """
+    import logging, sys
+    from distributed import Client, LocalCluster
+    import hotpath.dask
+
+    def score(i):
+        return sum(k * k for k in range(i))
+
+    def batch(n):
+        return [score(i) for i in range(n)]
+
+    if __name__ == "__main__":
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                          dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \\
+                Client(cluster) as client:
+            with hotpath.dask.profile(client) as prof:
+                client.gather(client.map(batch, [300] * 8, pure=False))
+            prof.save(sys.argv[1])
+"""
+
+
+def test_dask_workers_view_and_screenshot(browser, tmp_path, runner):
+    """The per-worker view of ``hotpath.dask.profile``: the client, then each worker
+    with its span; docs/report-dask-screenshot.png with HOTPATH_UPDATE_SCREENSHOTS=1."""
+    pytest.importorskip("distributed", reason="Dask's 'distributed' is not installed")
+    import hotpath
+    update = os.environ.get("HOTPATH_UPDATE_SCREENSHOTS") == "1"
+    dest = ROOT / "docs" if update else tmp_path
+    runner.write("dask_run.py", DASK_PROGRAM)
+    r = runner.python("dask_run.py", "dask.hprof", timeout=240)
+    assert r.returncode == 0, r.stderr
+    prof = hotpath.load(str(runner.cwd / "dask.hprof"))
+    rows = _processes_page(browser, tmp_path, prof, "dask.html")
+    assert "dask client" in rows[0].text
+    assert sum("dask worker" in row.text for row in rows) == 2
+    shot = dest / "report-dask-screenshot.png"
+    assert browser.save_screenshot(str(shot)) and _png_size(shot)[0] == W
+    browser.set_window_size(W, H)

@@ -3,11 +3,13 @@
 Merged call counts are exact; the per-process view names every child."""
 from __future__ import annotations
 
+import os
 import sys
 
 import pytest
 
 import hotpath
+from conftest import call_counts as counts
 from hotpath.model.processes import process_tree, processes, threads_of
 
 POOL = """
@@ -25,16 +27,6 @@ POOL = """
         with ctx.Pool(2, **extra) as p:
             print(sum(p.map(work, [100] * 10, chunksize=1)))
 """
-
-
-def counts(profile, names, threads=None):
-    stats = profile.function_stats(threads)
-    out = dict.fromkeys(names, 0)
-    for i, s in stats.items():
-        f = profile.functions[i]
-        if f.name in out and not f.is_builtin:
-            out[f.name] += s.calls
-    return out
 
 
 @pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
@@ -267,3 +259,84 @@ def test_exports_and_page_of_several_processes(runner):
     assert '"processes":[{"pid":%d' % pids[0] in page
     d = runner.hotpath("diff", path, path)
     assert d.returncode == 0, d.stderr
+
+
+MEMORY = """
+    import multiprocessing as mp, sys
+    KEEP = []
+
+    def grab(n):
+        KEEP.append(bytearray(n))
+        return n
+
+    def child_main():
+        grab(3_000_000)
+
+    if __name__ == "__main__":
+        ctx = mp.get_context(sys.argv[1])
+        if sys.argv[1] == "fork":
+            with ctx.Pool(2) as p:
+                print(sum(p.map(grab, [1_000_000] * 4, chunksize=1)))
+        else:
+            child = ctx.Process(target=child_main)
+            child.start()
+            child.join()
+            print(child.exitcode)
+"""
+
+
+@pytest.mark.parametrize("method, expected", [("fork", 4_000_000), ("spawn", 3_000_000)])
+def test_memory_of_children_is_merged(runner, method, expected):
+    """--memory: the children's allocations are in the parent's file, at their lines,
+    without hotpath's own frames; none of them in the parent's own process."""
+    from hotpath.model.memory import MemoryView
+    runner.write("mem.py", MEMORY)
+    r = runner.hotpath("run", "--memory", "mem.py", method)
+    assert r.returncode == 0, r.stderr
+    prof = hotpath.load(str(runner.cwd / "mem.hprof"))
+    v = MemoryView.of(prof)
+    grab = [st for st in v.stacks
+            if st.frames and v.functions[v.frames[st.frames[0]][0]][1] == "grab"]
+    got = sum(st.alloc_bytes for st in grab)
+    assert expected <= got < expected + 4096, got      # the blocks and their headers
+    names = {v.functions[v.frames[w][0]][0] for st in v.stacks for w in st.frames}
+    own = os.path.dirname(hotpath.__file__) + os.sep
+    assert not [n for n in names if n.startswith(own)]       # hotpath's own frames
+    assert v.totals["alloc_bytes"] >= got
+    assert len([p for p in processes(prof) if not p.missing]) >= 2
+
+
+def test_where_the_parent_waited_on_its_children(runner):
+    """The process tree says how long the parent waited in subprocess / multiprocessing
+    calls for its children, and where each child ran within the parent's run."""
+    from hotpath.report.processes import format_processes, process_rows
+    runner.write("waits.py", """
+        import multiprocessing as mp, subprocess, sys, time
+
+        def nap(s):
+            time.sleep(s)
+            return s
+
+        if __name__ == "__main__":
+            subprocess.run([sys.executable, "-c", "import time; time.sleep(0.4)"], check=True)
+            p = mp.get_context("spawn").Process(target=nap, args=(0.3,))
+            p.start()
+            p.join()
+    """)
+    r = runner.hotpath("run", "waits.py")
+    assert r.returncode == 0, r.stderr
+    prof = hotpath.load(str(runner.cwd / "waits.hprof"))
+    rows = process_rows(prof)
+    parent, children = rows[0], rows[1:]
+    assert len(children) == 2 and all(c["waited"] is None for c in children)
+    waits = dict(parent["waits"])
+    # the children slept 0.4 s and 0.3 s: the parent waited at least that long in each
+    assert waits["subprocess.run"] >= 0.4 and waits["BaseProcess.join"] >= 0.3
+    assert parent["waited"] == pytest.approx(sum(waits.values()))
+    assert parent["waited"] <= parent["proc"].seconds
+    for c in children:          # each child's span lies within the parent's run
+        assert parent["begin"] <= c["begin"] <= c["end"] <= parent["end"]
+    text = format_processes(prof)
+    assert f"pid {parent['proc'].pid} waited on its children" in text
+    assert "subprocess.run" in text and "BaseProcess.join" in text
+    assert "waited on its children" in r.stderr

@@ -265,13 +265,22 @@ after = bytearray(1_000_000)                          # @after
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_forked_child_does_not_write_or_corrupt(runner):
+    """With --no-follow a fork child records nothing; followed (the default), its own
+    allocations are merged in, and what it inherited is not counted twice."""
     prog = runner.write("prog.py", FORKING)
-    r = runner.hotpath("run", "--memory", "prog.py")
+    r = runner.hotpath("run", "--memory", "--no-follow", "prog.py")
     assert r.returncode == 0, r.stderr
     assert r.stderr.count("hotpath memory profile") == 1      # the parent's report only
     v = view_of(runner)
     assert user_line(v, "prog.py", line_with(prog, "@child")) is None
     assert user_line(v, "prog.py", line_with(prog, "@parent")).live_bytes >= 4_000_000
+    assert user_line(v, "prog.py", line_with(prog, "@after")).live_bytes >= 1_000_000
+    r = runner.hotpath("run", "--memory", "prog.py")
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.count("hotpath memory profile") == 1
+    v = view_of(runner)
+    assert 9_000_000 <= user_line(v, "prog.py", line_with(prog, "@child")).alloc_bytes < 9_001_000
+    assert 4_000_000 <= user_line(v, "prog.py", line_with(prog, "@parent")).alloc_bytes < 4_001_000
     assert user_line(v, "prog.py", line_with(prog, "@after")).live_bytes >= 1_000_000
 
 

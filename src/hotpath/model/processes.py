@@ -61,8 +61,12 @@ class ProcessInfo:
 
     @property
     def command(self) -> str:
-        """The command line, for display."""
-        return self.label or " ".join(self.argv) or f"pid {self.pid}"
+        """The command line, for display (the program by its base name: ``python -c …``)."""
+        if self.label:
+            return self.label
+        if self.argv:
+            return " ".join([self.argv[0].rsplit("/", 1)[-1], *self.argv[1:]])
+        return f"pid {self.pid}"
 
     @property
     def seconds(self) -> float | None:
@@ -140,7 +144,8 @@ def add_process(base: Profile, child: Profile | None, info: ProcessInfo,
     """Merge ``child`` (a profile of one process; None when it is missing) into ``base``,
     in place, as the process ``info``: its functions join the function table, its ticks
     are rescaled to ``base.tick_seconds``, its threads are appended (named
-    "<name> [pid N]" with ``rename``), and line timings are added up. ``info.threads``
+    "<name> [pid N]" with ``rename``), line timings are added up and allocations
+    merged (``_merge_memory``). ``info.threads``
     is set to the new threads' indices; ``info`` is appended to the section (created
     with an entry for ``base``'s own process first) and returned."""
     procs = processes(base) if base.extra.get(SECTION) else _own_entry(base)
@@ -167,6 +172,7 @@ def add_process(base: Profile, child: Profile | None, info: ProcessInfo,
                 t.thread_id, name, func, array("i", t.parent), array("q", t.calls),
                 selft, total, truncated=t.truncated))
         _merge_lines(base, child)
+        _merge_memory(base, child)
     procs.append(info)
     set_processes(base, procs)
     return info
@@ -208,3 +214,81 @@ def _merge_lines(base: Profile, child: Profile) -> None:
             r[1] += hits
             r[2] += round(t * scale)
         mine["lines"] = [rows[k] for k in sorted(rows)]
+
+
+#: memory totals that add up across processes (the rest: see ``_merge_memory``)
+_SUMMED = ("alloc_count", "alloc_bytes", "free_count", "free_bytes", "live_count",
+           "live_bytes", "peak_count", "peak_bytes", "samples", "tracker_bytes",
+           "own_bytes", "own_count", "reserved_bytes", "reserved_touched", "reserved_max",
+           "reserved_count", "mappings")
+
+
+def _merge_memory(base: Profile, child: Profile) -> None:
+    """Add ``child``'s allocations (``extra["memory"]``, docs/memory.md) to ``base``'s:
+    its functions and frames join the tables (remapped), its stacks are added to the
+    equal stack of ``base`` or appended, line rows are added up, and the totals are
+    summed: live bytes are what every process held at its end, and the peak is the sum
+    of each process's own peak (an upper bound of the whole program's, as processes do not
+    peak at the same moment; ``peak_time`` stays ``base``'s). The timeline stays
+    ``base``'s own process's (the processes' clocks start apart)."""
+    theirs = child.extra.get("memory")
+    if not isinstance(theirs, dict):
+        return
+    ours = base.extra.get("memory")
+    if not isinstance(ours, dict):
+        ours = base.extra["memory"] = {
+            k: v for k, v in theirs.items()
+            if k not in ("functions", "frames", "stacks", "totals", "timeline", "lines")}
+        ours.update(functions=[], frames=[], stacks=[], totals={},
+                    timeline={"t": [], "rss": [], "heap": [], "reserved": []})
+    funcs = ours.setdefault("functions", [])
+    fidx = {tuple(f): i for i, f in enumerate(funcs)}
+    fmap = []
+    for f in theirs.get("functions", []):
+        j = fidx.get(tuple(f))
+        if j is None:
+            j = fidx[tuple(f)] = len(funcs)
+            funcs.append(list(f))
+        fmap.append(j)
+    frames = ours.setdefault("frames", [])
+    widx = {(int(f[0]), int(f[1])): i for i, f in enumerate(frames)}
+    wmap = []
+    for func, line in theirs.get("frames", []):
+        key = (fmap[int(func)], int(line))
+        j = widx.get(key)
+        if j is None:
+            j = widx[key] = len(frames)
+            frames.append([key[0], key[1]])
+        wmap.append(j)
+    stacks = ours.setdefault("stacks", [])
+    sidx = {(tuple(st[0]), int(st[1]), int(st[2])): st for st in stacks}
+    for st in theirs.get("stacks", []):
+        key = (tuple(wmap[w] for w in st[0]), int(st[1]), int(st[2]))
+        mine = sidx.get(key)
+        if mine is None:
+            mine = sidx[key] = [list(key[0]), st[1], st[2], 0, 0, 0, 0, 0, 0]
+            stacks.append(mine)
+        for k in range(3, 9):
+            mine[k] += st[k]
+    totals = ours.setdefault("totals", {})
+    for k in _SUMMED:
+        if k in theirs.get("totals", {}):
+            totals[k] = totals.get(k, 0) + theirs["totals"][k]
+    totals.setdefault("peak_time", theirs.get("totals", {}).get("peak_time", 0.0))
+    totals["duration"] = max(totals.get("duration", 0.0),
+                             theirs.get("totals", {}).get("duration", 0.0))
+    if theirs.get("lines"):
+        rows_by = {(f["filename"], f["lineno"], f["name"]): f
+                   for f in ours.setdefault("lines", [])}
+        for f in theirs["lines"]:
+            mine = rows_by.get((f["filename"], f["lineno"], f["name"]))
+            if mine is None:
+                mine = rows_by[(f["filename"], f["lineno"], f["name"])] = {**f, "lines": []}
+                ours["lines"].append(mine)
+            rows = {r[0]: list(r) for r in mine["lines"]}
+            for r in f["lines"]:
+                have = rows.setdefault(r[0], [r[0]] + [0] * (len(r) - 1))
+                have[1] = max(have[1], r[1])     # memory in use there: per process
+                for k in range(2, len(r)):
+                    have[k] += r[k]                 # increments and occurrences add up
+            mine["lines"] = [rows[k] for k in sorted(rows)]

@@ -214,18 +214,24 @@ def report_data(profile: Profile, threads: Iterable[ThreadProfile] | None = None
     }
 
 def _processes_section(profile: Profile, threads: list[ThreadProfile]) -> list[dict]:
-    """The processes of a whole-program profile, each with the indices of its threads in
-    the page's thread list (empty for a one-process profile)."""
+    """The processes of a whole-program profile (``report.processes.process_rows``), each
+    with the indices of its threads in the page's thread list, its span in seconds from
+    the first process's start, and where it waited on its children (empty for a
+    one-process profile)."""
     if "processes" not in profile.extra:
         return []
-    from hotpath.model.processes import process_tree, processes
+    from hotpath.report.processes import process_rows
     where = {id(t): k for k, t in enumerate(threads)}
     out = []
-    for p, depth in process_tree(processes(profile)):
+    for r in process_rows(profile):
+        p = r["proc"]
         mine = [where[id(profile.threads[i])] for i in p.threads
                 if i < len(profile.threads) and id(profile.threads[i]) in where]
-        out.append({"pid": p.pid, "ppid": p.ppid, "label": p.command, "depth": depth,
-                    "threads": mine, "missing": p.reason if p.missing else ""})
+        out.append({"pid": p.pid, "ppid": p.ppid, "label": p.command, "depth": r["depth"],
+                    "threads": mine, "missing": p.reason if p.missing else "",
+                    "note": "" if p.missing else p.reason, "calls": r["calls"],
+                    "seconds": r["seconds"], "begin": r["begin"], "end": r["end"],
+                    "waited": r["waited"], "waits": [list(w) for w in r["waits"]]})
     return out
 
 

@@ -47,7 +47,8 @@ if TYPE_CHECKING:
 
     from .modes import Mode
 
-__all__ = ["ENV", "Follow", "start_child", "mode_from_spec", "hoist_own_frames"]
+__all__ = ["ENV", "Follow", "start_child", "mode_from_spec", "start_modes", "end_modes",
+           "hoist_own_frames"]
 
 ENV = "HOTPATH_FOLLOW"
 _HOTPATH_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # .../hotpath
@@ -80,6 +81,48 @@ def mode_from_spec(spec: dict[str, Any]) -> Mode:
                           native=bool(spec.get("native", False)),
                           interval=float(spec.get("interval", 0.01)))
     raise ValueError(f"unknown mode {kind!r}")
+
+
+def start_modes(specs: list[dict[str, Any]], inherited: list[Mode] | None = None
+                ) -> list[Mode]:
+    """Build, install and start in this process the modes ``specs`` describe (a followed
+    child, a Dask worker); ``inherited``: the modes of this process before a fork, whose
+    line-profiled code the new ones profile too. On failure the modes built so far are
+    abandoned and the exception propagates."""
+    modes: list[Mode] = []
+    try:
+        for spec in specs:
+            m = mode_from_spec(spec)
+            m.install()
+            modes.append(m)
+        for old, new in zip(inherited or [], modes):
+            _carry_lines(old, new)
+        for m in modes:
+            m.start()
+    except Exception:
+        for m in modes:
+            try:
+                m.abandon()
+            except Exception:
+                pass
+        raise
+    return modes
+
+
+def end_modes(modes: list[Mode]) -> Profile:
+    """Stop ``modes`` (those of ``start_modes``) and put what they recorded into one new
+    profile, without hotpath's own frames. Meta of the process is the caller's."""
+    # Stop first, allocating nothing before (a memory mode would count it).
+    i = len(modes)
+    while i:
+        i -= 1
+        modes[i].stop()
+    from hotpath.model import Profile
+    profile = Profile()
+    for m in reversed(modes):
+        m.finish(profile)
+    hoist_own_frames(profile)
+    return profile
 
 
 # -- the parent ---------------------------------------------------------------------------
@@ -240,6 +283,22 @@ def _label(argv: list[str]) -> str:
     return ""
 
 
+def _dask_worker_label() -> str:
+    """"dask worker NAME (ADDRESS)" in a process that ran one Dask worker (a
+    ``LocalCluster``'s nanny starts each in a process of its own); "" otherwise."""
+    mod = sys.modules.get("distributed.worker")
+    if mod is None:
+        return ""
+    try:
+        workers = list(mod.Worker._instances)
+        if len(workers) != 1:
+            return ""
+        w = workers[0]
+        return f"dask worker {w.name} ({w.address_safe})"
+    except Exception:
+        return ""
+
+
 def start_child(config: dict[str, Any]) -> None:
     """From ``sitecustomize``: record this interpreter as a child of the run."""
     global _config
@@ -296,21 +355,8 @@ class Recorder:
         _current = self
         err = _mute()
         try:
-            for spec in self.config.get("modes", []):
-                m = mode_from_spec(spec)
-                m.install()
-                self.modes.append(m)
-            for old, new in zip(inherited, self.modes):
-                _carry_lines(old, new)
-            for m in self.modes:
-                m.start()
+            self.modes = start_modes(self.config.get("modes", []), inherited)
         except Exception as e:
-            for m in self.modes:
-                try:
-                    m.abandon()
-                except Exception:
-                    pass
-            self.modes = []
             self.done = True
             try:
                 self._marker(failed=f"it could not be profiled: {type(e).__name__}: {e}")
@@ -349,19 +395,12 @@ class Recorder:
                 self.label = f"multiprocessing: {mp.current_process().name}"
             except Exception:
                 pass
+        self.label = _dask_worker_label() or self.label
         self.writing = True
         err = _mute()
         try:
-            i = len(self.modes)
-            while i:
-                i -= 1
-                self.modes[i].stop()
+            profile = end_modes(self.modes)
             from hotpath import fileformat
-            from hotpath.model import Profile
-            profile = Profile()
-            for m in reversed(self.modes):
-                m.finish(profile)
-            hoist_own_frames(profile)
             profile.meta.update({
                 "pid": self.pid, "ppid": self.ppid, "argv": self.argv, "label": self.label,
                 "start_time": self.start, "end_time": time.time(),
@@ -578,6 +617,7 @@ def hoist_own_frames(profile: Profile) -> None:
 
     from hotpath.model import ROOT
     own_prefix = _HOTPATH_DIR + os.sep
+    _hoist_memory(profile, own_prefix)
     fs = profile.functions
     own = [f.filename.startswith(own_prefix) for f in fs]
     if not any(own):
@@ -622,3 +662,30 @@ def hoist_own_frames(profile: Profile) -> None:
     profile.functions = [fs[i] for i in used]
     for t in profile.threads:
         t.func = array("i", map(renumber.__getitem__, t.func))
+
+
+def _hoist_memory(profile: Profile, own_prefix: str) -> None:
+    """The same for the stacks of the memory section: hotpath's frames inside a stack
+    (the fork hook's bootstrap wrapper, between the parent's frames and the child's) are
+    taken out; stacks that become equal are added up."""
+    mem = profile.extra.get("memory")
+    if not isinstance(mem, dict) or not mem.get("stacks"):
+        return
+    own_func = {i for i, f in enumerate(mem.get("functions", []))
+                if str(f[0]).startswith(own_prefix)}
+    if not own_func:
+        return
+    own_frame = {i for i, f in enumerate(mem.get("frames", [])) if int(f[0]) in own_func}
+    if not own_frame:
+        return
+    merged: dict[tuple, list] = {}
+    for st in mem["stacks"]:
+        frames = [w for w in st[0] if w not in own_frame]
+        key = (tuple(frames), st[1], st[2])
+        have = merged.get(key)
+        if have is None:
+            merged[key] = [frames, *st[1:]]
+        else:
+            for k in range(3, 9):
+                have[k] += st[k]
+    mem["stacks"] = list(merged.values())

@@ -604,7 +604,7 @@ const VIEWS = [];
 let chartWidth = -1;
 function showView(name) {
   if (!VIEWS.includes(name)) return;
-  for (const v of ["hot", "profile", "source", "memory"]) $("hp-view-" + v).hidden = v !== name;
+  for (const v of ["hot", "profile", "source", "memory", "processes"]) $("hp-view-" + v).hidden = v !== name;
   $("hp-controls").hidden = !(name === "profile" || name === "hot") || !D.threads.length;
   document.body.classList.toggle("on-hot", name === "hot");
   document.querySelectorAll("#hp-tabs button").forEach((b) => b.classList.toggle("on", b.dataset.view === name));
@@ -646,6 +646,52 @@ function initProfile() {
   selectThread(D.threads.length > 1 ? "all" : "0");
 }
 
+// ---- processes -----------------------------------------------------------------------------
+function renderProcesses() {
+  const P = D.processes, body = $("hp-procs").querySelector("tbody");
+  const ends = P.map((p) => p.end).filter((x) => x !== null);
+  const span = Math.max(1e-9, ...ends, ...P.map((p) => p.begin || 0));
+  const opt = (k) => "p" + k;
+  P.forEach((p, k) => {
+    const tr = el("tr");
+    if (p.missing) tr.className = "missing";
+    tr.appendChild(el("td", p.pid));
+    const name = el("td", "\u00a0\u00a0".repeat(p.depth) + (p.depth ? "\u2514 " : "") + p.label, "l");
+    name.title = p.label;
+    if (p.missing || p.note) name.appendChild(el("span", p.missing ? "no profile: " + p.missing : p.note, "note"));
+    tr.appendChild(name);
+    const bar = el("div", null, "proc-bar"), cell = el("td", null, "proc-span");
+    if (p.begin !== null) {
+      const run = el("div", null, "run" + (p.missing ? " lost" : ""));
+      const end = p.end !== null ? p.end : span;
+      run.style.left = (100 * p.begin / span) + "%";
+      run.style.width = Math.max(0.3, 100 * (end - p.begin) / span) + "%";
+      run.title = "ran from " + p.begin.toFixed(3) + " s to " + (p.end !== null ? p.end.toFixed(3) + " s" : "?");
+      if (p.waited && end > p.begin) {
+        const w = el("div", null, "wait");
+        w.style.width = Math.min(100, 100 * p.waited / (end - p.begin)) + "%";
+        w.title = "waited on its children " + fmtSec(p.waited);
+        run.appendChild(w);
+      }
+      bar.appendChild(run);
+    }
+    cell.appendChild(bar);
+    tr.appendChild(cell);
+    tr.appendChild(el("td", p.begin !== null && p.end !== null ? fmtSec(p.end - p.begin) : ""));
+    tr.appendChild(el("td", p.missing ? "\u2013" : fmtInt(p.calls)));
+    tr.appendChild(el("td", p.missing ? "\u2013" : fmtSec(p.seconds)));
+    tr.appendChild(el("td", p.waited === null ? "" : fmtSec(p.waited) +
+      (p.end !== null && p.end > p.begin ? " (" + fmtPct(p.waited / (p.end - p.begin)) + ")" : "")));
+    if (p.threads.length) tr.addEventListener("click", () => { const sel = $("hp-thread"); sel.value = opt(k); selectThread(opt(k)); showView("hot"); });
+    body.appendChild(tr);
+  });
+  const box = $("hp-procs-waits");
+  P.filter((p) => p.waits.length).forEach((p) => {
+    box.appendChild(el("p", "Process " + p.pid + " (" + p.label + ") waited on its children " + fmtSec(p.waited) + ": " +
+      p.waits.slice(0, 6).map((w) => w[0] + " " + fmtSec(w[1])).join(", ")));
+  });
+}
+
 function init() {
   $("hp-title").textContent = D.title;
   $("hp-meta").textContent = D.summary.join(" \u00b7 ");
@@ -654,6 +700,7 @@ function init() {
   if (D.threads.length) VIEWS.push("hot", "profile");
   if (BLOCKS.length) VIEWS.push("source");
   if (MEM) VIEWS.push("memory");
+  if ((D.processes || []).length > 1) VIEWS.push("processes");
   if (D.source && D.source.error) warn("The line data could not be read: " + D.source.error);
   if (D.memory && D.memory.error) warn("The memory data could not be read: " + D.memory.error);
   const tabs = $("hp-tabs");
@@ -667,6 +714,7 @@ function init() {
   else { VIEWS.includes("profile") || VIEWS.push("profile"); $("hp-crumbs").textContent = "This profile holds no call profile (no threads)."; }
   if (BLOCKS.length) renderSourceList();
   if (MEM) renderMemory();
+  if (VIEWS.includes("processes")) renderProcesses();
   const asked = (location.hash || "").slice(1);
   showView(VIEWS.includes(asked) && (asked !== "profile" || D.threads.length) ? asked
            : D.threads.length ? "hot" : MEM ? "memory" : BLOCKS.length ? "source" : "profile");
@@ -683,4 +731,4 @@ function init() {
 }
 
 window.hotpath = { data: D, state: S, zoomTo, setSearch, focusFunction, sortBy, select, selectThread, frameAt, render,
-                   showView, openSource, drawChart, showHot, setHide, hotRows };
+                   showView, openSource, drawChart, showHot, setHide, hotRows, renderProcesses };
