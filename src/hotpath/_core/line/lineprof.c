@@ -172,11 +172,18 @@ static void rec_off(hp_line_tracer *tr)
 }
 
 /* Remove the event source (and the sampler); frames still running lose their open
- * line, as with line_profiler's disable(). 0 / -1 with an exception set. */
+ * line, as with line_profiler's disable(). 0 / -1 with an exception set.
+ * The source's registrations (sys.monitoring callbacks, the trace function) may hold
+ * the last references to `tr`: removing them could free it mid-way (a tracer armed by
+ * a decorator, then dropped, is disarmed when another arms). So `tr` is held until the
+ * end, unless it is already being freed (called from dealloc: refcount 0). */
 static int disarm(hp_line_tracer *tr)
 {
     if (!tr->enabled)
         return 0;
+    int hold = Py_REFCNT(tr) > 0;
+    if (hold)
+        Py_INCREF(tr);
     hp_line_sampler_stop(&tr->sampler);
     rec_off(tr);
     int rc = hp_line_source_stop(tr);
@@ -184,6 +191,8 @@ static int disarm(hp_line_tracer *tr)
     if (active_tracer == tr)
         active_tracer = NULL;
     hp_line_store_free_threads(&tr->store);
+    if (hold)
+        Py_DECREF(tr); /* may free it now: enabled is 0, so dealloc does not disarm */
     return rc;
 }
 
