@@ -17,8 +17,8 @@ MIRROR=${HOTPATH_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 VERSIONS=(3.14 3.15)
 SKIP=3
 # Bump when the package list changes so existing roots are topped up.
-STAMP_VERSION=3
-PACKAGES="ca-certificates gcc make git procps"
+STAMP_VERSION=4
+PACKAGES="ca-certificates gcc make git procps valgrind"
 for v in "${VERSIONS[@]}"; do
   PACKAGES+=" python$v python$v-dev python$v-venv libpython$v-testsuite"
 done
