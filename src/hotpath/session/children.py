@@ -331,6 +331,7 @@ class Recorder:
         self.done = False
         self.ready = False
         self.writing = False
+        self.written = False            # finish() is over (the profile written or not)
         self.pending_signal = 0
         import _thread
         self.once = _thread.allocate_lock()     # held by the one finish() that writes
@@ -339,8 +340,20 @@ class Recorder:
         rec = {"pid": self.pid, "ppid": self.ppid, "argv": self.argv, "label": self.label,
                "start": self.start, "forked": self.forked, **more}
         path = os.path.join(self.config["dir"], self.key + ".json")
-        with open(path, "w", encoding="utf-8") as f:
-            json.dump(rec, f)
+        # Written whole or not at all: the process may end by SIGTERM (whose handler
+        # writes the profile) while it rewrites its marker, and a truncated marker
+        # would drop the process, profile and all, from the merge.
+        tmp = path + f".{time.monotonic_ns()}.tmp"
+        try:
+            with open(tmp, "w", encoding="utf-8") as f:
+                json.dump(rec, f)
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
 
     def begin(self, inherited: list[Mode]) -> None:
         """Write the start marker, start the modes (``inherited``: the modes this process
@@ -388,7 +401,20 @@ class Recorder:
         """Stop recording and write this process's profile (once; never raises)."""
         if self.done or os.getpid() != self.pid or not self.once.acquire(False):
             return
+        # From here until ``written`` the SIGTERM handler only notes the signal (the lock
+        # is held): acting on it would find finish() taken and end the process before
+        # this call has written anything.
+        self.writing = True
         self.done = True
+        try:
+            self._write(ended_by)
+        finally:
+            self.written = True
+            self.writing = False
+        if self.pending_signal and not ended_by:    # a SIGTERM came while writing
+            _die_by(self.pending_signal)
+
+    def _write(self, ended_by: str) -> None:
         mp = sys.modules.get("multiprocessing.process")
         if mp is not None and self.label.startswith("multiprocessing"):
             try:
@@ -396,7 +422,6 @@ class Recorder:
             except Exception:
                 pass
         self.label = _dask_worker_label() or self.label
-        self.writing = True
         err = _mute()
         try:
             profile = end_modes(self.modes)
@@ -415,9 +440,6 @@ class Recorder:
                 pass
         finally:
             _unmute(err)
-            self.writing = False
-        if self.pending_signal and not ended_by:    # a SIGTERM came while writing
-            _die_by(self.pending_signal)
 
 
 class _Muted:
@@ -472,7 +494,8 @@ def _on_sigterm(rec: Recorder) -> None:
             return
 
         def handler(signum: int, frame: Any) -> None:
-            if rec.writing or (not rec.ready and not rec.done):
+            if (rec.writing or (not rec.ready and not rec.done)
+                    or (rec.once.locked() and not rec.written)):
                 rec.pending_signal = signum       # acted on when that is over
                 return
             _end_by(rec, signum)
@@ -516,6 +539,12 @@ def _guard_sigterm(rec: Recorder) -> None:
                 return
             if signal.SIGTERM not in data:
                 continue
+            # A recording still starting acts on the signal itself once started (the
+            # handler held it): writing now would write what it has not yet recorded.
+            # (Bounded: a start that never ends must not keep the process alive.)
+            deadline = time.monotonic() + 5.0
+            while not (rec.ready or rec.done) and time.monotonic() < deadline:
+                time.sleep(0.01)
             time.sleep(0.25)            # the main thread's handler usually runs first
             if rec.done or os.getpid() != rec.pid:
                 return
@@ -574,8 +603,49 @@ def _patch_bootstrap() -> None:
     cls._bootstrap = _bootstrap
 
 
+#: Threads (by ident) that blocked SIGTERM for a fork of theirs, to unblock it after.
+_held_for_fork: set[int] = set()
+
+
+def _before_fork() -> None:
+    """Hold SIGTERM in the forking thread across the fork: a child that is sent it before
+    its handler is set (a pool terminated while a worker is starting) would otherwise
+    die at the default action before writing even its marker, and be absent from the
+    report. The child gets the held signal once its handler is set."""
+    if _config is None:
+        return
+    try:
+        import _thread
+        import signal
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+        if signal.SIGTERM not in old:
+            _held_for_fork.add(_thread.get_ident())
+    except (AttributeError, ValueError, OSError):
+        pass
+
+
+def _release_sigterm() -> None:
+    """Unblock SIGTERM if ``_before_fork`` blocked it in this thread."""
+    try:
+        import _thread
+        import signal
+        ident = _thread.get_ident()
+        if ident in _held_for_fork:
+            _held_for_fork.discard(ident)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+    except (AttributeError, ValueError, OSError):
+        pass
+
+
 def _after_fork_in_child() -> None:
     """A fork of a followed process: record the child afresh."""
+    try:
+        _record_fork_child()
+    finally:
+        _release_sigterm()
+
+
+def _record_fork_child() -> None:
     if _config is None:
         return
     parent = _current
@@ -602,7 +672,8 @@ _hook_registered = False
 def _register_fork_hook() -> None:
     global _hook_registered
     if not _hook_registered and hasattr(os, "register_at_fork"):
-        os.register_at_fork(after_in_child=_after_fork_in_child)
+        os.register_at_fork(before=_before_fork, after_in_parent=_release_sigterm,
+                            after_in_child=_after_fork_in_child)
         _hook_registered = True
 
 
