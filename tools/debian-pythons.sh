@@ -41,6 +41,9 @@ mount_pseudo() {
   mountpoint -q "$ROOT/proc" || mount -t proc proc "$ROOT/proc"
   mkdir -p "$ROOT/dev/shm"
   mountpoint -q "$ROOT/dev/shm" || mount -t tmpfs -o mode=1777 tmpfs "$ROOT/dev/shm"
+  # Terminals (pty.openpty: the progress line's tests) need the host's devpts.
+  mkdir -p "$ROOT/dev/pts"
+  mountpoint -q "$ROOT/dev/pts" || mount --bind /dev/pts "$ROOT/dev/pts" 2>/dev/null || true
   cp -L /etc/resolv.conf "$ROOT/etc/resolv.conf" 2>/dev/null || true
 }
 
