@@ -71,18 +71,28 @@ static void *sampler_main(void *arg)
             s->tick(s->arg, NULL);
         return NULL;
     }
-    PyGILState_STATE g = PyGILState_Ensure();
-    PyThreadState *me = PyEval_SaveThread();
-    s->me = me;
+    /* The thread state is made when a tick first needs the GIL, not before the first
+     * `before`: making it takes the GIL, which a program in a long C call (a compile, a
+     * sort) holds for as long as the call lasts, and `before` may do its work without it */
+    PyGILState_STATE g = PyGILState_UNLOCKED;
+    PyThreadState *me = NULL;
     for (int first = 1; next(s, first); first = 0) {
         if (s->before && s->before(s->arg))
             continue;
-        PyEval_RestoreThread(me);
+        if (!me) {
+            g = PyGILState_Ensure();
+            me = PyThreadState_Get();
+            __atomic_store_n(&s->me, me, __ATOMIC_RELEASE);
+        } else {
+            PyEval_RestoreThread(me);
+        }
         s->tick(s->arg, me);
         me = PyEval_SaveThread();
     }
-    PyEval_RestoreThread(me);
-    PyGILState_Release(g);
+    if (me) {
+        PyEval_RestoreThread(me);
+        PyGILState_Release(g);
+    }
     return NULL;
 }
 

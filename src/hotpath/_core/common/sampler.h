@@ -53,7 +53,8 @@ typedef struct {
     int (*before)(void *arg); /* NULL, or (python = 1) run before each tick, no GIL;
                                 * nonzero: skip the tick (done elsewhere) */
     PyThreadState *me;        /* python = 1: the thread's own thread state, set by the
-                                * thread before its first `before` (then read-only) */
+                                * thread when a tick first takes the GIL (NULL until then;
+                                * then read-only) */
     void *arg;
 } hp_sampler;
 
