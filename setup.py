@@ -46,7 +46,7 @@ def headers(*folders):
 
 core_sources = (
     sources(f"{CORE}/common", ["module.c", "clock.c", "frames.c", "table.c", "newthreads.c",
-                               "monitoring.c", "sampler.c", "gilstate.c"])
+                               "saferead.c", "stackpeek.c", "monitoring.c", "sampler.c", "gilstate.c"])
     + sources(f"{CORE}/func", ["funcprof.c", "funcreg.c", "calltree.c", "treestats.c", "floor.c",
                                "source_legacy.c", "source_monitoring.c"])
     + sources(f"{CORE}/line", ["lineprof.c", "linestore.c", "lines_legacy.c",

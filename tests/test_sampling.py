@@ -69,6 +69,55 @@ def test_sampled_hot_functions_agree_with_the_deterministic_profile(runner):
     assert names == {"<module>"}
 
 
+# A caller whose own work is straight-line code (no loop, no call: no eval-breaker check
+# in it) ending in a call to an empty function. A sample is taken at the running thread's
+# next eval-breaker check, here the callee's entry; without the peek at the ask
+# (common/stackpeek.h) the caller's whole time was charged to `tiny` (measured: tiny
+# 52-63%, caller 0%; the exact profile: caller ~50%, tiny 0%).
+STRAIGHT = """
+    import threading, sys
+    exec("def caller(a):\\n    x = 0\\n" + "".join(f"    x = x + a * {i} % 7\\n" for i in range(3000))
+         + "    tiny()\\n    return x\\n")
+    def tiny():
+        pass
+    def looper(n):
+        s = 0
+        for i in range(n):
+            s += i
+        return s
+    def work():
+        for _ in range(600):
+            caller(3)
+            looper(3000)
+    if sys.argv[1] == "thread":
+        t = threading.Thread(target=work)
+        t.start()
+        t.join()
+    else:
+        work()
+"""
+
+
+@pytest.mark.parametrize("where", ["main", "thread"])
+def test_a_callers_straight_line_work_is_charged_to_it(runner, where):
+    runner.write("straight.py", STRAIGHT)
+    r = runner.hotpath("run", "--sample", "-q", "-o", "s.hprof", "straight.py", where)
+    assert r.returncode == 0, r.stderr
+    data = hotpath.load(str(runner.cwd / "s.hprof"))
+    own = {}
+    for f, st in data.function_stats().items():
+        if f >= 0:
+            own[data.functions[f].name] = own.get(data.functions[f].name, 0) + st.self_ticks
+    names = ("caller", "tiny", "looper")  # the thread case also samples join()'s wait
+    total = sum(own.get(name, 0) for name in names)
+    share = {name: own.get(name, 0) / total for name in names}
+    assert share["caller"] > 0.3 and share["looper"] > 0.3, share
+    assert share["tiny"] < 0.05, share
+    if where == "main":
+        sampling = data.meta["sampling"]
+        assert sampling["peek_moved"] > 0 and sampling["peeked"] >= sampling["peek_moved"]
+
+
 def test_reports_exports_and_diff_read_a_sampled_profile(runner):
     runner.write("sep.py", SEPARATED.replace("range(25)", "range(3)"))
     assert runner.hotpath("run", "--sample=2k", "-q", "sep.py").returncode == 0

@@ -118,6 +118,10 @@ def profile_from_samples(snap: dict[str, Any], rate: float, clock: str,
                for t in snap["threads"]}
     sampling = {"rate_hz": rate, "clock": clock, "ticks": snap["ticks"],
                 "main_ticks": snap.get("main_ticks", 0),
+                # samples of the GIL's holder taken as its stack was when asked for
+                # (common/stackpeek.h); of those, the ones whose stack had moved on
+                "peeked": snap.get("peeked", 0), "peek_moved": snap.get("peek_moved", 0),
+                "peek_lost": snap.get("peek_lost", 0),
                 "samples": samples,
                 "effective_hz": round(snap["ticks"] / secs, 1) if secs > 0 else 0.0,
                 "threads": threads}

@@ -68,10 +68,12 @@ static inline int hp_frame_lasti(_PyInterpreterFrame *f)
 }
 
 /* The code objects (borrowed) of the frames on `ts`'s stack, innermost first, skipping
- * those hp_frame_skipped skips: at most `max` into `out`; returns how many. *cut (if not
- * NULL) is 1 when outer frames did not fit. Reads frames only: the caller holds the GIL
- * (another thread's stack) or is `ts`'s thread. Never allocates, never fails. */
-static inline int hp_stack_codes(PyThreadState *ts, PyCodeObject **out, int max, int *cut)
+ * those hp_frame_skipped skips: at most `max` into `out` (and, when `frames` is not NULL,
+ * each frame's address into it); returns how many. *cut (if not NULL) is 1 when outer
+ * frames did not fit. Reads frames only: the caller holds the GIL (another thread's
+ * stack) or is `ts`'s thread. Never allocates, never fails. */
+static inline int hp_stack_codes(PyThreadState *ts, PyCodeObject **out, const void **frames,
+                                 int max, int *cut)
 {
     int n = 0;
     _PyInterpreterFrame *f = hp_tstate_frame(ts);
@@ -80,11 +82,41 @@ static inline int hp_stack_codes(PyThreadState *ts, PyCodeObject **out, int max,
             continue;
         if (n == max)
             break;
+        if (frames)
+            frames[n] = f;
         out[n++] = hp_frame_code(f);
     }
     if (cut)
         *cut = f != NULL;
     return n;
+}
+
+/* The same two answers for a *copy* of a frame that another thread may be running
+ * (stackpeek.c): the code object's address, read from the copy's bits only (never
+ * dereferenced, so never a PyCode_Check through a pointer that may be dead), and whether
+ * the copy is a C-stack or interpreter shim by its owner alone (a frame not started yet
+ * would need its code object read; the peek keeps those). */
+static inline const void *hp_frame_copy_code(_PyInterpreterFrame *f)
+{
+#if HP_PY314
+    return PyStackRef_AsPyObjectBorrow(f->f_executable);
+#elif HP_PY313
+    return f->f_executable;
+#else
+    return f->f_code;
+#endif
+}
+
+static inline int hp_frame_copy_skipped(const _PyInterpreterFrame *f)
+{
+#if HP_PY314
+    return f->owner >= FRAME_OWNED_BY_INTERPRETER;
+#elif HP_PY312
+    return f->owner == FRAME_OWNED_BY_CSTACK;
+#else
+    (void)f;
+    return 0;
+#endif
 }
 
 /* See frames.c: 0 when frames.h's reads agree with the public frame API on the calling

@@ -8,6 +8,7 @@
 #include "clock.h"
 #include "frames.h"
 #include "module.h"
+#include "stackpeek.h"
 
 typedef struct {
     PyObject *profiler_type;
@@ -29,11 +30,12 @@ static PyObject *clock_info(PyObject *m, PyObject *Py_UNUSED(ignored))
 }
 
 /* _frames_selfcheck(): None when frames.h reads this interpreter's frames as the public
- * API does; RuntimeError saying where they differ otherwise (see frames.c). */
+ * API does, and stackpeek.h's peek reads them as frames.h does; RuntimeError saying
+ * where they differ otherwise (see frames.c, stackpeek.c). */
 static PyObject *frames_selfcheck(PyObject *m, PyObject *Py_UNUSED(ignored))
 {
     char why[160];
-    if (hp_frames_selfcheck(why, sizeof why) < 0)
+    if (hp_frames_selfcheck(why, sizeof why) < 0 || hp_stack_peek_selfcheck(why, sizeof why) < 0)
         return PyErr_Format(PyExc_RuntimeError,
                             "hotpath: internal frame layout check "
                             "failed on Python %s: %s",

@@ -101,7 +101,7 @@ static void take_sample(void *arg, PyThreadState *me)
          ts = PyThreadState_Next(ts)) {
         if (ts == me)
             continue;
-        int n = hp_stack_codes(ts, s->stack, HP_LINE_SAMPLE_DEPTH, NULL);
+        int n = hp_stack_codes(ts, s->stack, NULL, HP_LINE_SAMPLE_DEPTH, NULL);
         if (n == 0 || importing(s->stack, n))
             continue; /* no Python code running, or import-time work */
         PyCodeObject *co = (PyCodeObject *)Py_NewRef(s->stack[0]);

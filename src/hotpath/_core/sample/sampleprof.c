@@ -46,7 +46,9 @@
 #include "common/frames.h"
 #include "common/gilstate.h"
 #include "common/module.h"
+#include "common/saferead.h"
 #include "common/sampler.h"
+#include "common/stackpeek.h"
 #include "common/table.h"
 #include "sampletree.h"
 
@@ -89,9 +91,21 @@ typedef struct {
                           * sampled (pending calls run there), else NULL; compared only */
     uintptr_t pending;   /* the unserved pending-call request's number, or 0 (atomic:
                           * the sampler thread and the main thread) */
-    char error[120];     /* set when the capture stopped early */
+    /* the GIL holder's top frames, peeked by the sampler thread as it asks for a sample
+     * (stackpeek.h): `peeks[seq & 1]` for pending-call request `seq` (the main thread may
+     * still be reading the previous request's while the next is made: never the same
+     * slot), `self_peek` for a tick the sampler thread takes itself */
+    hp_stack_peek peeks[2], self_peek;
+    hp_peek_cache peek_cache; /* the sampler thread's only */
+    uint64_t peeked;          /* samples whose GIL holder's stack was peeked at the ask */
+    uint64_t peek_moved;      /* of those, samples whose stack had moved by the time it was
+                          * taken (put back as it was at the ask) */
+    uint64_t peek_lost;       /* of those, samples where no peeked frame was left: taken as
+                          * the stack was then */
+    char error[120];          /* set when the capture stopped early */
     PyCodeObject *stack[MAX_DEPTH];
-    uint32_t path[MAX_DEPTH + 1];
+    const void *frames[MAX_DEPTH];
+    uint32_t path[MAX_DEPTH + 1 + HP_PEEK_FRAMES];
 } SamplerObject;
 
 static SamplerObject *active = NULL; /* the running sampler (GIL) */
@@ -202,10 +216,61 @@ static int64_t row_of(SamplerObject *s, PyCodeObject *co)
     return n + 1;
 }
 
+/* The row of the code object at `addr`, read by a peek (stackpeek.h) from a frame that
+ * has returned since: it was alive then (its frame held it), but may have been freed
+ * before this sample (a module's top-level code is dropped once the import ends). GIL
+ * held. A row when the sampler already holds it; otherwise adopted only when its header
+ * still says "a live code object": readable (saferead.h), the type PyCode_Type, and a
+ * reference count of a live heap object (a freed block's first word is an allocator's
+ * free-list link: 0 or an address, above 2^32; in a block reused by another object the
+ * type differs). -1 when not adopted (the put-back ends there). */
+static int64_t peeked_row(SamplerObject *s, const void *addr)
+{
+    uint32_t row;
+    if (hp_ptrmap_get(&s->index, addr, &row))
+        return row;
+    PyObject head;
+    if (hp_safe_read(&head, addr, sizeof head) < 0 || Py_TYPE(&head) != &PyCode_Type)
+        return -1;
+    uint64_t refs; /* the whole first word: 3.14 keeps flags in its upper half */
+    memcpy(&refs, &head, sizeof refs);
+    if (refs == 0 || refs >= ((uint64_t)1 << 32))
+        return -1;
+    return row_of(s, (PyCodeObject *)addr);
+}
+
+/* The stack of `n` walked frames (s->stack / s->frames, innermost first) as it was when
+ * `peek` was read: returns the number of walked frames to drop from the inside (those
+ * pushed since) and fills `back` with the rows of the peeked frames popped since, which
+ * go on top instead, outermost first; returns their number in *nback. A popped frame
+ * whose code object cannot be adopted (peeked_row) ends the put-back there. */
+static int as_peeked(SamplerObject *s, const hp_stack_peek *peek, int n, uint32_t *back, int *nback)
+{
+    *nback = 0;
+    s->peeked++;
+    int at = 0;
+    int j = hp_stack_peek_match(peek, s->frames, s->stack, n, &at);
+    if (j < 0) {
+        s->peek_lost++;
+        return 0;
+    }
+    for (int m = j - 1; m >= 0; m--) {
+        int64_t row = peeked_row(s, peek->f[m].code);
+        if (row < 0)
+            break;
+        back[(*nback)++] = (uint32_t)row;
+    }
+    if (at > 0 || *nback > 0)
+        s->peek_moved++;
+    return at;
+}
+
 /* One sample of every thread but `skip` (the sampler thread's own), GIL held; `holder`
- * is the thread state that held the GIL just before. Never raises (the caller keeps any
- * exception in flight). */
-static void sample_all(SamplerObject *s, PyThreadState *skip, const void *holder)
+ * is the thread state that held the GIL just before, and `peek` (or NULL) its top frames
+ * peeked as the sample was asked for. Never raises (the caller keeps any exception in
+ * flight). */
+static void sample_all(SamplerObject *s, PyThreadState *skip, const void *holder,
+                       const hp_stack_peek *peek)
 {
     int64_t now = mono_ns();
     int64_t dt = now - s->last;
@@ -218,9 +283,13 @@ static void sample_all(SamplerObject *s, PyThreadState *skip, const void *holder
         if (ts == skip)
             continue;
         int cut = 0;
-        int n = hp_stack_codes(ts, s->stack, MAX_DEPTH, &cut);
+        int n = hp_stack_codes(ts, s->stack, s->frames, MAX_DEPTH, &cut);
         if (n == 0)
             continue; /* runs no Python code (yet, or any more) */
+        int drop = 0, nback = 0;
+        uint32_t back[HP_PEEK_FRAMES];
+        if (peek && peek->ts == (const void *)ts && peek->n > 0)
+            drop = as_peeked(s, peek, n, back, &nback);
         sample_thread *t = thread_of(s, ts);
         if (!t) {
             fail(s, "out of memory for a thread's call tree");
@@ -240,7 +309,7 @@ static void sample_all(SamplerObject *s, PyThreadState *skip, const void *holder
         int k = 0;
         if (cut)
             s->path[k++] = HP_SAMPLE_OVERFLOW;
-        for (int i = n - 1; i >= 0; i--) {
+        for (int i = n - 1; i >= drop; i--) {
             int64_t row = row_of(s, s->stack[i]);
             if (row < 0) {
                 fail(s, "out of memory for the function table");
@@ -248,6 +317,8 @@ static void sample_all(SamplerObject *s, PyThreadState *skip, const void *holder
             }
             s->path[k++] = (uint32_t)row;
         }
+        for (int m = 0; m < nback; m++)
+            s->path[k++] = back[m];
         if (hp_sample_tree_add(&t->tree, s->path, k, w) < 0) {
             fail(s, "out of memory for a thread's call tree");
             return;
@@ -262,7 +333,7 @@ static void sample_all(SamplerObject *s, PyThreadState *skip, const void *holder
 static void tick(void *arg, PyThreadState *me)
 {
     SamplerObject *s = arg;
-    sample_all(s, me, s->holder);
+    sample_all(s, me, s->holder, &s->self_peek);
 }
 
 /* The pending call the sampler thread hands to the main thread (it runs in the main
@@ -279,7 +350,8 @@ static int pending_tick(void *arg)
         return 0;
     hp_saved_exc saved;
     hp_exc_save(&saved);
-    sample_all(s, s->thread.me, PyThreadState_Get());
+    PyThreadState *sampler_ts = __atomic_load_n(&s->thread.me, __ATOMIC_ACQUIRE); /* or NULL */
+    sample_all(s, sampler_ts, PyThreadState_Get(), &s->peeks[(uintptr_t)arg & 1]);
     s->main_ticks++;
     hp_exc_restore(&saved);
     return 0;
@@ -315,16 +387,20 @@ static int before_tick(void *arg)
     }
     if (__atomic_exchange_n(&s->pending, 0, __ATOMIC_ACQ_REL) != 0 || !s->main_ts ||
         holder != s->main_ts) {
+        hp_stack_peek_read(holder, &s->self_peek, &s->peek_cache); /* where the holder is now */
         hp_gil_request_drop(s->interp, holder); /* take it without a switch-interval wait */
         return 0;
     }
     uintptr_t seq = ++next_request;
     if (seq == 0)
         seq = ++next_request;
+    hp_stack_peek_read(holder, &s->peeks[seq & 1],
+                       &s->peek_cache); /* published by the store below */
     __atomic_store_n(&s->pending, seq, __ATOMIC_RELEASE);
     if (Py_AddPendingCall(pending_tick, (void *)seq) < 0) {
         uintptr_t want = seq;
         __atomic_compare_exchange_n(&s->pending, &want, 0, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+        s->self_peek = s->peeks[seq & 1];
         hp_gil_request_drop(s->interp, holder);
         return 0; /* the queue is full: sample from here */
     }
@@ -357,6 +433,7 @@ static void clear_data(SamplerObject *s)
         PyList_SetSlice(s->codes, 0, PyList_GET_SIZE(s->codes), NULL);
     s->ticks = 0;
     s->main_ticks = 0;
+    s->peeked = s->peek_moved = s->peek_lost = 0;
     s->elapsed_ns = 0;
     s->error[0] = 0;
 }
@@ -432,6 +509,7 @@ static PyObject *sampler_start(PyObject *self, PyObject *Py_UNUSED(ignored))
     s->interp = PyThreadState_GetInterpreter(me);
     s->main_ts = NULL;
     s->pending = 0;
+    memset(&s->peek_cache, 0, sizeof s->peek_cache);
     if (s->interp == PyInterpreterState_Main()) {
         /* the thread that runs pending calls: threading.main_thread() (best effort) */
         unsigned long main_ident = 0;
@@ -517,7 +595,9 @@ static PyObject *function_row(PyCodeObject *co)
 
 /* snapshot(): the samples as the function profiler's snapshot dict (see
  * capture/functions.py), plus per-thread "samples" / "gil_samples", "ticks" and
- * "main_ticks" (the ticks the main thread took itself). New
+ * "main_ticks" (the ticks the main thread took itself), "peeked" / "peek_moved" /
+ * "peek_lost" (stackpeek.h: samples of the GIL's holder taken as its stack was at the
+ * ask; of those, how many had moved on, and how many had no peeked frame left). New
  * reference or NULL. Stops nothing: while running, a consistent copy (GIL held). */
 static PyObject *sampler_snapshot(PyObject *self, PyObject *Py_UNUSED(ignored))
 {
@@ -556,13 +636,15 @@ static PyObject *sampler_snapshot(PyObject *self, PyObject *Py_UNUSED(ignored))
         Py_DECREF(d);
     }
     int64_t elapsed = s->elapsed_ns + (s->running ? mono_ns() - s->started_ns : 0);
-    out = Py_BuildValue("{s:O,s:O,s:d,s:s,s:d,s:K,s:K,s:d,s:s,s:s}", "functions", funcs, "threads",
-                        threads, "tick_seconds", 1e-9, "clock",
-                        s->cpu ? "per-thread CPU time (sampled)" : "wall time (sampled)",
-                        "enabled_seconds", (double)elapsed * 1e-9, "ticks",
-                        (unsigned long long)s->ticks, "main_ticks",
-                        (unsigned long long)s->main_ticks, "interval", s->thread.interval, "error",
-                        s->error[0] ? s->error : "", "weight", s->cpu ? "cpu" : "wall");
+    out = Py_BuildValue(
+        "{s:O,s:O,s:d,s:s,s:d,s:K,s:K,s:d,s:s,s:s,s:K,s:K,s:K}", "functions", funcs, "threads",
+        threads, "tick_seconds", 1e-9, "clock",
+        s->cpu ? "per-thread CPU time (sampled)" : "wall time (sampled)", "enabled_seconds",
+        (double)elapsed * 1e-9, "ticks", (unsigned long long)s->ticks, "main_ticks",
+        (unsigned long long)s->main_ticks, "interval", s->thread.interval, "error",
+        s->error[0] ? s->error : "", "weight", s->cpu ? "cpu" : "wall", "peeked",
+        (unsigned long long)s->peeked, "peek_moved", (unsigned long long)s->peek_moved, "peek_lost",
+        (unsigned long long)s->peek_lost);
 done:
     Py_XDECREF(funcs);
     Py_XDECREF(threads);
