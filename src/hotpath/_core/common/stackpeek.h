@@ -34,8 +34,9 @@ typedef struct {
 } hp_peek_frame;
 
 typedef struct {
-    const void *ts; /* the thread state peeked at (compared only), or NULL: no peek */
-    int n;          /* frames in `f`, innermost first */
+    int64_t asked_ns; /* the caller's: when the sample was asked for (set by the caller) */
+    const void *ts;   /* the thread state peeked at (compared only), or NULL: no peek */
+    int n;            /* frames in `f`, innermost first */
     hp_peek_frame f[HP_PEEK_FRAMES];
 } hp_stack_peek;
 
@@ -53,11 +54,15 @@ typedef struct {
 } hp_peek_cache;
 
 /* Peek at `ts`'s innermost frames (skipping C-stack shims), without the GIL, from another
- * thread: fills `out` (out->n may be 0: no Python frame, or nothing readable). `cache`
+ * thread. `mapped` = 1 promises that `ts` and its thread's C stack stay mapped while the
+ * peek runs (the main thread's: they live until the interpreter ends), so its frame
+ * pointer is read by plain loads, just after the frames' pages; otherwise everything
+ * goes through saferead.h (a thread state may be freed under the read). Fills `out` (out->n may be 0: no Python frame, or nothing readable). `cache`
  * (zeroed at first) carries guesses from one peek to the next and the copy's buffer. Never faults;
  * one system call when the guesses hold (the stack stayed within a few pages), a few
  * more when not. */
-void hp_stack_peek_read(const PyThreadState *ts, hp_stack_peek *out, hp_peek_cache *cache);
+void hp_stack_peek_read(const PyThreadState *ts, int mapped, hp_stack_peek *out,
+                        hp_peek_cache *cache);
 
 /* Where `peek` meets a stack walked later under the GIL (`frames`/`codes`, `n` of them,
  * innermost first, as hp_stack_codes gives): the smallest j such that peek frame j is

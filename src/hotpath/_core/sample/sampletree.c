@@ -126,7 +126,7 @@ static int64_t child(hp_sample_tree *t, uint32_t parent, uint32_t func, int *ful
     return i;
 }
 
-int hp_sample_tree_add(hp_sample_tree *t, const uint32_t *funcs, int n, int64_t w)
+int hp_sample_tree_add(hp_sample_tree *t, const uint32_t *funcs, int n, int64_t w, uint32_t *leaf)
 {
     uint32_t node = 0;
     for (int i = 0; i < n; i++) {
@@ -145,7 +145,18 @@ int hp_sample_tree_add(hp_sample_tree *t, const uint32_t *funcs, int n, int64_t 
     }
     if (node != 0)
         t->self[node] += w;
+    if (leaf)
+        *leaf = node;
     return 0;
+}
+
+void hp_sample_tree_weigh(hp_sample_tree *t, uint32_t leaf, int64_t w)
+{
+    if (leaf == 0 || leaf >= t->n)
+        return;
+    t->self[leaf] += w;
+    for (uint32_t node = leaf; node != 0 && node != HP_SAMPLE_ROOT; node = t->parent[node])
+        t->total[node] += w;
 }
 
 static void put32(unsigned char *p, uint32_t v)

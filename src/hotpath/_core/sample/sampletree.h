@@ -40,8 +40,13 @@ typedef struct {
 int hp_sample_tree_init(hp_sample_tree *t, size_t max_nodes);
 void hp_sample_tree_free(hp_sample_tree *t);
 /* Add one sample: `funcs` from the outermost frame (funcs[0]) to the innermost, weight
- * `w`. 0 / -1 (out of memory: the sample is partly added; the tree stays valid). */
-int hp_sample_tree_add(hp_sample_tree *t, const uint32_t *funcs, int n, int64_t w);
+ * `w`; *leaf (if not NULL) is set to its innermost node. 0 / -1 (out of memory: the
+ * sample is partly added; the tree stays valid). */
+int hp_sample_tree_add(hp_sample_tree *t, const uint32_t *funcs, int n, int64_t w, uint32_t *leaf);
+/* Add weight `w` to a sample already added, by its innermost node (the `self` of `leaf`,
+ * the `total` of it and of every node above it): a sample whose weight is known only
+ * later (the sampling mode weighs a sample by the time until the next one). */
+void hp_sample_tree_weigh(hp_sample_tree *t, uint32_t leaf, int64_t w);
 /* The tree as little-endian 32-byte records <u32 func, u32 parent, u64 count, i64 self,
  * i64 total> (the function profiler's snapshot layout), into `out` of n * 32 bytes. */
 void hp_sample_tree_pack(const hp_sample_tree *t, unsigned char *out);
