@@ -131,6 +131,48 @@ def test_a_callers_straight_line_work_is_charged_to_it(runner, where):
         assert sampling["peek_moved"] > 0 and sampling["peeked"] >= sampling["peek_moved"]
 
 
+# A stack that never stays still: deep recursion across data-stack chunks, generators
+# (frames that move between stacks), exceptions unwinding many frames. The sampler thread
+# peeks at it thousands of times without the GIL; a torn read (a `previous` pointer of ~0
+# read mid-update once crashed the ast-over-the-stdlib benchmark) must cost at most one
+# sample, never the program.
+CHURN = """
+    import sys
+    sys.setrecursionlimit(10000)
+    def deep(n):
+        return deep(n - 1) + 1 if n else 0
+    def gen(n):
+        for i in range(n):
+            yield i
+    def boom(n):
+        if n == 0:
+            raise ValueError
+        boom(n - 1)
+    total = 0
+    for r in range(30):
+        total += deep(2000 + r % 7 * 300)
+        total += sum(gen(500))
+        try:
+            boom(200)
+        except ValueError:
+            pass
+    print(total)
+"""
+
+
+def test_a_churning_stack_sampled_at_10khz(runner):
+    runner.write("churn.py", CHURN)
+    plain = subprocess.run([sys.executable, "churn.py"], cwd=runner.cwd, capture_output=True,
+                           text=True)
+    r = runner.hotpath("run", "--sample=10k", "-q", "-o", "c.hprof", "churn.py")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == plain.stdout
+    data = hotpath.load(str(runner.cwd / "c.hprof"))
+    names = {data.functions[f].name for f in data.function_stats() if f >= 0}
+    assert "deep" in names, names
+    assert data.meta["sampling"]["peeked"] > 100
+
+
 def test_reports_exports_and_diff_read_a_sampled_profile(runner):
     runner.write("sep.py", SEPARATED.replace("range(25)", "range(3)"))
     assert runner.hotpath("run", "--sample=2k", "-q", "sep.py").returncode == 0

@@ -31,7 +31,8 @@ static void walk(const window *w, uintptr_t addr, hp_stack_peek *out);
  * else by a read of its own. 0, or -1 when unreadable. */
 static int read_frame(const window *w, uintptr_t addr, _PyInterpreterFrame *copy)
 {
-    if (addr >= w->lo && addr + HEADER <= w->hi) {
+    /* compared without `addr + HEADER`: a torn `previous` may be anything, even ~0 */
+    if (addr >= w->lo && addr < w->hi && w->hi - addr >= HEADER) {
         memcpy(copy, w->bytes + (addr - w->base), HEADER);
         return 0;
     }
