@@ -330,7 +330,7 @@ def test_header_and_section_layout():
     data = dumps(small_profile())
     assert data[:8] == b"HOTPATH\0"
     assert struct.unpack_from("<HH", data, 8) == (fileformat.FORMAT_MAJOR,
-                                                  fileformat.FORMAT_MINOR) == (1, 0)
+                                                  fileformat.FORMAT_MINOR) == (1, 1)
     assert struct.unpack_from("<I", data, 12)[0] == zlib.crc32(data[:12])
     pos, tags = 16, []
     while pos < len(data):

@@ -190,6 +190,8 @@ def _bad_file(section: dict, monkeypatch) -> bytes:
     (lambda d: d["stacks"]["alloc_bytes"].pop(), "stacks.alloc_bytes"),
     (lambda d: d["stacks"].pop("free_count"), "free_count"),
     (lambda d: d["stacks"]["peak_bytes"].__setitem__(0, -1), "stacks.peak_bytes"),
+    (lambda d: d["stacks"].__setitem__("free_bytes", array("Q", [2**64 - 1] * len(
+        d["stacks"]["free_bytes"]))), "stacks.free_bytes"),
 ])
 def test_a_damaged_tree_gives_one_clear_error(capture, monkeypatch, damage, message):
     d = capture.memory_data(entry=enter.__code__)

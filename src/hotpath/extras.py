@@ -27,6 +27,8 @@ MAX_LINE = 2**31 - 1    # a source line number (CPython's are C ints)
 #: A function's timed lines lie within this many lines after its first: the line tables
 #: print every line from the first to the last, so a stray row must not mean 2**31 rows.
 MAX_SPAN = 100_000
+#: a memory stack's counter (the model keeps them as 64-bit integers)
+MAX_COUNT = 2**63 - 1
 
 
 class ShapeError(ValueError):
@@ -163,7 +165,8 @@ def _stacks_ok(stacks: list[Any], nframes: int) -> bool:
         return False
     for k in range(2, 9):
         col = cols[k]
-        if set(map(type, col)) != {int} or min(col) < 0 or (k == 2 and max(col) > 2):
+        if (set(map(type, col)) != {int} or min(col) < 0
+                or max(col) > (2 if k == 2 else MAX_COUNT)):
             return False
     return True
 
@@ -179,7 +182,7 @@ def _check_stacks(stacks: list[Any], nframes: int, where: str) -> None:
         _bool(s[1], f"{w}[1]")
         _int(s[2], f"{w}[2]", 0, 2)
         for k, name in enumerate(_STACK_COUNTS, 3):
-            _int(s[k], f"{w}[{k}] ({name})")
+            _int(s[k], f"{w}[{k}] ({name})", 0, MAX_COUNT)
 
 
 _TREE_STACK_COLUMNS = ("node", "native", "truncated") + _STACK_COUNTS
@@ -250,12 +253,11 @@ def _check_tree(d: dict[str, Any], nframes: int, where: str) -> int:
             raise ShapeError(f"{sw}.{k}: must have one value per stack ({ns}), not {len(col)}")
         if not ns:
             continue
-        hi = {"node": n - 1, "native": 1, "truncated": 2}.get(k)
+        hi = {"node": n - 1, "native": 1, "truncated": 2}.get(k, MAX_COUNT)
         c_lo, c_hi, _ = column_bounds(col)
-        if c_lo < 0 or (hi is not None and c_hi > hi):       # type: ignore[operator]
-            bad = _first_bad(col, lambda i, x: x >= 0 and (hi is None or x <= hi))
-            rng = f"in [0, {hi}]" if hi is not None else ">= 0"
-            raise _fail(f"{sw}.{k}[{bad}]", f"must be an integer {rng}", col[bad])
+        if c_lo < 0 or c_hi > hi:                            # type: ignore[operator]
+            bad = _first_bad(col, lambda i, x: 0 <= x <= hi)
+            raise _fail(f"{sw}.{k}[{bad}]", f"must be an integer in [0, {hi}]", col[bad])
     return ns
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from array import array
 from dataclasses import dataclass
+from operator import mul
 from typing import Any, Iterable
 
 from .calltree import Profile
@@ -221,6 +222,9 @@ class MemoryView:
         self._frames_list: list[list[int]] | None = None
         self._stacks: list[Stack] | None = None
         self._imports: list[bool] | None = None
+        self._weights_cache: bytes | None = None
+        self._import_node: list[int] | None = None
+        self._node_func: list[int] | None = None
         self.user_checks = 0
 
     @classmethod
@@ -241,16 +245,17 @@ class MemoryView:
                                         self._node)
         return self._frames_list
 
-    def _frames_of(self, i: int) -> list[int]:
-        if self._frames_list is not None:
-            return list(self._frames_list[i])
-        parent, frame = self._parent, self._tframe
-        out = []
-        t = self._node[i]
-        while t > 0:
-            out.append(frame[t])
-            t = parent[t]
-        return out
+    def _stacks_at(self, idx: list[int]) -> list[Stack]:
+        """The stacks of these indexes as ``Stack`` objects (their frames spelled out in
+        one pass)."""
+        if self._stacks is not None:
+            return [self._stacks[i] for i in idx]
+        node = self._node
+        frames = _expand({"parent": self._parent, "frame": self._tframe},
+                         array("i", [node[i] for i in idx]))
+        return [Stack(fr, bool(self._native[i]), int(self._truncated[i]), int(self._ac[i]),
+                      int(self._ab[i]), int(self._fc[i]), int(self._fb[i]), int(self._pc[i]),
+                      int(self._pb[i])) for i, fr in zip(idx, frames)]
 
     @property
     def stacks(self) -> list[Stack]:
@@ -315,6 +320,15 @@ class MemoryView:
             self._imports = [self._user.is_import(f[0]) for f in self.functions]
         return self._imports
 
+    def _import_nodes(self) -> list[int]:
+        """Per node: >= 0 when a frame on its path is inside an import (made once)."""
+        if self._import_node is None:
+            imp = self._import_funcs()
+            ff = self._frame_func
+            self._import_node = self._nearest([1 if f >= 0 and imp[ff[f]] else -1
+                                               for f in self._tframe])
+        return self._import_node
+
     def is_import(self, s: Stack) -> bool:
         """Whether ``s`` ran inside an import (module-level state, not a leak)."""
         imp = self._import_funcs()
@@ -352,9 +366,12 @@ class MemoryView:
 
     def _weights(self) -> bytes:
         """The six summed columns, one after another (int64): alloc_bytes, alloc_count,
-        free_bytes, free_count, peak_bytes, native bytes."""
-        native_ab = [ab if nat else 0 for ab, nat in zip(self._ab, self._native)]
-        return _i64((self._ab, self._ac, self._fb, self._fc, self._pb, native_ab))
+        free_bytes, free_count, peak_bytes, native bytes (made once)."""
+        if self._weights_cache is None:
+            native_ab = array("q", map(mul, self._ab, self._native))      # native: 0 / 1
+            self._weights_cache = _i64((self._ab, self._ac, self._fb, self._fc, self._pb,
+                                        native_ab))
+        return self._weights_cache
 
     def _sum_by(self, keys: Iterable[int]) -> dict[int, list[int]]:
         """Per key (one int per stack, in order; -1 allowed): [alloc_bytes, alloc_count,
@@ -388,8 +405,11 @@ class MemoryView:
         return self._rows(self._sum_by(keys), self.line_key)
 
     def _node_funcs(self) -> list[int]:
-        ff = self._frame_func
-        return [ff[f] if f >= 0 else -1 for f in self._tframe]
+        """Per node its frame's function, -1 at node 0 (made once)."""
+        if self._node_func is None:
+            ff = self._frame_func
+            self._node_func = [ff[f] if f >= 0 else -1 for f in self._tframe]
+        return self._node_func
 
     def by_function(self, inclusive: bool = False) -> list[Row]:
         """Per function: its own lines (``inclusive=False``), or its lines and everything
@@ -446,19 +466,27 @@ class MemoryView:
         inside an import (module state) unless ``imports``."""
         floor = max(1, min_bytes)
         idx = [i for i, (ab, fb) in enumerate(zip(self._ab, self._fb)) if ab - fb >= floor]
-        out = [self._stack(i) for i in idx]
         if not imports:
-            out = [s for s in out if not self.is_import(s)]
+            inside, node = self._import_nodes(), self._node
+            idx = [i for i in idx if inside[node[i]] < 0]
+        out = self._stacks_at(idx)
         out.sort(key=lambda s: (-s.live_bytes, -s.live_count))
         return out
 
     def import_stacks(self) -> list[Stack]:
         """Stacks with bytes live at the end that ran inside an import."""
-        return [s for s in (self._stack(i) for i in self.live_stack_ids()) if self.is_import(s)]
+        inside, node = self._import_nodes(), self._node
+        return self._stacks_at([i for i in self.live_stack_ids() if inside[node[i]] >= 0])
+
+    def import_totals(self) -> tuple[int, int]:
+        """(stacks, live bytes) of ``import_stacks()``, without making them."""
+        inside, node = self._import_nodes(), self._node
+        n = live = 0
+        for ab, fb, t in zip(self._ab, self._fb, node):
+            if ab > fb and inside[t] >= 0:
+                n += 1
+                live += ab - fb
+        return n, live
 
     def _stack(self, i: int) -> Stack:
-        if self._stacks is not None:
-            return self._stacks[i]
-        return Stack(self._frames_of(i), bool(self._native[i]), int(self._truncated[i]),
-                     int(self._ac[i]), int(self._ab[i]), int(self._fc[i]), int(self._fb[i]),
-                     int(self._pc[i]), int(self._pb[i]))
+        return self._stacks_at([i])[0]
