@@ -5,7 +5,7 @@
     with MemoryProfiler() as mp:             # or mp.start() ... mp.stop()
         work()
     mp.print_stats()                         # top lines/functions, peak, leak candidates
-    data = mp.memory_data()                  # the JSON-able profile.extra["memory"] section
+    data = mp.memory_data()                  # the profile.extra["memory"] section
 
     memit("x = [0] * 10**7")                 # peak memory: 120.34 MiB, increment: 76.29 MiB
 
@@ -182,7 +182,7 @@ class MemoryProfiler(RunMixin):
     def memory_data(self, lines: list[dict[str, Any]] | None = None,
                     trim: Iterable[str] = (),
                     entry: types.CodeType | None = None) -> dict[str, Any]:
-        """The JSON-able section ``profile.extra["memory"]`` (layout in docs/memory.md).
+        """The section ``profile.extra["memory"]`` (layout in docs/memory.md).
         ``trim``: file prefixes whose frames are cut from the outer end of every stack
         (hotpath's own files always are). ``entry``: see ``memory_data``."""
         return memory_data(self._tracker.snapshot_columns(), lines=lines, trim=trim,
@@ -274,7 +274,7 @@ class _Temporal:
                 self._tracker.resume()
 
 
-# -- the JSON-able section ----------------------------------------------------------------------
+# -- the section -------------------------------------------------------------------------------
 
 _STDLIB = tuple({os.path.abspath(sysconfig.get_path(k)) + os.sep
                  for k in ("stdlib", "platstdlib")}) + ("<frozen ",)

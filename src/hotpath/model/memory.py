@@ -17,6 +17,7 @@ the user's code.
 """
 from __future__ import annotations
 
+import sys
 from array import array
 from dataclasses import dataclass
 from operator import mul
@@ -56,15 +57,57 @@ def _core() -> Any:
     return MemTracker
 
 
+def _widen(col: array, code: str) -> array | None:
+    """``col`` (an integer array, as the file reader gives it at its narrowest width) as
+    an array of ``code``, by byte slices rather than an int object per value: for a
+    little-endian host and values >= 0, a value's bytes are its first bytes of the wider
+    item, the rest zeros. A negative value only at index 0 (a tree's root) is allowed.
+    None when that does not apply."""
+    if sys.byteorder != "little" or col.typecode not in "bBhHiIlLqQ":
+        return None
+    from hotpath.extras import column_bounds
+    w, wide = col.itemsize, array(code).itemsize
+    lo, hi, _ = column_bounds(col)
+    if lo is None:
+        return array(code)
+    if lo < 0:
+        rest = col[1:]
+        if len(rest) and column_bounds(rest)[0] < 0:
+            return None
+        head = array(code, col[:1])
+        if len(rest):
+            tail = _widen(rest, code)
+            if tail is None:
+                return None
+            head.extend(tail)
+        return head
+    if w > wide or hi >= 1 << (8 * wide - 1):
+        return None
+    raw = col.tobytes()
+    if w < wide:
+        out = bytearray(len(col) * wide)
+        for k in range(w):
+            out[k::wide] = raw[k::w]
+        raw = bytes(out)
+    return _from_bytes(code, raw)
+
+
+def _as(code: str, col: Any) -> array:
+    if isinstance(col, array):
+        if col.typecode == code:
+            return col
+        wide = _widen(col, code)
+        if wide is not None:
+            return wide
+    return array(code, col)
+
+
 def _i32(col: Any) -> array:
-    return col if isinstance(col, array) and col.typecode == "i" else array("i", col)
+    return _as("i", col)
 
 
 def _i64(cols: Iterable[Any]) -> bytes:
-    out = array("q")
-    for c in cols:
-        out.extend(c if isinstance(c, array) and c.typecode == "q" else array("q", c))
-    return out.tobytes()
+    return b"".join(_as("q", c).tobytes() for c in cols)
 
 
 def _from_bytes(code: str, data: bytes) -> array:
