@@ -63,9 +63,10 @@ def _widen(col: array, code: str) -> array | None:
     little-endian host and values >= 0, a value's bytes are its first bytes of the wider
     item, the rest zeros. A negative value only at index 0 (a tree's root) is allowed.
     None when that does not apply."""
-    if sys.byteorder != "little" or col.typecode not in "bBhHiIlLqQ":
+    c = _core()
+    if c is None or sys.byteorder != "little" or col.typecode not in "bBhHiIlLqQ":
         return None
-    from hotpath.extras import column_bounds
+    column_bounds = c.column_bounds
     w, wide = col.itemsize, array(code).itemsize
     lo, hi, _ = column_bounds(col)
     if lo is None:

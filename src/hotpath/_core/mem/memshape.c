@@ -20,8 +20,8 @@ static int column_get(column *c, PyObject *obj, int width, const char *what)
     if (PyObject_GetBuffer(obj, &c->view, PyBUF_C_CONTIGUOUS) < 0)
         return -1;
     if (c->view.len % width) {
-        PyErr_Format(PyExc_ValueError, "%s: %zd bytes is not a whole number of %d-byte items",
-                     what, c->view.len, width);
+        PyErr_Format(PyExc_ValueError, "%s: %zd bytes is not a whole number of %d-byte items", what,
+                     c->view.len, width);
         PyBuffer_Release(&c->view);
         c->view.obj = NULL;
         return -1;
@@ -51,8 +51,8 @@ static int check_parents(const int32_t *parent, Py_ssize_t n)
 {
     for (Py_ssize_t i = 0; i < n; i++)
         if (parent[i] < -1 || parent[i] >= i) {
-            PyErr_Format(PyExc_ValueError, "node %zd has parent %d, not -1 or an earlier node",
-                         i, (int)parent[i]);
+            PyErr_Format(PyExc_ValueError, "node %zd has parent %d, not -1 or an earlier node", i,
+                         (int)parent[i]);
             return -1;
         }
     return 0;
@@ -164,8 +164,10 @@ PyObject *hp_mem_shape(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
     int64_t *s_ct = NULL, *o_ct = NULL;
     map64 frames_map = {0}, trie_map = {0}, stack_map = {0};
     if (column_get(&c[0], args[0], 4, "parent") < 0 || column_get(&c[1], args[1], 4, "code") < 0 ||
-        column_get(&c[2], args[2], 4, "line") < 0 || column_get(&c[3], args[3], 8, "counters") < 0 ||
-        column_get(&c[4], args[4], 4, "code_fid") < 0 || column_get(&c[5], args[5], 1, "code_flags") < 0)
+        column_get(&c[2], args[2], 4, "line") < 0 ||
+        column_get(&c[3], args[3], 8, "counters") < 0 ||
+        column_get(&c[4], args[4], 4, "code_fid") < 0 ||
+        column_get(&c[5], args[5], 1, "code_flags") < 0)
         goto done;
     Py_ssize_t n = c[0].n, ncodes = c[4].n;
     if (c[1].n != n || c[2].n != n || c[3].n != 6 * n || c[5].n != ncodes) {
@@ -238,8 +240,8 @@ PyObject *hp_mem_shape(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
         st &= (uint8_t)~S_OUTER;
         int32_t ln = line[i] > 0 ? line[i] : 0;
         int added;
-        int32_t f = map_get_add(&frames_map, (uint64_t)(uint32_t)fid << 32 | (uint32_t)ln,
-                                nframes, &added);
+        int32_t f =
+            map_get_add(&frames_map, (uint64_t)(uint32_t)fid << 32 | (uint32_t)ln, nframes, &added);
         if (f == -2)
             goto nomem;
         if (added) {
@@ -247,8 +249,8 @@ PyObject *hp_mem_shape(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
             fkey[2 * nframes + 1] = ln;
             nframes++;
         }
-        int32_t t = map_get_add(&trie_map, (uint64_t)(uint32_t)trie[p] << 32 | (uint32_t)f,
-                                ntrie, &added);
+        int32_t t =
+            map_get_add(&trie_map, (uint64_t)(uint32_t)trie[p] << 32 | (uint32_t)f, ntrie, &added);
         if (t == -2)
             goto nomem;
         if (added) {
@@ -257,8 +259,9 @@ PyObject *hp_mem_shape(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
             ntrie++;
         }
         trie[i] = t;
-        if (k >= 0 && ((flags & HP_MEM_SHAPE_HERE) ||
-                       ((flags & HP_MEM_SHAPE_STDLIB) && !(state[p] & S_OUTER) && (state[p] & S_MINE))))
+        if (k >= 0 &&
+            ((flags & HP_MEM_SHAPE_HERE) ||
+             ((flags & HP_MEM_SHAPE_STDLIB) && !(state[p] & S_OUTER) && (state[p] & S_MINE))))
             st |= S_MINE;
         state[i] = st;
     }
@@ -279,8 +282,8 @@ PyObject *hp_mem_shape(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
             continue;
         }
         int added;
-        int32_t si = map_get_add(&stack_map, (uint64_t)(uint32_t)t << 1 | (uint64_t)native, ns,
-                                 &added);
+        int32_t si =
+            map_get_add(&stack_map, (uint64_t)(uint32_t)t << 1 | (uint64_t)native, ns, &added);
         if (si == -2)
             goto nomem;
         int32_t *s = &si;
@@ -343,19 +346,18 @@ PyObject *hp_mem_shape(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
         PyErr_NoMemory();
         goto done;
     }
-    res = Py_BuildValue("(NNNNNNNNLL)", bytes_of(tparent, 4 * (size_t)nt),
-                        bytes_of(tframe, 4 * (size_t)nt), bytes_of(o_frames, 8 * (size_t)nnew),
-                        bytes_of(s_node, 4 * (size_t)ns), bytes_of(s_nat, (size_t)ns),
-                        bytes_of(s_tr, (size_t)ns), bytes_of(o_ct, 48 * (size_t)ns),
-                        bytes_of(node_stack, 4 * (size_t)n), (long long)own_bytes,
-                        (long long)own_count);
+    res = Py_BuildValue(
+        "(NNNNNNNNLL)", bytes_of(tparent, 4 * (size_t)nt), bytes_of(tframe, 4 * (size_t)nt),
+        bytes_of(o_frames, 8 * (size_t)nnew), bytes_of(s_node, 4 * (size_t)ns),
+        bytes_of(s_nat, (size_t)ns), bytes_of(s_tr, (size_t)ns), bytes_of(o_ct, 48 * (size_t)ns),
+        bytes_of(node_stack, 4 * (size_t)n), (long long)own_bytes, (long long)own_count);
 done:
     column_release(c, 6);
     map_free(&frames_map);
     map_free(&trie_map);
     map_free(&stack_map);
-    void *scratch[] = {state, visited, s_nat, s_tr, trie, tparent, tframe, fkey, s_node,
-                       node_stack, frame_new, tnew, o_frames, s_ct, o_ct};
+    void *scratch[] = {state,  visited,    s_nat,     s_tr, trie,     tparent, tframe, fkey,
+                       s_node, node_stack, frame_new, tnew, o_frames, s_ct,    o_ct};
     for (size_t i = 0; i < sizeof scratch / sizeof *scratch; i++)
         hp_mem_raw_free(scratch[i]);
     return res;
@@ -579,7 +581,8 @@ PyObject *hp_mem_sum_by(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
         for (Py_ssize_t j = 0; j < k; j++)
             sums[slot * k + j] += w[j * ns + s];
     }
-    res = Py_BuildValue("(NN)", bytes_of(keys, 4 * (size_t)nk), bytes_of(sums, 8 * (size_t)(nk * k)));
+    res =
+        Py_BuildValue("(NN)", bytes_of(keys, 4 * (size_t)nk), bytes_of(sums, 8 * (size_t)(nk * k)));
 done:
     column_release(c, 2);
     map_free(&m);

@@ -332,8 +332,8 @@ PyObject *hp_mem_stacks_export_columns(const hp_mem_stacks_snap *c)
     PyObject *counters = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(48 * n));
     code_index ix = {hp_mem_raw_calloc(cap, sizeof(PyCodeObject *)),
                      hp_mem_raw_calloc(cap, sizeof(int32_t)), cap - 1};
-    line_cache lc = {hp_mem_raw_calloc(cap, sizeof(uint64_t)), hp_mem_raw_calloc(cap, sizeof(int32_t)),
-                     cap - 1};
+    line_cache lc = {hp_mem_raw_calloc(cap, sizeof(uint64_t)),
+                     hp_mem_raw_calloc(cap, sizeof(int32_t)), cap - 1};
     if (!codes || !parent || !code || !line || !counters)
         goto done;
     if (!ix.keys || !ix.vals || !lc.keys || !lc.lines) {

@@ -254,13 +254,14 @@ static PyObject *snapshot(PyObject *self, int columns)
         "mode", hp_mem_session.mode == HP_MEM_SAMPLED ? "sampled" : "exact", "sample_bytes",
         hp_mem_session.sample_bytes, "max_frames", hp_mem_session.max_frames, "native",
         hp_mem_session.native ? Py_True : Py_False, "active", hp_mem_active() ? Py_True : Py_False,
-        "forked", hp_mem_session.forked ? Py_True : Py_False, columns ? "columns" : "nodes", nodes, "timeline", timeline,
-        "alloc_count", totals[0], "alloc_bytes", totals[1], "free_count", totals[2], "free_bytes",
-        totals[3], "live_count", (long long)totals[4], "live_bytes", (long long)totals[5],
-        "peak_count", totals[6], "peak_bytes", totals[7], "peak_time", peak_time, "samples",
-        totals[8], "tracker_bytes", (Py_ssize_t)tbytes, "duration", hp_mem_now(), "reserved_bytes",
-        maps[0], "reserved_touched", maps[1], "reserved_max", maps[2], "reserved_count", maps[3],
-        "mappings", maps[4], "native_by_caller", hp_mem_caller.hi ? Py_True : Py_False);
+        "forked", hp_mem_session.forked ? Py_True : Py_False, columns ? "columns" : "nodes", nodes,
+        "timeline", timeline, "alloc_count", totals[0], "alloc_bytes", totals[1], "free_count",
+        totals[2], "free_bytes", totals[3], "live_count", (long long)totals[4], "live_bytes",
+        (long long)totals[5], "peak_count", totals[6], "peak_bytes", totals[7], "peak_time",
+        peak_time, "samples", totals[8], "tracker_bytes", (Py_ssize_t)tbytes, "duration",
+        hp_mem_now(), "reserved_bytes", maps[0], "reserved_touched", maps[1], "reserved_max",
+        maps[2], "reserved_count", maps[3], "mappings", maps[4], "native_by_caller",
+        hp_mem_caller.hi ? Py_True : Py_False);
 done:
     Py_XDECREF(nodes);
     Py_XDECREF(timeline);
