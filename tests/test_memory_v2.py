@@ -232,3 +232,32 @@ def _without_section(data: bytes, tag: bytes) -> bytes:
     h = struct.pack("<4sIQQI", b"END\0", 0x10, 4, 4, zlib.crc32(payload))
     out.append(h + struct.pack("<I", zlib.crc32(h)) + payload)
     return b"".join(out)
+
+
+def _hotpath(*args: str, cwd: str | None = None):
+    import subprocess
+    import sys
+    return subprocess.run([sys.executable, "-m", "hotpath", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_hotpath_report_reads_a_version_1_file():
+    """The command the user runs, on the file the version 1 hotpath wrote: the report's
+    head (totals, then the top lines) as that hotpath printed it."""
+    r = _hotpath("report", os.path.join(DATA, "memory_v1.hprof"))
+    assert r.returncode == 0, r.stderr
+    with open(os.path.join(DATA, "memory_v1.expected.json")) as f:
+        expected = json.load(f)["text"].splitlines()
+    got = r.stdout.splitlines()
+    start = got.index(expected[0])
+    assert got[start:start + 12] == expected[:12]
+
+
+def test_hotpath_report_on_damaged_columns_is_one_error(capture, tmp_path, monkeypatch):
+    d = capture.memory_data()
+    d["tree"]["parent"][-1] = len(d["tree"]["parent"])
+    path = tmp_path / "bad.hprof"
+    path.write_bytes(_bad_file(d, monkeypatch))
+    r = _hotpath("report", str(path))
+    assert r.returncode != 0 and "Traceback" not in r.stderr
+    assert "tree.parent" in r.stderr and len(r.stderr.strip().splitlines()) == 1

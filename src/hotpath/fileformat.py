@@ -270,12 +270,16 @@ def _split_columns(value: Any, path: str = "") -> tuple[Any, list[tuple[str, arr
     columns: list[tuple[str, array]] = []
     for k, v in value.items():
         if isinstance(v, array) and isinstance(k, str):
+            if "/" in k:
+                raise ValueError(f"{path}{k}: a key holding an array cannot contain '/'")
             if v.typecode not in _INT_TYPECODES:
                 raise TypeError(f"{path}{k}: only integer arrays can be stored, not "
                                 f"array({v.typecode!r})")
             columns.append((path + k, v))
         elif isinstance(v, dict) and isinstance(k, str):
             out[k], more = _split_columns(v, f"{path}{k}/")
+            if more and "/" in k:
+                raise ValueError(f"{path}{k}: a key on the way to an array cannot contain '/'")
             columns += more
         else:
             out[k] = v
