@@ -53,7 +53,7 @@ core_sources = (
                                "lines_monitoring.c", "linesampler.c"])
     + sources(f"{CORE}/mem", ["memtrack.c", "memstate.c", "memaccount.c", "memblocks.c",
                               "memcaller.c", "memforget.c", "memhooks.c", "memmaps.c",
-                              "memstacks.c", "memtimeline.c", "memtrace.c"])
+                              "memshape.c", "memstacks.c", "memtimeline.c", "memtrace.c"])
     + sources(f"{CORE}/sample", ["sampleprof.c", "sampletree.c"])
 )
 timing_sources = sources(TIMING, ["timing.c", "counters.c"])

@@ -330,7 +330,7 @@ def test_header_and_section_layout():
     data = dumps(small_profile())
     assert data[:8] == b"HOTPATH\0"
     assert struct.unpack_from("<HH", data, 8) == (fileformat.FORMAT_MAJOR,
-                                                  fileformat.FORMAT_MINOR) == (1, 0)
+                                                  fileformat.FORMAT_MINOR) == (1, 1)
     assert struct.unpack_from("<I", data, 12)[0] == zlib.crc32(data[:12])
     pos, tags = 16, []
     while pos < len(data):
@@ -676,3 +676,39 @@ def test_property_truncation(p, data):
     blob = dumps(p)
     n = data.draw(st.integers(0, len(blob) - 1))
     rejects(blob[:n])
+
+
+# -- integer columns of an extra (XCOL, format 1.1) --------------------------------------
+
+def test_extra_columns_round_trip_at_their_narrowest_width():
+    from array import array
+    p = small_profile()
+    cols = {"small": array("q", [0, 1, 255]), "neg": array("q", [-1, 5, -70000]),
+            "big": array("Q", [2**64 - 1, 0]), "empty": array("i")}
+    p.extra["free"] = {"json": [1, 2], "cols": dict(cols), "top": array("i", [7])}
+    q = loads(dumps(p))
+    back = q.extra["free"]
+    assert back["json"] == [1, 2] and back["top"] == array("i", [7])
+    for k, a in cols.items():
+        assert list(back["cols"][k]) == list(a), k
+    assert [back["cols"][k].itemsize for k in ("small", "neg", "big")] == [1, 4, 8]
+    # the columns are an XCOL section right after their XTRA, marked REQUIRED
+    data = dumps(p)
+    pos, tags = 16, []
+    while pos < len(data):
+        tag, flags, stored = struct.unpack_from("<4sIQ", data, pos)
+        tags.append((tag, bool(flags & 0x10)))
+        pos += 32 + stored
+    assert tags[-3:] == [(b"XTRA", False), (b"XCOL", True), (b"END\0", True)]
+
+
+@pytest.mark.parametrize("value, error", [
+    ({"a/b": __import__("array").array("i", [1])}, ValueError),
+    ({"a/b": {"c": __import__("array").array("i", [1])}}, ValueError),
+    ({"f": __import__("array").array("d", [1.0])}, TypeError),
+])
+def test_extra_columns_the_reader_could_not_place_are_refused(value, error):
+    p = small_profile()
+    p.extra["free"] = value
+    with pytest.raises(error):
+        dumps(p)

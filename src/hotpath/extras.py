@@ -14,6 +14,7 @@ have the documented type. Unknown keys are allowed (later versions may add some)
 """
 from __future__ import annotations
 
+from array import array
 from itertools import chain
 
 TYPE_CHECKING = False
@@ -26,6 +27,8 @@ MAX_LINE = 2**31 - 1    # a source line number (CPython's are C ints)
 #: A function's timed lines lie within this many lines after its first: the line tables
 #: print every line from the first to the last, so a stray row must not mean 2**31 rows.
 MAX_SPAN = 100_000
+#: a memory stack's counter (the model keeps them as 64-bit integers)
+MAX_COUNT = 2**63 - 1
 
 
 class ShapeError(ValueError):
@@ -162,7 +165,8 @@ def _stacks_ok(stacks: list[Any], nframes: int) -> bool:
         return False
     for k in range(2, 9):
         col = cols[k]
-        if set(map(type, col)) != {int} or min(col) < 0 or (k == 2 and max(col) > 2):
+        if (set(map(type, col)) != {int} or min(col) < 0
+                or max(col) > (2 if k == 2 else MAX_COUNT)):
             return False
     return True
 
@@ -178,7 +182,83 @@ def _check_stacks(stacks: list[Any], nframes: int, where: str) -> None:
         _bool(s[1], f"{w}[1]")
         _int(s[2], f"{w}[2]", 0, 2)
         for k, name in enumerate(_STACK_COUNTS, 3):
-            _int(s[k], f"{w}[{k}] ({name})")
+            _int(s[k], f"{w}[{k}] ({name})", 0, MAX_COUNT)
+
+
+_TREE_STACK_COLUMNS = ("node", "native", "truncated") + _STACK_COUNTS
+
+
+def _column(v: Any, where: str) -> array:
+    """An integer column: an ``array`` of integers (as read from a file) or a list of ints."""
+    if isinstance(v, array):
+        if v.typecode not in "bBhHiIlLqQ":
+            raise _fail(where, "must be an array of integers", v)
+        return v
+    if not isinstance(v, list) or not set(map(type, v)) <= {int, bool}:
+        raise _fail(where, "must be a column of integers", v)
+    try:
+        return array("q", v)
+    except OverflowError:
+        raise _fail(where, "must hold 64-bit integers", v) from None
+
+
+def column_bounds(col: array) -> tuple[int | None, int | None, int]:
+    """(min, max, bad) of an integer array, without an int object per value where the C
+    core is there (``MemTracker.column_bounds``): None, None when empty; bad is the first
+    index i > 0 whose value is not in [0, i) (a valid parent column has none), else -1."""
+    try:
+        from hotpath._core import MemTracker
+    except ImportError:                    # pragma: no cover - the package is built with it
+        if not len(col):
+            return None, None, -1
+        bad = next((i for i in range(1, len(col)) if not 0 <= col[i] < i), -1)
+        return min(col), max(col), bad
+    return MemTracker.column_bounds(col)
+
+
+def _first_bad(col: Any, ok: Callable[[int, int], bool]) -> int:
+    return next(i for i, x in enumerate(col) if not ok(i, x))
+
+
+def _check_tree(d: dict[str, Any], nframes: int, where: str) -> int:
+    """Version 2's ``tree`` {parent, frame} and ``stacks`` columns (docs/memory.md), a
+    column at a time with C-level passes; returns the number of stacks."""
+    tw = f"{where}.tree"
+    tree = _req(d, "tree", where, _dict)
+    parent = _column(_req(tree, "parent", tw, lambda v, w: v), f"{tw}.parent")
+    frame = _column(_req(tree, "frame", tw, lambda v, w: v), f"{tw}.frame")
+    n = len(parent)
+    if n == 0 or len(frame) != n:
+        raise ShapeError(f"{tw}: parent and frame must have one value per node, node 0 "
+                         f"included ({n} and {len(frame)})")
+    if parent[0] != -1 or frame[0] != -1:
+        raise ShapeError(f"{tw}: node 0 must be the empty stack (parent -1, frame -1), "
+                         f"not parent {parent[0]}, frame {frame[0]}")
+    if n > 1:
+        bad = column_bounds(parent)[2]
+        if bad >= 0:
+            raise _fail(f"{tw}.parent[{bad}]", "must be an earlier node", parent[bad])
+        lo, hi, _ = column_bounds(frame[1:])
+        if lo < 0 or hi >= nframes:                          # type: ignore[operator]
+            bad = _first_bad(frame, lambda i, x: i == 0 or 0 <= x < nframes)
+            raise _fail(f"{tw}.frame[{bad}]", f"must be one of the {nframes} frames' index",
+                        frame[bad])
+    sw = f"{where}.stacks"
+    stacks = d["stacks"]
+    cols = {k: _column(_req(stacks, k, sw, lambda v, w: v), f"{sw}.{k}")
+            for k in _TREE_STACK_COLUMNS}
+    ns = len(cols["node"])
+    for k, col in cols.items():
+        if len(col) != ns:
+            raise ShapeError(f"{sw}.{k}: must have one value per stack ({ns}), not {len(col)}")
+        if not ns:
+            continue
+        hi = {"node": n - 1, "native": 1, "truncated": 2}.get(k, MAX_COUNT)
+        c_lo, c_hi, _ = column_bounds(col)
+        if c_lo < 0 or c_hi > hi:                            # type: ignore[operator]
+            bad = _first_bad(col, lambda i, x: 0 <= x <= hi)
+            raise _fail(f"{sw}.{k}[{bad}]", f"must be an integer in [0, {hi}]", col[bad])
+    return ns
 
 
 def check_memory(data: Any, where: str = "memory") -> None:
@@ -206,9 +286,13 @@ def check_memory(data: Any, where: str = "memory") -> None:
             raise _fail(f"{w}[0]", f"must be one of the {nfuncs} functions' index", fr[0])
         _line(fr[1], f"{w}[1]")
     nframes = len(frames)
-    stacks = _opt(d, "stacks", where, _list) or []
-    if not _stacks_ok(stacks, nframes):
-        _check_stacks(stacks, nframes, where)
+    if isinstance(d.get("stacks"), dict):            # version 2: a tree and columns
+        nstacks = _check_tree(d, nframes, where)
+    else:
+        stacks = _opt(d, "stacks", where, _list) or []
+        if not _stacks_ok(stacks, nframes):
+            _check_stacks(stacks, nframes, where)
+        nstacks = len(stacks)
     totals = _opt(d, "totals", where, _dict) or {}
     for key, value in totals.items():
         _num(value, f"{where}.totals.{key}")
@@ -227,9 +311,9 @@ def check_memory(data: Any, where: str = "memory") -> None:
             for x in row:
                 _num(x, w)
     for k, s in enumerate(_opt(temporal, "stacks", f"{where}.temporal", _list) or ()):
-        if type(s) is not int or not 0 <= s < len(stacks):
+        if type(s) is not int or not 0 <= s < nstacks:
             raise _fail(f"{where}.temporal.stacks[{k}]",
-                        f"must be one of the {len(stacks)} stacks' index", s)
+                        f"must be one of the {nstacks} stacks' index", s)
     for i, f in enumerate(_opt(d, "lines", where, _list, nullable=True) or ()):
         w = f"{where}.lines[{i}]"
         _dict(f, w)

@@ -34,7 +34,7 @@ from array import array
 from itertools import chain
 from operator import lt
 
-from .extras import ShapeError, check_extra
+from .extras import ShapeError, check_extra, column_bounds
 from .model import ROOT, Function, Profile, ThreadProfile
 from .outfile import open_output
 
@@ -68,7 +68,8 @@ class FormatError(Exception):
 
 MAGIC = b"HOTPATH\0"
 FORMAT_MAJOR = 1          #: bumped when an older reader would misread a newer file
-FORMAT_MINOR = 0          #: bumped when sections or fields are added compatibly
+FORMAT_MINOR = 1          #: bumped when sections or fields are added compatibly
+#                           (1: XCOL, an extra's integer columns packed)
 
 _HEADER = struct.Struct("<8sHHI")          # magic, major, minor, crc32(first 12 bytes)
 _SECTION = struct.Struct("<4sIQQII")       # tag, flags, stored_len, raw_len, crc, hcrc
@@ -80,10 +81,10 @@ _COMP_NONE, _COMP_ZLIB = 0, 1
 _REQUIRED = 0x10                           # a reader that does not know the tag must fail
 
 # Section tags, and the names error messages use for them.
-TAG_META, TAG_FUNCTIONS, TAG_THREAD, TAG_EXTRA, TAG_END = (
-    b"META", b"FUNC", b"THRD", b"XTRA", b"END\0")
+TAG_META, TAG_FUNCTIONS, TAG_THREAD, TAG_EXTRA, TAG_COLUMNS, TAG_END = (
+    b"META", b"FUNC", b"THRD", b"XTRA", b"XCOL", b"END\0")
 _TAG_NAMES = {TAG_META: "META", TAG_FUNCTIONS: "FUNCTIONS", TAG_THREAD: "THREAD",
-              TAG_EXTRA: "EXTRA", TAG_END: "END"}
+              TAG_EXTRA: "EXTRA", TAG_COLUMNS: "COLUMNS", TAG_END: "END"}
 
 _COMPRESS_MIN = 1024       # sections smaller than this are stored as they are
 _ZLIB_LEVEL = 1            # fast; node columns are very regular and compress well anyway
@@ -108,6 +109,7 @@ def _typecodes(signed: bool) -> dict[int, str]:
 
 _SIGNED_CODES = _typecodes(True)
 _UNSIGNED_CODES = _typecodes(False)
+_INT_TYPECODES = frozenset("bBhHiIlLqQ")
 _BIG_ENDIAN_HOST = sys.byteorder == "big"
 
 _U32 = struct.Struct("<I")
@@ -115,6 +117,7 @@ _THREAD_HEAD = struct.Struct("<QII")       # thread_id, flags, name_len
 _THREAD_NODES = struct.Struct("<Q5B")      # node_count, five column widths
 _THREAD_TRUNCATED = 0x1
 _FUNC_HEAD = struct.Struct("<II")          # string_count, function_count
+_COLUMN_HEAD = struct.Struct("<BBQ")       # width, signed, count
 
 
 # ---------------------------------------------------------------------------------------
@@ -176,6 +179,13 @@ _FUNC_HEAD = struct.Struct("<II")          # string_count, function_count
 #         +----------------------------+
 #
 #   XTRA  | name_len u32 | name UTF-8 | JSON value |   one section per extra entry
+#
+#   XCOL  | name_len u32 | name UTF-8 | column_count u32 |  right after its XTRA, when
+#         +-------------------------------------------+   the extra holds array.array
+#         | path_len u32 | path UTF-8 ("tree/parent") |   integer columns (a memory
+#         | width u8 | signed u8 | count u64          |   section's tree and stacks);
+#         | values int[count], width bytes each       |   path: the keys of nested
+#         +-------------------------------------------+   dicts down to the column
 #
 #   END   | section_count u32 |   number of sections before END (incl. unknown ones)
 
@@ -242,9 +252,62 @@ def _sections(profile: Profile) -> Iterator[tuple[bytes, bytes, bool]]:
         except ShapeError as e:
             raise ShapeError(f"profile.extra[{name!r}] has the wrong shape: {e}") from None
         nb = _utf8(name)
+        value, columns = _split_columns(value)
         # Extras are optional data: a reader that does not know them may skip them.
         yield (TAG_EXTRA, _U32.pack(len(nb)) + nb
                + _json_bytes(value, f"profile.extra[{name!r}]"), False)
+        if columns:
+            # ... but not their columns: the JSON part alone would read as other data.
+            yield TAG_COLUMNS, _encode_columns(nb, columns), True
+
+
+def _split_columns(value: Any, path: str = "") -> tuple[Any, list[tuple[str, array]]]:
+    """``value`` without its ``array`` columns (in dicts, at any depth of dicts), and the
+    columns by path ("tree/parent"); dicts on the way are copied, nothing else."""
+    if not isinstance(value, dict):
+        return value, []
+    out: dict[Any, Any] = {}
+    columns: list[tuple[str, array]] = []
+    for k, v in value.items():
+        if isinstance(v, array) and isinstance(k, str):
+            if "/" in k:
+                raise ValueError(f"{path}{k}: a key holding an array cannot contain '/'")
+            if v.typecode not in _INT_TYPECODES:
+                raise TypeError(f"{path}{k}: only integer arrays can be stored, not "
+                                f"array({v.typecode!r})")
+            columns.append((path + k, v))
+        elif isinstance(v, dict) and isinstance(k, str):
+            out[k], more = _split_columns(v, f"{path}{k}/")
+            if more and "/" in k:
+                raise ValueError(f"{path}{k}: a key on the way to an array cannot contain '/'")
+            columns += more
+        else:
+            out[k] = v
+    return out, columns
+
+
+def _encode_columns(name: bytes, columns: list[tuple[str, array]]) -> bytes:
+    """An XCOL payload: each column at the fewest bytes that hold its values."""
+    parts = [_U32.pack(len(name)), name, _U32.pack(len(columns))]
+    for path, col in columns:
+        lo, hi, _ = column_bounds(col)
+        signed = lo is not None and lo < 0
+        w = _width(lo, hi, signed) if lo is not None else 1
+        code = (_SIGNED_CODES if signed else _UNSIGNED_CODES)[w]
+        if _BIG_ENDIAN_HOST:
+            col = array(code, col)
+            col.byteswap()
+            data = col.tobytes()
+        elif col.itemsize > w:
+            # Little-endian: a value that fits in w bytes is its item's first w bytes
+            # (two's complement keeps the sign), so narrowing is a strided copy, not an
+            # int object per value.
+            data = memoryview(col).cast("B").cast(code)[::col.itemsize // w].tobytes()
+        else:
+            data = (col if col.itemsize == w else array(code, col)).tobytes()
+        pb = _utf8(path)
+        parts += [_U32.pack(len(pb)), pb, _COLUMN_HEAD.pack(w, int(signed), len(col)), data]
+    return b"".join(parts)
 
 
 def _section(tag: bytes, payload: bytes, required: bool) -> bytes:
@@ -551,6 +614,8 @@ class _Decoder:
         functions: list[Function] | None = None
         threads: list[ThreadProfile] = []
         extra: dict[str, Any] = {}
+        extra_at: dict[str, int] = {}      # checked at the end, when their columns are in
+        columns_of: set[str] = set()       # the extras whose XCOL was read
         for tag, _flags, offset, body in self.sections():
             if body is None:
                 continue                   # unknown optional section: skipped
@@ -572,6 +637,15 @@ class _Decoder:
                 if name in extra:
                     raise self.fail(f"more than one EXTRA section named {name!r}", offset)
                 extra[name] = value
+                extra_at[name] = offset
+            elif tag == TAG_COLUMNS:
+                self.decode_columns(body, offset, extra, columns_of)
+        for name, value in extra.items():
+            try:
+                check_extra(name, value)   # shapes the reporters rely on: lines, memory
+            except ShapeError as e:
+                raise self.fail(f"section EXTRA {name!r} has the wrong shape: {e}",
+                                extra_at[name]) from None
         if meta is None:
             raise self.fail("no META section")
         if functions is None:
@@ -703,12 +777,56 @@ class _Decoder:
                             f"{size} bytes", offset)
         name = self.text(body[4:4 + name_len], "section EXTRA name", offset)
         value = self.json(body[4 + name_len:], f"EXTRA {name!r}", offset)
-        try:
-            check_extra(name, value)       # shapes the reporters rely on: lines, memory
-        except ShapeError as e:
-            raise self.fail(f"section EXTRA {name!r} has the wrong shape: {e}",
-                            offset) from None
         return name, value
+
+    def decode_columns(self, body: memoryview, offset: int, extra: dict[str, Any],
+                       columns_of: set[str]) -> None:
+        """An XCOL section: its columns put into the extra of its name, read before it,
+        at their paths (each a new key of a dict the JSON part has)."""
+        size = len(body)
+        if size < 8:
+            raise self.fail(f"section COLUMNS: {size} bytes is too short", offset)
+        (name_len,) = _U32.unpack_from(body)
+        if 8 + name_len > size:
+            raise self.fail(f"section COLUMNS: name of {name_len} bytes does not fit in "
+                            f"{size} bytes", offset)
+        name = self.text(body[4:4 + name_len], "section COLUMNS name", offset)
+        if name not in extra or name in columns_of:
+            raise self.fail(f"section COLUMNS {name!r} does not follow an EXTRA section of "
+                            f"that name, or is its second", offset)
+        columns_of.add(name)
+        where = f"section COLUMNS {name!r}"
+        (count,) = _U32.unpack_from(body, 4 + name_len)
+        pos = 8 + name_len
+        for k in range(count):
+            if pos + 4 > size:
+                raise self.fail(f"{where}: column {k} does not fit", offset)
+            (plen,) = _U32.unpack_from(body, pos)
+            pos += 4
+            if pos + plen + _COLUMN_HEAD.size > size:
+                raise self.fail(f"{where}: column {k} does not fit", offset)
+            path = self.text(body[pos:pos + plen], f"{where} column {k} path", offset)
+            pos += plen
+            w, signed, n = _COLUMN_HEAD.unpack_from(body, pos)
+            pos += _COLUMN_HEAD.size
+            if w not in _WIDTHS or signed not in (0, 1):
+                raise self.fail(f"{where}: column {path!r} has width {w}, signed {signed}",
+                                offset)
+            if n * w > size - pos:
+                raise self.fail(f"{where}: column {path!r} of {n} values does not fit in "
+                                f"{size - pos} bytes", offset)
+            col = _ints(body[pos:pos + n * w], w, bool(signed))
+            pos += n * w
+            *parents, key = path.split("/")
+            d = extra[name]
+            for p in parents:
+                d = d.get(p) if isinstance(d, dict) else None
+            if not isinstance(d, dict) or key in d:
+                raise self.fail(f"{where}: column {path!r} has no place in the EXTRA "
+                                f"section", offset)
+            d[key] = col
+        if pos != size:
+            raise self.fail(f"{where}: {size - pos} bytes after the last column", offset)
 
 
 def _c_tree_check() -> Any:

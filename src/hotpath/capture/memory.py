@@ -5,7 +5,7 @@
     with MemoryProfiler() as mp:             # or mp.start() ... mp.stop()
         work()
     mp.print_stats()                         # top lines/functions, peak, leak candidates
-    data = mp.memory_data()                  # the JSON-able profile.extra["memory"] section
+    data = mp.memory_data()                  # the profile.extra["memory"] section
 
     memit("x = [0] * 10**7")                 # peak memory: 120.34 MiB, increment: 76.29 MiB
 
@@ -28,10 +28,11 @@ import os
 import sys
 import sysconfig
 import types
+from array import array
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, TextIO
 
-from hotpath.model.memory import SECTION_VERSION, STACK_FIELDS
+from hotpath.model.memory import COUNTERS, SECTION_VERSION
 
 from ._runmixin import RunMixin
 from .memlines import MemLineProfiler
@@ -181,10 +182,11 @@ class MemoryProfiler(RunMixin):
     def memory_data(self, lines: list[dict[str, Any]] | None = None,
                     trim: Iterable[str] = (),
                     entry: types.CodeType | None = None) -> dict[str, Any]:
-        """The JSON-able section ``profile.extra["memory"]`` (layout in docs/memory.md).
+        """The section ``profile.extra["memory"]`` (layout in docs/memory.md).
         ``trim``: file prefixes whose frames are cut from the outer end of every stack
         (hotpath's own files always are). ``entry``: see ``memory_data``."""
-        return memory_data(self.snapshot(), lines=lines, trim=trim, entry=entry,
+        return memory_data(self._tracker.snapshot_columns(), lines=lines, trim=trim,
+                           entry=entry,
                            temporal=self._temporal.samples if self._temporal else None)
 
     def print_stats(self, stream: TextIO | None = None, limit: int = 10) -> None:
@@ -272,7 +274,7 @@ class _Temporal:
                 self._tracker.resume()
 
 
-# -- the JSON-able section ----------------------------------------------------------------------
+# -- the section -------------------------------------------------------------------------------
 
 _STDLIB = tuple({os.path.abspath(sysconfig.get_path(k)) + os.sep
                  for k in ("stdlib", "platstdlib")}) + ("<frozen ",)
@@ -297,12 +299,46 @@ def _trim_prefixes(extra: Iterable[str]) -> tuple[str, ...]:
     return tuple(own) + tuple(extra)
 
 
+def _columns(snap: dict[str, Any]) -> tuple[list[Any], array, array, array, array]:
+    """``snap``'s nodes as columns (``MemTracker.snapshot_columns``'s ``columns``): from a
+    ``snapshot()``, whose nodes are tuples, they are made here."""
+    if "columns" in snap:
+        codes, parent, code, line, counters = snap["columns"]
+        return (codes, _array("i", parent), _array("i", code), _array("i", line),
+                _array("q", counters))
+    codes: list[Any] = []
+    where: dict[int, int] = {}
+    parent, code, line = array("i"), array("i"), array("i")
+    cols: list[list[int]] = [[] for _ in range(6)]
+    for p, co, ln, *counts in snap["nodes"]:
+        parent.append(p)
+        line.append(ln)
+        if co is None:
+            code.append(-1)
+        else:
+            k = where.get(id(co))
+            if k is None:
+                k = where[id(co)] = len(codes)
+                codes.append(co)
+            code.append(k)
+        for c, v in zip(cols, counts):
+            c.append(v)
+    return codes, parent, code, line, array("q", [v for c in cols for v in c])
+
+
+def _array(code: str, data: bytes) -> array:
+    a = array(code)
+    a.frombytes(data)
+    return a
+
+
 def memory_data(snap: dict[str, Any], lines: list[dict[str, Any]] | None = None,
                 trim: Iterable[str] = (),
                 entry: types.CodeType | None = None,
                 temporal: list[tuple[float, dict[int, int]]] | None = None
                 ) -> dict[str, Any]:
-    """Turn a ``MemTracker.snapshot()`` into the ``extra["memory"]`` section.
+    """Turn a ``MemTracker.snapshot_columns()`` (or ``snapshot()``) into the
+    ``extra["memory"]`` section (version 2: the stacks as a tree, ``model.memory``).
 
     Frames are resolved to (function, line); frames of hotpath itself (and runpy) are cut
     from the outer end of each stack; stacks made only of hotpath's frames, or whose
@@ -318,129 +354,58 @@ def memory_data(snap: dict[str, Any], lines: list[dict[str, Any]] | None = None,
 
     ``temporal``: ``_Temporal.samples``, turned into the section's ``temporal`` (the live
     bytes of the ``TEMPORAL_STACKS`` stacks that held most at any sample, the rest summed).
+
+    The rules are decided here once per code object (flags below); the walk over the
+    capture's nodes — each node's stack is its parent's plus its own frame, so what the
+    cuts need is derived from the parent's in O(1) — is C (``MemTracker.shape``,
+    _core/mem/memshape.c), as is merging the stacks and numbering the frames in the order
+    a walk of the stacks (innermost first) meets them, the section's documented order.
     """
+    from hotpath import _core
     prefixes = _trim_prefixes(trim)
+    codes, parent, code, line, counters = _columns(snap)
     functions: list[list[Any]] = []
     func_ids: dict[tuple[str, str, int], int] = {}
-    frame_ids: dict[tuple[Any, int], int] = {}
-    frames: list[list[int]] = []
-    merged: dict[tuple[tuple[int, ...], int], list[int]] = {}
-    dropped = [0, 0]
-    node_key: dict[int, tuple[tuple[int, ...], int]] = {}   # node → its stack's key
 
-    # Nodes: (parent, code, line, counters...), parents first; 0 = overflow, 1 = root,
-    # 2 = root of stacks cut at max_frames; line -1 marks a native allocation's node.
-    # Each node's stack is its parent's plus its own frame, so everything about a stack
-    # is derived from its parent's in O(1) (one tuple concatenation): its frames after
-    # the cuts below, as ids (innermost first), and the states those cuts need. Frame ids
-    # are numbered in tree order here and renumbered at the end in the order a walk of
-    # the stacks (innermost first) meets them, the section's documented order.
-    nodes = snap["nodes"]
-    n = len(nodes)
-    ids_of: list[tuple[int, ...]] = [()] * n     # the stack's kept frames, innermost first
-    cut = [False] * n
-    had = [False] * n          # the stack has a Python frame before any cut
-    entered = [False] * n      # `entry` is in the stack (ids_of: the frames inside it)
-    foreign = [False] * n      # not entered, and one of hotpath's frames is in the stack
-    outer = [True] * n         # every frame kept so far is cut as an outer hotpath frame
-    mine = [False] * n         # _allocated_by_hotpath's answer for the kept frames
-    # per code object (by id; the snapshot holds them alive): (is entry, hotpath's file,
-    # outer-cut prefix, standard library's file, function id)
-    code_info: dict[int, tuple[bool, bool, bool, bool, int]] = {}
-
-    def info(code: types.CodeType | None) -> tuple[bool, bool, bool, bool, int]:
-        key = (("<unknown>", "<freed code object>", 0) if code is None else
-               (code.co_filename, code.co_qualname, code.co_firstlineno))
+    def fid_of(key: tuple[str, str, int]) -> int:
         fid = func_ids.get(key)
         if fid is None:
             fid = func_ids[key] = len(functions)
             functions.append(list(key))
-        if code is None:
-            return (False, False, False, False, fid)
-        name = code.co_filename
-        return (code is entry, name.startswith(_HERE), name.startswith(prefixes),
-                name.startswith(_STDLIB), fid)
+        return fid
 
-    for i, (parent, code, line, *_rest) in enumerate(nodes):
-        if parent < 0:
-            cut[i] = i == 2
-            continue
-        cut[i] = cut[parent]
-        if line == -1:                  # a native allocation: its caller's stack
-            ids_of[i], had[i], entered[i] = ids_of[parent], had[parent], entered[parent]
-            foreign[i], outer[i], mine[i] = foreign[parent], outer[parent], mine[parent]
-            continue
-        ci = code_info.get(id(code))
-        if ci is None:
-            ci = code_info[id(code)] = info(code)
-        is_entry, here, prefixed, stdlib, fid = ci
-        had[i] = True
-        if entry is not None:
-            if is_entry:                # the frames inside the entry frame start here
-                entered[i] = True
-                continue                # no frames kept yet: ids (), outer True
-            if entered[parent]:
-                entered[i] = True
-            elif foreign[parent] or here:
-                foreign[i] = True
-                continue
-        if outer[parent] and code is not None and prefixed:
-            continue                    # cut from the outer end
-        outer[i] = False
-        key = (fid, line if line is not None and line > 0 else 0)
-        f = frame_ids.get(key)
-        if f is None:
-            f = frame_ids[key] = len(frames)
-            frames.append(list(key))
-        ids_of[i] = (f,) + ids_of[parent]
-        # _allocated_by_hotpath: the innermost frame that is not the standard library's
-        mine[i] = (False if code is None else True if here else
-                   mine[parent] if stdlib and not outer[parent] else False)
-    for i, (parent, _code, line, ac, ab, fc, fb, pc, pb) in enumerate(nodes):
-        if not ac:
-            continue
-        native = parent >= 0 and line == -1
-        truncated = 2 if i == 0 else int(cut[i])
-        ids = () if foreign[i] or mine[i] else ids_of[i]
-        if had[i] and not ids:
-            dropped[0] += ab
-            dropped[1] += ac
-            continue
-        key = (ids, int(native))
-        node_key[i] = key
-        row = merged.get(key)
-        if row is None:
-            merged[key] = [truncated, ac, ab, fc, fb, pc, pb]
-        else:
-            row[0] = max(row[0], truncated)
-            for k, v in enumerate((ac, ab, fc, fb, pc, pb), 1):
-                row[k] += v
-    # Renumber frames and functions in the order the stacks meet them.
-    frame_new = [-1] * len(frames)
-    order: list[int] = []
-    for ids, _native in merged:
-        for f in ids:
-            if frame_new[f] < 0:
-                frame_new[f] = len(order)
-                order.append(f)
-    func_new = [-1] * len(functions)
-    funcs_order: list[int] = []
-    new_frames: list[list[int]] = []
-    for f in order:
-        fn, ln = frames[f]
-        k = func_new[fn]
-        if k < 0:
-            k = func_new[fn] = len(funcs_order)
-            funcs_order.append(fn)
-        new_frames.append([k, ln])
-    functions = [functions[k] for k in funcs_order]
-    frames = new_frames
-    remap = frame_new.__getitem__
-    stacks = [[list(map(remap, ids)), native, *row] for (ids, native), row in merged.items()]
+    code_fid, code_flags = array("i"), bytearray()
+    for co in codes:
+        name = co.co_filename
+        code_fid.append(fid_of((name, co.co_qualname, co.co_firstlineno)))
+        code_flags.append((1 if co is entry else 0) | (2 if name.startswith(_HERE) else 0)
+                          | (4 if name.startswith(prefixes) else 0)
+                          | (8 if name.startswith(_STDLIB) else 0))
+    none_fid = fid_of(("<unknown>", "<freed code object>", 0))
+    (t_parent, t_frame, frames_b, s_node, s_native, s_trunc, s_counts, node_stack_b,
+     own_bytes, own_count) = _core.MemTracker.shape(parent, code, line, counters, code_fid,
+                                                    bytes(code_flags), none_fid,
+                                                    entry is not None)
+    # Functions renumbered in the order the frames meet them.
+    pairs = _array("i", frames_b)
+    func_new: dict[int, int] = {}
+    frames = []
+    for fn, ln in zip(pairs[0::2], pairs[1::2]):
+        k = func_new.get(fn)
+        if k is None:
+            k = func_new[fn] = len(func_new)
+        frames.append([k, ln])
+    functions = [functions[k] for k in func_new]
+    counts = _array("q", s_counts)
+    ns = len(s_native)
+    stacks: dict[str, Any] = {"node": _array("i", s_node), "native": _array("b", s_native),
+                              "truncated": _array("b", s_trunc)}
+    for j, name in enumerate(COUNTERS):
+        stacks[name] = counts[j * ns:(j + 1) * ns]
     totals = {k: snap[k] for k in ("alloc_count", "alloc_bytes", "free_count", "free_bytes",
                                    "live_count", "live_bytes", "peak_count", "peak_bytes",
                                    "peak_time", "samples", "tracker_bytes", "duration")}
-    totals["own_bytes"], totals["own_count"] = dropped
+    totals["own_bytes"], totals["own_count"] = own_bytes, own_count
     for k in ("reserved_bytes", "reserved_touched", "reserved_max", "reserved_count",
               "mappings"):
         totals[k] = int(snap.get(k, 0))
@@ -455,7 +420,7 @@ def memory_data(snap: dict[str, Any], lines: list[dict[str, Any]] | None = None,
         "forked": bool(snap.get("forked", False)),
         "functions": functions,
         "frames": frames,
-        "stack_fields": list(STACK_FIELDS),
+        "tree": {"parent": _array("i", t_parent), "frame": _array("i", t_frame)},
         "stacks": stacks,
         "totals": totals,
         "timeline": {"t": [round(p[0], 6) for p in tl], "rss": [p[1] for p in tl],
@@ -465,9 +430,9 @@ def memory_data(snap: dict[str, Any], lines: list[dict[str, Any]] | None = None,
     if lines:
         data["lines"] = lines
     if temporal:
-        peak = (float(snap["peak_time"]), {i: row[6] for i, row in enumerate(merged.values())
-                                           if row[6] > 0})
-        data["temporal"] = _temporal_section(temporal, node_key, list(merged), peak)
+        pb = stacks["peak_bytes"]
+        peak = (float(snap["peak_time"]), {i: b for i, b in enumerate(pb) if b > 0})
+        data["temporal"] = _temporal_section(temporal, _array("i", node_stack_b), peak)
     return data
 
 
@@ -475,14 +440,14 @@ def memory_data(snap: dict[str, Any], lines: list[dict[str, Any]] | None = None,
 TEMPORAL_STACKS = 30
 
 
-def _temporal_section(samples: list[tuple[float, dict[int, int]]],
-                      node_key: dict[int, Any], keys: list[Any],
+def _temporal_section(samples: list[tuple[float, dict[int, int]]], node_stack: array,
                       peak: tuple[float, dict[int, int]]) -> dict[str, Any]:
     """{"t": [seconds], "stacks": [stack index], "live": [[bytes per t] per stack],
     "other": [bytes per t]}: the stacks that held most at any sample, largest first.
-    ``peak``: (time, {stack index: bytes held}) at the tracked heap's peak, which the
-    tracker knows exactly and the samples would mostly miss; it becomes one more point."""
-    index = {k: i for i, k in enumerate(keys)}
+    ``node_stack``: the stack of each capture node (-1: none). ``peak``: (time, {stack
+    index: bytes held}) at the tracked heap's peak, which the tracker knows exactly and
+    the samples would mostly miss; it becomes one more point."""
+    n = len(node_stack)
     per_sample: list[dict[int, int]] = []
     times: list[float] = []
     for t, live in samples:
@@ -493,9 +458,8 @@ def _temporal_section(samples: list[tuple[float, dict[int, int]]],
         times.append(t)
         acc: dict[int, int] = {}
         for node, b in live.items():
-            k = node_key.get(node)
-            if k is not None:
-                s = index[k]
+            s = node_stack[node] if node < n else -1
+            if s >= 0:
                 acc[s] = acc.get(s, 0) + b
         per_sample.append(acc)
     if peak is not None:
@@ -506,7 +470,7 @@ def _temporal_section(samples: list[tuple[float, dict[int, int]]],
         for s, b in acc.items():
             if b > most.get(s, 0):
                 most[s] = b
-    top = sorted(most, key=lambda s: (-most[s], s))[:TEMPORAL_STACKS]
+    top = [s for _b, s in sorted([(-b, s) for s, b in most.items()])[:TEMPORAL_STACKS]]
     chosen = set(top)
     return {"t": times, "stacks": top,
             "live": [[acc.get(s, 0) for acc in per_sample] for s in top],

@@ -231,6 +231,7 @@ def _merge_memory(base: Profile, child: Profile) -> None:
     of each process's own peak (an upper bound of the whole program's, as processes do not
     peak at the same moment; ``peak_time`` stays ``base``'s). The timeline stays
     ``base``'s own process's (the processes' clocks start apart)."""
+    from .memory import stack_rows, with_stack_rows
     theirs = child.extra.get("memory")
     if not isinstance(theirs, dict):
         return
@@ -238,9 +239,13 @@ def _merge_memory(base: Profile, child: Profile) -> None:
     if not isinstance(ours, dict):
         ours = base.extra["memory"] = {
             k: v for k, v in theirs.items()
-            if k not in ("functions", "frames", "stacks", "totals", "timeline", "lines")}
+            if k not in ("functions", "frames", "stacks", "tree", "totals", "timeline",
+                         "lines")}
         ours.update(functions=[], frames=[], stacks=[], totals={},
                     timeline={"t": [], "rss": [], "heap": [], "reserved": []})
+    # The stacks are merged as rows (a stack's frames spelled out), then kept as a tree.
+    ours["stacks"] = stack_rows(ours)
+    theirs_stacks = stack_rows(theirs)
     funcs = ours.setdefault("functions", [])
     fidx = {tuple(f): i for i, f in enumerate(funcs)}
     fmap = []
@@ -262,7 +267,7 @@ def _merge_memory(base: Profile, child: Profile) -> None:
         wmap.append(j)
     stacks = ours.setdefault("stacks", [])
     sidx = {(tuple(st[0]), int(st[1]), int(st[2])): st for st in stacks}
-    for st in theirs.get("stacks", []):
+    for st in theirs_stacks:
         key = (tuple(wmap[w] for w in st[0]), int(st[1]), int(st[2]))
         mine = sidx.get(key)
         if mine is None:
@@ -292,3 +297,4 @@ def _merge_memory(base: Profile, child: Profile) -> None:
                 for k in range(2, len(r)):
                     have[k] += r[k]                 # increments and occurrences add up
             mine["lines"] = [rows[k] for k in sorted(rows)]
+    with_stack_rows(ours, ours["stacks"])

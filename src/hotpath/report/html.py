@@ -450,7 +450,6 @@ def _memory_section(profile: Profile, blocks: _Blocks, shorten: PathShortener
                           "truncated": s.truncated, "more": max(len(s.frames) - LEAK_FRAMES, 0),
                           "frames": frames})
     rest = leaks[MAX_LEAKS:]
-    imports = v.import_stacks()
     totals = {k: x for k, x in v.totals.items() if isinstance(x, (int, float))}
     tl = _downsample(v.data.get("timeline") or {})
     return {
@@ -461,7 +460,7 @@ def _memory_section(profile: Profile, blocks: _Blocks, shorten: PathShortener
         "totals": totals, "rssPeak": max(tl["rss"], default=0), "timeline": tl,
         "lines": lines_out, "functions": funcs_out, "leaks": leaks_out,
         "leaksMore": [len(rest), sum(s.live_bytes for s in rest)],
-        "imports": [len(imports), sum(s.live_bytes for s in imports)],
+        "imports": list(v.import_totals()),
         "minLeak": MIN_LEAK_BYTES,
         # the allocation flame graph and the temporal view (report/memflame.py)
         "flame": memory_flame(v, shorten),

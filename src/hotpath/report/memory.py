@@ -141,7 +141,7 @@ def print_memory(obj: Profile | dict[str, Any], stream: TextIO | None = None, li
     leaks = v.leaks(min_leak_bytes)
     w(f"\nLeak candidates: still live at exit{est}, by allocating stack "
       f"(at least {format_bytes(min_leak_bytes)} each)\n")
-    during_import = v.import_stacks()
+    n_import, live_import = v.import_totals()
     if not leaks:
         w("  none\n")
     for s in leaks[:n]:
@@ -158,9 +158,9 @@ def print_memory(obj: Profile | dict[str, Any], stream: TextIO | None = None, li
     if len(leaks) > (n or len(leaks)):
         rest = leaks[n:]
         w(f"  ... and {len(rest)} more stacks holding {format_bytes(sum(s.live_bytes for s in rest))}\n")
-    if during_import:
-        w(f"  (not listed: {format_bytes(sum(s.live_bytes for s in during_import))} allocated "
-          f"while importing modules, in {len(during_import):,} stacks: module state)\n")
+    if n_import:
+        w(f"  (not listed: {format_bytes(live_import)} allocated "
+          f"while importing modules, in {n_import:,} stacks: module state)\n")
 
     if show_lines and v.data.get("lines"):
         w("\n")

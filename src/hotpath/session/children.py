@@ -739,6 +739,7 @@ def _hoist_memory(profile: Profile, own_prefix: str) -> None:
     """The same for the stacks of the memory section: hotpath's frames inside a stack
     (the fork hook's bootstrap wrapper, between the parent's frames and the child's) are
     taken out; stacks that become equal are added up."""
+    from hotpath.model.memory import stack_rows, with_stack_rows
     mem = profile.extra.get("memory")
     if not isinstance(mem, dict) or not mem.get("stacks"):
         return
@@ -750,7 +751,7 @@ def _hoist_memory(profile: Profile, own_prefix: str) -> None:
     if not own_frame:
         return
     merged: dict[tuple, list] = {}
-    for st in mem["stacks"]:
+    for st in stack_rows(mem):
         frames = [w for w in st[0] if w not in own_frame]
         key = (tuple(frames), st[1], st[2])
         have = merged.get(key)
@@ -759,4 +760,4 @@ def _hoist_memory(profile: Profile, own_prefix: str) -> None:
         else:
             for k in range(3, 9):
                 have[k] += st[k]
-    mem["stacks"] = list(merged.values())
+    with_stack_rows(mem, list(merged.values()))

@@ -223,23 +223,34 @@ int hp_mem_stacks_copy(hp_mem_stacks_snap *c)
     return 0;
 }
 
-/* One node's tuple (see hp_mem_stacks_export). Its bytes at the peak: the saved ones when
- * saved in the current epoch (memaccount.h), else its live ones. */
+/* A node's source line: 0 without a code object, -1 for a native marker. */
+static int node_line(const hp_mem_stack *s)
+{
+    if (s->code)
+        return PyCode_Addr2Line(s->code, (int)(s->lasti * (intptr_t)sizeof(_Py_CODEUNIT)));
+    return s->lasti == -1 ? -1 : 0;
+}
+
+/* A node's blocks and bytes at the peak: the saved ones when saved in the current epoch
+ * (memaccount.h), else its live ones. */
+static void node_peak(const hp_mem_stacks_snap *c, const hp_mem_stack *s, uint64_t *count,
+                      uint64_t *bytes)
+{
+    if (c->peak_dirty || s->saved_epoch != c->peak_epoch) {
+        *bytes = s->alloc_bytes - s->free_bytes;
+        *count = s->alloc_count - s->free_count;
+    } else {
+        *bytes = s->peak_bytes;
+        *count = s->peak_count;
+    }
+}
+
+/* One node's tuple (see hp_mem_stacks_export). */
 static PyObject *build_node(const hp_mem_stacks_snap *c, const hp_mem_stack *s)
 {
-    int line = 0;
-    if (s->code)
-        line = PyCode_Addr2Line(s->code, (int)(s->lasti * (intptr_t)sizeof(_Py_CODEUNIT)));
-    else if (s->lasti == -1)
-        line = -1;
+    int line = node_line(s);
     uint64_t peak_bytes, peak_count;
-    if (c->peak_dirty || s->saved_epoch != c->peak_epoch) {
-        peak_bytes = s->alloc_bytes - s->free_bytes;
-        peak_count = s->alloc_count - s->free_count;
-    } else {
-        peak_bytes = s->peak_bytes;
-        peak_count = s->peak_count;
-    }
+    node_peak(c, s, &peak_count, &peak_bytes);
     return Py_BuildValue("(LOiKKKKKK)", s->parent == HP_MEM_NODE_NONE ? -1LL : (long long)s->parent,
                          s->code ? (PyObject *)s->code : Py_None, line,
                          (unsigned long long)s->alloc_count, (unsigned long long)s->alloc_bytes,
@@ -261,6 +272,105 @@ PyObject *hp_mem_stacks_export(const hp_mem_stacks_snap *c)
         PyList_SET_ITEM(nodes, (Py_ssize_t)i, node);
     }
     return nodes;
+}
+
+/* The index of each distinct code object, by address: open addressing, at most half full. */
+typedef struct {
+    PyCodeObject **keys;
+    int32_t *vals;
+    size_t mask;
+} code_index;
+
+static int32_t code_index_get(code_index *ix, PyCodeObject *co, PyObject *codes)
+{
+    size_t i = ((uintptr_t)co >> 4) * 0x9E3779B97F4A7C15ull & ix->mask;
+    while (ix->keys[i]) {
+        if (ix->keys[i] == co)
+            return ix->vals[i];
+        i = (i + 1) & ix->mask;
+    }
+    if (PyList_Append(codes, (PyObject *)co) < 0)
+        return -2;
+    ix->keys[i] = co;
+    ix->vals[i] = (int32_t)(PyList_GET_SIZE(codes) - 1);
+    return ix->vals[i];
+}
+
+/* Lines already looked up, by (code index, instruction index): PyCode_Addr2Line scans the
+ * line table, and the same frame recurs on many paths. Open addressing, at most half full. */
+typedef struct {
+    uint64_t *keys; /* code index << 32 | lasti, + 1 (0 = empty) */
+    int32_t *lines;
+    size_t mask;
+} line_cache;
+
+static int32_t line_of(line_cache *lc, int32_t ci, const hp_mem_stack *s)
+{
+    if ((uint64_t)s->lasti > UINT32_MAX - 1)
+        return node_line(s);
+    uint64_t key = ((uint64_t)(uint32_t)ci << 32 | (uint64_t)s->lasti) + 1;
+    uint64_t h = key * 0x9E3779B97F4A7C15ull;
+    size_t i = (size_t)(h ^ (h >> 29)) & lc->mask;
+    while (lc->keys[i]) {
+        if (lc->keys[i] == key)
+            return lc->lines[i];
+        i = (i + 1) & lc->mask;
+    }
+    lc->keys[i] = key;
+    return lc->lines[i] = node_line(s);
+}
+
+PyObject *hp_mem_stacks_export_columns(const hp_mem_stacks_snap *c)
+{
+    size_t n = c->n, cap = 16;
+    while (cap < 2 * n)
+        cap <<= 1;
+    PyObject *codes = PyList_New(0), *res = NULL;
+    PyObject *parent = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(4 * n));
+    PyObject *code = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(4 * n));
+    PyObject *line = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(4 * n));
+    PyObject *counters = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(48 * n));
+    code_index ix = {hp_mem_raw_calloc(cap, sizeof(PyCodeObject *)),
+                     hp_mem_raw_calloc(cap, sizeof(int32_t)), cap - 1};
+    line_cache lc = {hp_mem_raw_calloc(cap, sizeof(uint64_t)),
+                     hp_mem_raw_calloc(cap, sizeof(int32_t)), cap - 1};
+    if (!codes || !parent || !code || !line || !counters)
+        goto done;
+    if (!ix.keys || !ix.vals || !lc.keys || !lc.lines) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    int32_t *pa = (int32_t *)PyBytes_AS_STRING(parent), *co = (int32_t *)PyBytes_AS_STRING(code),
+            *li = (int32_t *)PyBytes_AS_STRING(line);
+    int64_t *ct = (int64_t *)PyBytes_AS_STRING(counters);
+    for (size_t i = 0; i < n; i++) {
+        const hp_mem_stack *s = &c->nodes[i];
+        pa[i] = s->parent == HP_MEM_NODE_NONE ? -1 : (int32_t)s->parent;
+        co[i] = s->code ? code_index_get(&ix, s->code, codes) : -1;
+        if (co[i] == -2)
+            goto done;
+        li[i] = s->code ? line_of(&lc, co[i], s) : node_line(s);
+        uint64_t pc, pb;
+        node_peak(c, s, &pc, &pb);
+        ct[i] = (int64_t)s->alloc_count;
+        ct[n + i] = (int64_t)s->alloc_bytes;
+        ct[2 * n + i] = (int64_t)s->free_count;
+        ct[3 * n + i] = (int64_t)s->free_bytes;
+        ct[4 * n + i] = (int64_t)pc;
+        ct[5 * n + i] = (int64_t)pb;
+    }
+    res = PyTuple_Pack(5, codes, parent, code, line, counters);
+done:
+    hp_mem_raw_free(ix.keys);
+    hp_mem_raw_free(ix.vals);
+    hp_mem_raw_free(lc.keys);
+    hp_mem_raw_free(lc.lines);
+    Py_XDECREF(codes);
+    Py_XDECREF(parent);
+    Py_XDECREF(code);
+    Py_XDECREF(line);
+    Py_XDECREF(counters);
+    return res;
 }
 
 void hp_mem_stacks_snap_free(hp_mem_stacks_snap *c)

@@ -206,6 +206,14 @@ int hp_mem_stacks_copy(hp_mem_stacks_snap *c);
  * line -1 for native markers. A new reference, or NULL with an exception set. */
 PyObject *hp_mem_stacks_export(const hp_mem_stacks_snap *c);
 
+/* GIL held, lock not held: the same nodes as columns, without a Python object per node:
+ * (codes, parent, code, line, counters) — codes the distinct code objects (a list, in
+ * order of first use); parent, code (index into codes, -1 for none) and line int32 bytes
+ * per node, with hp_mem_stacks_export's values; counters int64 bytes, six columns one after
+ * another (alloc_count, alloc_bytes, free_count, free_bytes, peak_count, peak_bytes). A
+ * new reference, or NULL with an exception set. */
+PyObject *hp_mem_stacks_export_columns(const hp_mem_stacks_snap *c);
+
 void hp_mem_stacks_snap_free(hp_mem_stacks_snap *c);
 
 #endif /* HP_MEMSTACKS_H */

@@ -21,6 +21,7 @@
 #include "memtrace.h"
 #include "memhooks.h"
 #include "memmaps.h"
+#include "memshape.h"
 #include "memstacks.h"
 #include "memtimeline.h"
 #include "common/frames.h"
@@ -200,10 +201,11 @@ static PyObject *MemTracker_stop(PyObject *self, PyObject *Py_UNUSED(ignored))
     Py_RETURN_NONE;
 }
 
-/* The data as a new dict (nodes: hp_mem_stacks_export; timeline: hp_mem_timeline_export; the
- * totals), or NULL with an exception set. The tables are copied under the lock and turned
- * into Python objects after it, with this thread paused (they are not the program's). */
-static PyObject *MemTracker_snapshot(PyObject *self, PyObject *Py_UNUSED(ignored))
+/* The data as a new dict (nodes: hp_mem_stacks_export, or with `columns` the key columns:
+ * hp_mem_stacks_export_columns; timeline: hp_mem_timeline_export; the totals), or NULL with
+ * an exception set. The tables are copied under the lock and turned into Python objects
+ * after it, with this thread paused (they are not the program's). */
+static PyObject *snapshot(PyObject *self, int columns)
 {
     if (hp_mem_session.owner != self) {
         PyErr_SetString(PyExc_RuntimeError,
@@ -243,7 +245,8 @@ static PyObject *MemTracker_snapshot(PyObject *self, PyObject *Py_UNUSED(ignored
 
     hp_mem_tls.paused++; /* the snapshot's own objects are not the program's */
     PyObject *res = NULL, *nodes = NULL, *timeline = NULL;
-    if (!(nodes = hp_mem_stacks_export(&sc)) || !(timeline = hp_mem_timeline_export(&tc)))
+    nodes = columns ? hp_mem_stacks_export_columns(&sc) : hp_mem_stacks_export(&sc);
+    if (!nodes || !(timeline = hp_mem_timeline_export(&tc)))
         goto done;
     res = Py_BuildValue(
         "{s:s,s:d,s:i,s:O,s:O,s:O,s:O,s:O,s:K,s:K,s:K,s:K,s:L,s:L,s:K,s:K,s:d,s:K,s:n,s:d,"
@@ -251,13 +254,14 @@ static PyObject *MemTracker_snapshot(PyObject *self, PyObject *Py_UNUSED(ignored
         "mode", hp_mem_session.mode == HP_MEM_SAMPLED ? "sampled" : "exact", "sample_bytes",
         hp_mem_session.sample_bytes, "max_frames", hp_mem_session.max_frames, "native",
         hp_mem_session.native ? Py_True : Py_False, "active", hp_mem_active() ? Py_True : Py_False,
-        "forked", hp_mem_session.forked ? Py_True : Py_False, "nodes", nodes, "timeline", timeline,
-        "alloc_count", totals[0], "alloc_bytes", totals[1], "free_count", totals[2], "free_bytes",
-        totals[3], "live_count", (long long)totals[4], "live_bytes", (long long)totals[5],
-        "peak_count", totals[6], "peak_bytes", totals[7], "peak_time", peak_time, "samples",
-        totals[8], "tracker_bytes", (Py_ssize_t)tbytes, "duration", hp_mem_now(), "reserved_bytes",
-        maps[0], "reserved_touched", maps[1], "reserved_max", maps[2], "reserved_count", maps[3],
-        "mappings", maps[4], "native_by_caller", hp_mem_caller.hi ? Py_True : Py_False);
+        "forked", hp_mem_session.forked ? Py_True : Py_False, columns ? "columns" : "nodes", nodes,
+        "timeline", timeline, "alloc_count", totals[0], "alloc_bytes", totals[1], "free_count",
+        totals[2], "free_bytes", totals[3], "live_count", (long long)totals[4], "live_bytes",
+        (long long)totals[5], "peak_count", totals[6], "peak_bytes", totals[7], "peak_time",
+        peak_time, "samples", totals[8], "tracker_bytes", (Py_ssize_t)tbytes, "duration",
+        hp_mem_now(), "reserved_bytes", maps[0], "reserved_touched", maps[1], "reserved_max",
+        maps[2], "reserved_count", maps[3], "mappings", maps[4], "native_by_caller",
+        hp_mem_caller.hi ? Py_True : Py_False);
 done:
     Py_XDECREF(nodes);
     Py_XDECREF(timeline);
@@ -265,6 +269,16 @@ done:
     hp_mem_stacks_snap_free(&sc);
     hp_mem_timeline_snap_free(&tc);
     return res;
+}
+
+static PyObject *MemTracker_snapshot(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    return snapshot(self, 0);
+}
+
+static PyObject *MemTracker_snapshot_columns(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    return snapshot(self, 1);
 }
 
 static PyObject *MemTracker_live(PyObject *self, PyObject *Py_UNUSED(ignored))
@@ -456,6 +470,27 @@ static PyMethodDef MemTracker_methods[] = {
      "Record allocations from now on (fresh data)."},
     {"stop", MemTracker_stop, METH_NOARGS, "Stop recording; the data stays until clear()."},
     {"snapshot", MemTracker_snapshot, METH_NOARGS, "The data: stacks, totals, timeline (a dict)."},
+    {"snapshot_columns", MemTracker_snapshot_columns, METH_NOARGS,
+     "The data as snapshot() gives it, with 'columns' (codes, parent, code, line, counters: "
+     "a list and packed int32/int64 columns) in place of 'nodes'."},
+    {"shape", (PyCFunction)(void (*)(void))hp_mem_shape, METH_FASTCALL | METH_STATIC,
+     "shape(parent, code, line, counters, code_fid, code_flags, none_fid, has_entry)\n"
+     "The memory section's tree and stacks from snapshot_columns() (memshape.h)."},
+    {"tree_nearest", (PyCFunction)(void (*)(void))hp_mem_tree_nearest, METH_FASTCALL | METH_STATIC,
+     "tree_nearest(parent, value) -> int32 bytes: per node, value of the nearest node on its "
+     "path (itself first) whose value is >= 0, else -1."},
+    {"tree_inclusive", (PyCFunction)(void (*)(void))hp_mem_tree_inclusive,
+     METH_FASTCALL | METH_STATIC,
+     "tree_inclusive(parent, key, nkeys, stack_node, weights, k) -> (int64 bytes nkeys*k, "
+     "seen bytes): per key, the weights of the stacks through a node of that key, once each."},
+    {"tree_expand", (PyCFunction)(void (*)(void))hp_mem_tree_expand, METH_FASTCALL | METH_STATIC,
+     "tree_expand(parent, frame, stack_node) -> (flat int32 bytes, offsets int64 bytes): "
+     "each stack's frames, innermost first."},
+    {"sum_by", (PyCFunction)(void (*)(void))hp_mem_sum_by, METH_FASTCALL | METH_STATIC,
+     "sum_by(keys, weights, k) -> (keys int32 bytes in first-seen order, int64 sums bytes)."},
+    {"column_bounds", hp_mem_column_bounds, METH_O | METH_STATIC,
+     "column_bounds(column) -> (min, max, bad): an integer column's least and greatest value "
+     "(None when empty), and its first index i > 0 whose value is not in [0, i), or -1."},
     {"live", MemTracker_live, METH_NOARGS, "Tracked live bytes now."},
     {"peak", MemTracker_peak, METH_NOARGS, "Tracked live bytes at the peak."},
     {"reset_peak", MemTracker_reset_peak, METH_NOARGS, "Restart the peak from the live bytes now."},
