@@ -28,7 +28,9 @@ silently stopped recording would look fast).
 
 --instructions counts instructions under callgrind instead of timing (each workload at
 its --quick size, each variant in two processes, with and without running the workload,
-so start-up and preparation cancel): the same ratios, immune to the machine's load.
+so start-up and preparation cancel): the same ratios, immune to the machine's load; and,
+per call hotpath records, what the floor costs above plain and what hotpath adds above
+the floor (its own work), which compares across versions where the ratios do not.
 """
 from __future__ import annotations
 
@@ -359,16 +361,31 @@ def callgrind_count(args: list[str]) -> int | None:
     return None
 
 
+def recorded_calls(mod) -> int:
+    """Calls (Python and C) hotpath records in one run of `mod` at its quick size: the
+    denominator of the per-call columns. Counted here, not under callgrind."""
+    fn = mod.prepare(True)
+    hook = make_hook("hotpath")
+    hook.enable()
+    try:
+        fn()
+    finally:
+        hook.disable()
+    return pstats.Stats(hook).total_calls
+
+
 def instructions_table(mods, out=sys.stdout) -> list[dict]:
     """Per workload (quick size) and variant: the instructions the enabled span executes
-    (a run with the workload minus one without, so start-up and preparation cancel), and
-    hotpath's excess over plain as a ratio of cProfile's and of the floor's."""
+    (a run with the workload minus one without, so start-up and preparation cancel),
+    hotpath's excess over plain as a ratio of cProfile's and of the floor's, and per call
+    recorded: the floor's excess over plain and hotpath's over the floor."""
     rows = []
     me = str(Path(__file__).resolve())
     print(f"instructions (callgrind, quick sizes) -- {platform.python_implementation()} "
           f"{platform.python_version()}", file=out)
     print(f"{'workload':<18} {'plain':>13} {'floor +':>13} {'cProfile +':>13} "
-          f"{'hotpath +':>13}  hp/cProfile  hp/floor", file=out)
+          f"{'hotpath +':>13}  hp/cProfile  hp/floor {'calls':>9}  floor/call  hp-floor/call",
+          file=out)
     for mod in mods:
         path = mod.__spec__.origin
         counts = {}
@@ -383,11 +400,17 @@ def instructions_table(mods, out=sys.stdout) -> list[dict]:
         extra = {v: counts[v] - plain for v in VARIANTS[1:]}
         r_cp = extra["hotpath"] / extra["cProfile"] if extra["cProfile"] else None
         r_fl = extra["hotpath"] / extra["floor"] if extra["floor"] else None
+        calls = recorded_calls(mod)
+        floor_pc = extra["floor"] / calls if calls else None
+        own_pc = (extra["hotpath"] - extra["floor"]) / calls if calls else None
         rows.append({"workload": mod.NAME, "instructions": counts, "above_plain": extra,
-                     "hotpath_over_cprofile": r_cp, "hotpath_over_floor": r_fl})
+                     "hotpath_over_cprofile": r_cp, "hotpath_over_floor": r_fl,
+                     "calls": calls, "floor_per_call": floor_pc,
+                     "hotpath_minus_floor_per_call": own_pc})
+        per_call = f"{floor_pc:>10.0f}  {own_pc:>13.0f}" if calls else f"{'-':>10}  {'-':>13}"
         print(f"{mod.NAME:<18} {plain:>13,} {extra['floor']:>13,} {extra['cProfile']:>13,} "
-              f"{extra['hotpath']:>13,}  {ratio(r_cp):>11}  {ratio(r_fl):>8}", file=out,
-              flush=True)
+              f"{extra['hotpath']:>13,}  {ratio(r_cp):>11}  {ratio(r_fl):>8} {calls:>9,}"
+              f"  {per_call}", file=out, flush=True)
     return rows
 
 
