@@ -28,7 +28,10 @@ silently stopped recording would look fast).
 
 --instructions counts instructions under callgrind instead of timing (each workload at
 its --quick size, each variant in two processes, with and without running the workload,
-so start-up and preparation cancel): the same ratios, immune to the machine's load.
+so start-up and preparation cancel, after one uncounted warm-up run that writes the .pyc
+files): the same ratios, immune to the machine's load; and, per call hotpath records,
+what the floor costs above plain and what hotpath adds above the floor (its own work),
+which compares across versions where the ratios do not.
 """
 from __future__ import annotations
 
@@ -41,6 +44,7 @@ import os
 import platform
 import pstats
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -346,7 +350,6 @@ def instr_child(variant: str, path: str, run: bool) -> None:
 def callgrind_count(args: list[str]) -> int | None:
     """Instructions one run of this interpreter with ``args`` executes, or None."""
     import shutil
-    import subprocess
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         return None
@@ -359,20 +362,43 @@ def callgrind_count(args: list[str]) -> int | None:
     return None
 
 
+def recorded_calls(mod) -> int:
+    """Calls (Python and C) hotpath records in one run of `mod` at its quick size: the
+    denominator of the per-call columns. Counted here, not under callgrind."""
+    fn = mod.prepare(True)
+    hook = make_hook("hotpath")
+    hook.enable()
+    try:
+        fn()
+    finally:
+        hook.disable()
+    return pstats.Stats(hook).total_calls
+
+
 def instructions_table(mods, out=sys.stdout) -> list[dict]:
     """Per workload (quick size) and variant: the instructions the enabled span executes
-    (a run with the workload minus one without, so start-up and preparation cancel), and
-    hotpath's excess over plain as a ratio of cProfile's and of the floor's."""
+    (a run with the workload minus one without, so start-up and preparation cancel),
+    hotpath's excess over plain as a ratio of cProfile's and of the floor's, and per call
+    recorded: the floor's excess over plain and hotpath's over the floor. Each counted
+    pair follows an uncounted warm-up run of the same child: without it, in a checkout
+    with no .pyc files yet, the first counted run compiled hotpath's modules and the
+    first workload's hotpath figure carried that compile (fib, 3.14: +14 M, read as
+    ≈260 instructions per call)."""
     rows = []
     me = str(Path(__file__).resolve())
     print(f"instructions (callgrind, quick sizes) -- {platform.python_implementation()} "
           f"{platform.python_version()}", file=out)
     print(f"{'workload':<18} {'plain':>13} {'floor +':>13} {'cProfile +':>13} "
-          f"{'hotpath +':>13}  hp/cProfile  hp/floor", file=out)
+          f"{'hotpath +':>13}  hp/cProfile  hp/floor {'calls':>9}  floor/call  hp-floor/call",
+          file=out)
     for mod in mods:
         path = mod.__spec__.origin
         counts = {}
         for v in VARIANTS:
+            # A warm-up child first, outside callgrind: the first process to import a
+            # module writes its .pyc, and that compile must not land in either count.
+            subprocess.run([sys.executable, me, "--_instr-child", v, path, "0"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             with_run = callgrind_count([me, "--_instr-child", v, path, "1"])
             without = callgrind_count([me, "--_instr-child", v, path, "0"])
             counts[v] = None if with_run is None or without is None else with_run - without
@@ -383,11 +409,17 @@ def instructions_table(mods, out=sys.stdout) -> list[dict]:
         extra = {v: counts[v] - plain for v in VARIANTS[1:]}
         r_cp = extra["hotpath"] / extra["cProfile"] if extra["cProfile"] else None
         r_fl = extra["hotpath"] / extra["floor"] if extra["floor"] else None
+        calls = recorded_calls(mod)
+        floor_pc = extra["floor"] / calls if calls else None
+        own_pc = (extra["hotpath"] - extra["floor"]) / calls if calls else None
         rows.append({"workload": mod.NAME, "instructions": counts, "above_plain": extra,
-                     "hotpath_over_cprofile": r_cp, "hotpath_over_floor": r_fl})
+                     "hotpath_over_cprofile": r_cp, "hotpath_over_floor": r_fl,
+                     "calls": calls, "floor_per_call": floor_pc,
+                     "hotpath_minus_floor_per_call": own_pc})
+        per_call = f"{floor_pc:>10.0f}  {own_pc:>13.0f}" if calls else f"{'-':>10}  {'-':>13}"
         print(f"{mod.NAME:<18} {plain:>13,} {extra['floor']:>13,} {extra['cProfile']:>13,} "
-              f"{extra['hotpath']:>13,}  {ratio(r_cp):>11}  {ratio(r_fl):>8}", file=out,
-              flush=True)
+              f"{extra['hotpath']:>13,}  {ratio(r_cp):>11}  {ratio(r_fl):>8} {calls:>9,}"
+              f"  {per_call}", file=out, flush=True)
     return rows
 
 
