@@ -767,16 +767,22 @@ class _Decoder:
         return ThreadProfile.from_columns(tid, name, *cols,
                                           truncated=bool(flags & _THREAD_TRUNCATED))
 
-    def decode_extra(self, body: memoryview, offset: int) -> tuple[str, Any]:
+    def named_section(self, body: memoryview, offset: int, label: str,
+                      head: int) -> tuple[str, int]:
+        """A section that starts with a u32-prefixed name (EXTRA, XCOL), `head` bytes of
+        fixed fields in all: (the name, where the rest starts)."""
         size = len(body)
-        if size < 4:
-            raise self.fail(f"section EXTRA: {size} bytes is too short", offset)
+        if size < head:
+            raise self.fail(f"section {label}: {size} bytes is too short", offset)
         (name_len,) = _U32.unpack_from(body)
-        if 4 + name_len > size:
-            raise self.fail(f"section EXTRA: name of {name_len} bytes does not fit in "
+        if head + name_len > size:
+            raise self.fail(f"section {label}: name of {name_len} bytes does not fit in "
                             f"{size} bytes", offset)
-        name = self.text(body[4:4 + name_len], "section EXTRA name", offset)
-        value = self.json(body[4 + name_len:], f"EXTRA {name!r}", offset)
+        return self.text(body[4:4 + name_len], f"section {label} name", offset), 4 + name_len
+
+    def decode_extra(self, body: memoryview, offset: int) -> tuple[str, Any]:
+        name, pos = self.named_section(body, offset, "EXTRA", 4)
+        value = self.json(body[pos:], f"EXTRA {name!r}", offset)
         return name, value
 
     def decode_columns(self, body: memoryview, offset: int, extra: dict[str, Any],
@@ -784,13 +790,8 @@ class _Decoder:
         """An XCOL section: its columns put into the extra of its name, read before it,
         at their paths (each a new key of a dict the JSON part has)."""
         size = len(body)
-        if size < 8:
-            raise self.fail(f"section COLUMNS: {size} bytes is too short", offset)
-        (name_len,) = _U32.unpack_from(body)
-        if 8 + name_len > size:
-            raise self.fail(f"section COLUMNS: name of {name_len} bytes does not fit in "
-                            f"{size} bytes", offset)
-        name = self.text(body[4:4 + name_len], "section COLUMNS name", offset)
+        name, name_end = self.named_section(body, offset, "COLUMNS", 8)
+        name_len = name_end - 4
         if name not in extra or name in columns_of:
             raise self.fail(f"section COLUMNS {name!r} does not follow an EXTRA section of "
                             f"that name, or is its second", offset)
