@@ -11,11 +11,14 @@ from pathlib import Path
 
 import pytest
 
-# The suite may be started with SIGINT ignored (nohup, a job started in the background);
-# an ignored signal is inherited across exec, so the programs the tests start would not
-# get Ctrl-C as they do on a terminal. A handler of our own is not inherited.
+# The suite may be started with SIGINT or SIGHUP ignored (a job started in the background,
+# nohup); an ignored signal is inherited across exec, so the programs the tests start
+# would not get Ctrl-C or a hang-up as they do on a terminal (a plain `python prog.py`
+# that sends itself SIGHUP would live on). A handler of our own is not inherited.
 if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
+if signal.getsignal(signal.SIGHUP) is signal.SIG_IGN:
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 @contextlib.contextmanager
