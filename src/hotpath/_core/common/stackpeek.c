@@ -39,6 +39,29 @@ static int read_frame(const window *w, uintptr_t addr, _PyInterpreterFrame *copy
     return hp_safe_read(copy, (const void *)addr, HEADER);
 }
 
+/* The three page spans of a gathered read around `near` (the last innermost frame), in
+ * the order they are worth having: its page, the page above (deeper calls), the page
+ * below; into spans[0..3). Sets w->base: bytes[] holds page - 1, page, page + 1. */
+static int window_spans(window *w, uintptr_t near, hp_read_span *spans)
+{
+    uintptr_t page = near & ~(PAGE - 1);
+    w->base = page - PAGE;
+    spans[0] = (hp_read_span){w->bytes + PAGE, (const void *)page, PAGE};
+    spans[1] = (hp_read_span){w->bytes + 2 * PAGE, (const void *)(page + PAGE), PAGE};
+    spans[2] = (hp_read_span){w->bytes, (const void *)(page - PAGE), PAGE};
+    return 3;
+}
+
+/* After the read: `pages` of window_spans' spans (0-3, leading) were copied whole. */
+static void window_got(window *w, uintptr_t near, int pages)
+{
+    if (pages <= 0)
+        return;
+    uintptr_t page = near & ~(PAGE - 1);
+    w->lo = pages >= 3 ? page - PAGE : page;
+    w->hi = pages >= 2 ? page + 2 * PAGE : page + PAGE;
+}
+
 /* The innermost frame of a thread state that stays mapped (`mapped`), by plain loads:
  * 3.13+ ts->current_frame; 3.11, 3.12 ts->cframe->current_frame (the C frame is on that
  * thread's C stack, which stays mapped too, stale or not). */
@@ -60,18 +83,8 @@ static void read_mapped(const PyThreadState *ts, hp_stack_peek *out, hp_peek_cac
     window w = {.bytes = cache->pages};
     uintptr_t near = cache->ts == (const void *)ts ? cache->near : 0;
     if (near) {
-        uintptr_t page = near & ~(PAGE - 1);
-        hp_read_span spans[3] = {
-            {w.bytes + PAGE, (const void *)page, PAGE},
-            {w.bytes + 2 * PAGE, (const void *)(page + PAGE), PAGE},
-            {w.bytes, (const void *)(page - PAGE), PAGE},
-        };
-        int pages = hp_safe_readv(spans, 3);
-        w.base = page - PAGE;
-        if (pages > 0) {
-            w.lo = pages >= 3 ? page - PAGE : page;
-            w.hi = pages >= 2 ? page + 2 * PAGE : page + PAGE;
-        }
+        hp_read_span spans[3];
+        window_got(&w, near, hp_safe_readv(spans, window_spans(&w, near, spans)));
     }
     const void *frame = loaded_frame(ts);
     cache->ts = ts;
@@ -111,22 +124,13 @@ void hp_stack_peek_read(const PyThreadState *ts, int mapped, hp_stack_peek *out,
             (hp_read_span){&frame, guess + offsetof(_PyCFrame, current_frame), sizeof frame};
     int pointer_spans = k;
 #endif
-    if (near) {
-        uintptr_t page = near & ~(PAGE - 1);
-        w.base = page - PAGE; /* pages[] holds page - 1, page, page + 1 */
-        spans[k++] = (hp_read_span){w.bytes + PAGE, (const void *)page, PAGE};
-        spans[k++] = (hp_read_span){w.bytes + 2 * PAGE, (const void *)(page + PAGE), PAGE};
-        spans[k++] = (hp_read_span){w.bytes, (const void *)(page - PAGE), PAGE};
-    }
+    if (near)
+        k += window_spans(&w, near, spans + k);
     int whole = hp_safe_readv(spans, k);
     if (whole < 1)
         return;
-    if (near && whole > pointer_spans) { /* the window: the page, then above, then below */
-        int pages = whole - pointer_spans;
-        uintptr_t page = near & ~(PAGE - 1);
-        w.lo = pages >= 3 ? page - PAGE : page;
-        w.hi = pages >= 2 ? page + 2 * PAGE : page + PAGE;
-    }
+    if (near)
+        window_got(&w, near, whole - pointer_spans);
 #if !HP_PY313
     if (!guess || whole < 2 || cframe != guess) { /* the C frame moved: read it now */
         frame = NULL;
