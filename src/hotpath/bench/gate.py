@@ -83,12 +83,10 @@ class Gate:
                                      "with --measure instructions): FAIL")
         old, new = earlier.count(self.stat), current.count(self.stat)
         delta = new - old
+        over, change = self._exceeds(old, delta)
         if self.percent:
-            change = delta / old if old > 0 else (math.inf if delta > 0 else 0.0)
-            over = change > self.threshold
             desc = f"{what} {change:+.2%} (limit +{self.threshold:.2%})"
         else:
-            over = delta > self.threshold
             desc = f"{what} {delta:+,.1f} per call (limit +{self.threshold:g})"
         apart = min(now) > max(then)
         desc += f", {old:,.1f} -> {new:,.1f} per call"
@@ -97,6 +95,14 @@ class Gate:
                    "ok (over the limit but the rounds overlap)" if over else "ok")
         return GateOutcome(failed, f"{current.name}: {desc}: {verdict}")
 
+    def _exceeds(self, old: float, delta: float) -> tuple[bool, float]:
+        """Whether a change of ``delta`` from ``old`` is over the limit, and the change
+        compared: relative for a percent gate, ``delta`` itself otherwise."""
+        if not self.percent:
+            return delta > self.threshold, delta
+        change = delta / old if old > 0 else (math.inf if delta > 0 else 0.0)
+        return change > self.threshold, change
+
     def check(self, current: BenchResult, earlier: BenchResult,
               alpha: float = ALPHA) -> GateOutcome:
         if self.stat in _COUNTERS:
@@ -104,12 +110,10 @@ class Gate:
         old = getattr(earlier.stats, self.stat)
         new = getattr(current.stats, self.stat)
         delta = new - old
+        over, change = self._exceeds(old, delta)
         if self.percent:
-            change = delta / old if old > 0 else (math.inf if delta > 0 else 0.0)
-            over = change > self.threshold
             what = f"{self.stat} {change:+.1%} (limit +{self.threshold:.1%})"
         else:
-            over = delta > self.threshold
             what = (f"{self.stat} {'+' if delta >= 0 else '-'}{format_time(abs(delta))} "
                     f"(limit +{format_time(self.threshold)})")
         if self.stat in _LOCATION and current.samples and earlier.samples:
