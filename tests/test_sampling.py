@@ -125,7 +125,9 @@ def test_a_callers_straight_line_work_is_charged_to_it(runner, where):
     # a few hundred samples on a loaded machine: shares spread by +-0.15 (seen); the
     # bias this guards against is all or nothing
     assert abs(share["caller"] - real) < 0.2, (share, real)
-    assert share["tiny"] < 0.1, share
+    # the worker thread's samples asked for while no thread held the GIL (mid hand-over)
+    # have no peek and land at the check, in `tiny`: 0-10% seen (3.14, loaded CI)
+    assert share["tiny"] < 0.2, share
     if where == "main":
         sampling = data.meta["sampling"]
         assert sampling["peek_moved"] > 0 and sampling["peeked"] >= sampling["peek_moved"]
